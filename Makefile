@@ -1,0 +1,32 @@
+# Awesomegrad: the commands the README and CI use. Each target installs what it needs first.
+SWIFT ?= swift
+export OPENBLAS_NUM_THREADS ?= 1
+
+.PHONY: demo test deps fashion bench compare format
+
+## Train micrograd's moons demo (release build).
+demo: deps
+	$(SWIFT) run -c release moons
+
+## Run the test suite (Swift Testing).
+test: deps
+	$(SWIFT) test
+
+deps:
+	@bash scripts/install-deps
+
+## Train the Fashion-MNIST MLP for one epoch.
+fashion:
+	@bash scripts/install-deps --fashion-mnist
+	$(SWIFT) run -c release fashion-mnist --epochs 1
+
+## Run the Swift benchmarks (one JSON object per line).
+bench: deps
+	$(SWIFT) run -c release bench --all
+
+## Run the Swift benchmarks and the micrograd/PyTorch references side by side; print ratios.
+compare: deps
+	@bash Benchmarks/compare.sh
+
+format:
+	$(SWIFT) format --in-place --recursive Package.swift Sources Tests Examples Tools Benchmarks

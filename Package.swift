@@ -1,0 +1,70 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Swift 6 language mode everywhere; Release builds specialise the generic engine for Float and Double
+// inside the library (see `@_specialize` on the primitives), so clients get fast code without
+// unsafe flags.
+let package = Package(
+  name: "Awesomegrad",
+  platforms: [.macOS(.v13)],
+  // MARK: - Products
+  products: [
+    .library(name: "Awesomegrad", targets: ["Awesomegrad"]),
+    .library(name: "Micrograd", targets: ["Micrograd"]),
+  ],
+  // MARK: - Dependencies
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+  ],
+  targets: [
+    // MARK: - C doorway
+    .systemLibrary(
+      name: "CBLAS",
+      path: "Modules/CBLAS",
+      pkgConfig: "openblas",
+      providers: [.apt(["libopenblas-dev", "liblapacke-dev"]), .brew(["openblas", "lapack"])]
+    ),
+
+    // MARK: - Libraries
+    .target(name: "Micrograd", path: "Sources/Micrograd"),
+    .target(name: "Awesomegrad", dependencies: ["CBLAS"], path: "Sources/Awesomegrad"),
+    /// The fixture-driven op runner shared by the `conformance` tool and the tests.
+    .target(name: "Conformance", dependencies: ["Awesomegrad"], path: "Sources/Conformance"),
+
+    // MARK: - Examples and tools
+    .executableTarget(
+      name: "moons",
+      dependencies: ["Micrograd", "Awesomegrad", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      path: "Examples/moons"
+    ),
+    .executableTarget(
+      name: "regression",
+      dependencies: ["Awesomegrad", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      path: "Examples/regression"
+    ),
+    .executableTarget(
+      name: "fashion-mnist",
+      dependencies: ["Awesomegrad", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      path: "Examples/fashion-mnist"
+    ),
+    .executableTarget(
+      name: "conformance",
+      dependencies: ["Conformance", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      path: "Tools/conformance"
+    ),
+    .executableTarget(
+      name: "bench",
+      dependencies: ["Micrograd", "Awesomegrad", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      path: "Benchmarks/bench"
+    ),
+
+    // MARK: - Tests
+    .testTarget(name: "MicrogradTests", dependencies: ["Micrograd"], resources: [.copy("Fixtures")]),
+    .testTarget(
+      name: "AwesomegradTests",
+      dependencies: ["Awesomegrad", "Micrograd", "Conformance", "CBLAS"],
+      resources: [.copy("Fixtures")]
+    ),
+  ],
+  swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,81 @@
+import Foundation
+
+/// How a loss combines its per-sample values.
+public enum Reduction: String, Sendable, CaseIterable {
+  /// The mean over samples (PyTorch's default).
+  case mean
+  /// The sum over samples.
+  case sum
+  /// One loss per sample.
+  case none
+}
+
+/// Cross-entropy between the rows of `logits` and integer class labels, fused with log-softmax for
+/// numerical stability.
+///
+/// For row i with logits zᵢ and label yᵢ:  ℓᵢ = log Σⱼ exp(zᵢⱼ) − zᵢ,yᵢ, computed as
+/// m + log Σⱼ exp(zᵢⱼ − m) with m = maxⱼ zᵢⱼ. Its gradient is ∂ℓᵢ/∂zᵢⱼ = softmax(zᵢ)ⱼ − 1[j = yᵢ].
+///
+/// - Parameters:
+///   - logits: `[batch, classes]`.
+///   - labels: `batch` class indices in `0..<classes`.
+/// - Returns: a scalar for `.mean` and `.sum`, `[batch]` for `.none`.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
+public func crossEntropy<Scalar: TensorScalar>(
+  _ logits: Tensor<Scalar>, labels: [Int], reduction: Reduction = .mean,
+  file: StaticString = #fileID, line: UInt = #line
+) -> Tensor<Scalar> {
+  guard logits.rank == 2, logits.shape[0] == labels.count else {
+    shapeFailure(
+      "crossEntropy", "logits must be [batch, classes] with one label per row",
+      shapes: [logits.shape, [labels.count]], file: file, line: line)
+  }
+  let (batch, classes) = (logits.shape[0], logits.shape[1])
+  // probabilities = softmax(z), kept for the pullback; losses = log Σ exp(z) − z[label].
+  let probabilities = Storage<Scalar>(uninitializedShape: [batch, classes])
+  let losses = Storage<Scalar>(uninitializedShape: [batch])
+  let z = logits.storage.buffer.base, p = probabilities.buffer.base
+  for i in 0..<batch {
+    let label = labels[i]
+    if label < 0 || label >= classes {
+      shapeFailure(
+        "crossEntropy", "label \(label) at row \(i) is outside 0..<\(classes)", shapes: [logits.shape],
+        file: file, line: line)
+    }
+    let row = z + i * classes, prow = p + i * classes
+    var m = row[0]
+    for j in 1..<classes where row[j] > m { m = row[j] }
+    var total: Scalar = 0
+    for j in 0..<classes {
+      let e = Scalar.exp(row[j] - m)
+      prow[j] = e
+      total += e
+    }
+    let inverse = 1 / total
+    for j in 0..<classes { prow[j] *= inverse }
+    losses.buffer.base[i] = m + Scalar.log(total) - row[label]
+  }
+  let output: Storage<Scalar>
+  switch reduction {
+  case .none: output = losses
+  case .sum: output = Storage(repeating: losses.sumAll(), shape: [])
+  case .mean: output = Storage(repeating: losses.sumAll() / Scalar(batch), shape: [])
+  }
+  return Tensor(output, parents: [logits]) { g in
+    let grad = Storage<Scalar>(uninitializedShape: [batch, classes])
+    let dst = grad.buffer.base, gp = g.buffer.base
+    for i in 0..<batch {
+      let scale: Scalar =
+        switch reduction {
+        case .none: gp[i]
+        case .sum: gp[0]
+        case .mean: gp[0] / Scalar(batch)
+        }
+      let prow = p + i * classes, drow = dst + i * classes
+      for j in 0..<classes { drow[j] = scale * prow[j] }
+      drow[labels[i]] -= scale
+    }
+    return [grad]
+  }
+}

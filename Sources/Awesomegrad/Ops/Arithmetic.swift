@@ -1,0 +1,70 @@
+/// `+ − × ÷` with numpy broadcasting, between tensors or a tensor and a scalar, and negation.
+///
+/// Each binary pullback computes the gradient at the broadcast shape and hands it to `unbroadcast`.
+/// Operators cannot take the caller's file and line; a shape mismatch names the op and both shapes,
+/// and the crash backtrace shows the line.
+extension Tensor {
+  /// a + b.  ∂/∂a = 1, ∂/∂b = 1.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  public static func + (lhs: Tensor, rhs: Tensor) -> Tensor {
+    let (ls, rs) = (lhs.shape, rhs.shape)
+    return Tensor(Storage.broadcasting(lhs.storage, rhs.storage, op: "add", +), parents: [lhs, rhs]) { g in
+      [unbroadcast(g, to: ls), unbroadcast(g, to: rs)]
+    }
+  }
+
+  /// a − b.  ∂/∂a = 1, ∂/∂b = −1.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  public static func - (lhs: Tensor, rhs: Tensor) -> Tensor {
+    let (ls, rs) = (lhs.shape, rhs.shape)
+    return Tensor(Storage.broadcasting(lhs.storage, rhs.storage, op: "sub", -), parents: [lhs, rhs]) { g in
+      [unbroadcast(g, to: ls), unbroadcast(g.map { -$0 }, to: rs)]
+    }
+  }
+
+  /// a · b (elementwise).  ∂/∂a = b, ∂/∂b = a.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  public static func * (lhs: Tensor, rhs: Tensor) -> Tensor {
+    let (a, b) = (lhs.storage, rhs.storage)
+    return Tensor(Storage.broadcasting(a, b, op: "mul", *), parents: [lhs, rhs]) { g in
+      [
+        unbroadcast(Storage.broadcasting(g, b, op: "mul", *), to: a.shape),
+        unbroadcast(Storage.broadcasting(g, a, op: "mul", *), to: b.shape),
+      ]
+    }
+  }
+
+  /// a / b.  ∂/∂a = 1/b, ∂/∂b = −a/b².
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  public static func / (lhs: Tensor, rhs: Tensor) -> Tensor {
+    let (a, b) = (lhs.storage, rhs.storage)
+    let y = Storage.broadcasting(a, b, op: "div", /)
+    return Tensor(y, parents: [lhs, rhs]) { g in
+      // ∂/∂b = −(a/b)/b = −y/b, computed at the broadcast shape.
+      let gOverB = Storage.broadcasting(g, b, op: "div", /)
+      let gb = Storage.broadcasting(gOverB, y, op: "div") { gq, yv in -gq * yv }
+      return [unbroadcast(gOverB, to: a.shape), unbroadcast(gb, to: b.shape)]
+    }
+  }
+
+  /// −a.  ∂/∂a = −1.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  public static prefix func - (x: Tensor) -> Tensor {
+    Tensor(x.storage.map { -$0 }, parents: [x]) { g in [g.map { -$0 }] }
+  }
+
+  // Tensor–scalar forms: the scalar becomes a rank-0 constant and broadcasts.
+  public static func + (lhs: Tensor, rhs: Scalar) -> Tensor { lhs + Tensor(scalar: rhs) }
+  public static func + (lhs: Scalar, rhs: Tensor) -> Tensor { Tensor(scalar: lhs) + rhs }
+  public static func - (lhs: Tensor, rhs: Scalar) -> Tensor { lhs - Tensor(scalar: rhs) }
+  public static func - (lhs: Scalar, rhs: Tensor) -> Tensor { Tensor(scalar: lhs) - rhs }
+  public static func * (lhs: Tensor, rhs: Scalar) -> Tensor { lhs * Tensor(scalar: rhs) }
+  public static func * (lhs: Scalar, rhs: Tensor) -> Tensor { Tensor(scalar: lhs) * rhs }
+  public static func / (lhs: Tensor, rhs: Scalar) -> Tensor { lhs / Tensor(scalar: rhs) }
+  public static func / (lhs: Scalar, rhs: Tensor) -> Tensor { Tensor(scalar: lhs) / rhs }
+}

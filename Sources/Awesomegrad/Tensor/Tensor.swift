@@ -1,0 +1,146 @@
+/// An n-dimensional array of `Float` or `Double` that records the operations applied to it, so that
+/// ``backward(gradient:file:line:)`` can compute gradients by reverse-mode automatic differentiation.
+///
+/// A tensor holds its values in a contiguous row-major ``Storage``. A tensor made by an op also holds
+/// its `parents` (the op's inputs) and a `pullback`: the function that maps the gradient of the output
+/// to the gradients of the inputs. The pullback captures input values, never the output tensor, so
+/// the graph has no cycles and is freed with the last reference to its result.
+///
+/// ```swift
+/// var rng = SeededGenerator(seed: 0)
+/// let w = Tensor<Double>.randomNormal([3, 2], using: &rng).requiringGrad()
+/// let x = Tensor<Double>([1, 2, 3], shape: [1, 3])
+/// let loss = x.matmul(w).tanh().sum()
+/// loss.backward()
+/// print(w.grad!)   // ∂loss/∂w, shape [3, 2]
+/// ```
+public final class Tensor<Scalar: TensorScalar> {
+  /// The values. Replaced, never mutated, by ops; mutated in place only by optimizers.
+  public internal(set) var storage: Storage<Scalar>
+  /// Whether gradients flow to this tensor. Set on leaves (parameters); ops propagate it.
+  public private(set) var requiresGrad: Bool
+  /// The accumulated gradient, kept for leaves that require grad.
+  var gradStorage: Storage<Scalar>?
+  /// The inputs of the op that made this tensor; empty for a leaf.
+  var parents: [Tensor]
+  /// Maps the gradient of this tensor to the gradients of `parents`, in order. Nil for a leaf.
+  var pullback: ((Storage<Scalar>) -> [Storage<Scalar>?])?
+
+  /// A leaf tensor over `storage`.
+  public init(_ storage: Storage<Scalar>, requiresGrad: Bool = false) {
+    self.storage = storage
+    self.requiresGrad = requiresGrad
+    self.parents = []
+    self.pullback = nil
+  }
+
+  /// The result of an op: records `parents` and `pullback` when any parent requires grad and grad
+  /// mode is on; otherwise a plain leaf that remembers nothing.
+  @inline(__always)
+  init(
+    _ storage: Storage<Scalar>, parents: [Tensor],
+    pullback: @escaping (Storage<Scalar>) -> [Storage<Scalar>?]
+  ) {
+    self.storage = storage
+    var anyRequiresGrad = false
+    for p in parents where p.requiresGrad {
+      anyRequiresGrad = true
+      break
+    }
+    if anyRequiresGrad && GradMode.isEnabled {
+      self.requiresGrad = true
+      self.parents = parents
+      self.pullback = pullback
+    } else {
+      self.requiresGrad = false
+      self.parents = []
+      self.pullback = nil
+    }
+  }
+
+  /// Releases a long chain of ops without recursing once per link: parents that only this tensor
+  /// holds are unlinked on an explicit stack, so a graph 100,000 ops deep frees in constant stack.
+  deinit {
+    guard !parents.isEmpty else { return }
+    var pending = parents
+    parents = []
+    while var tensor = pending.popLast() {
+      if isKnownUniquelyReferenced(&tensor) {
+        pending.append(contentsOf: tensor.parents)
+        tensor.parents = []
+        tensor.pullback = nil
+      }
+    }
+  }
+
+  // MARK: Shape and values
+
+  /// The sizes of the axes; `[]` for a scalar.
+  public var shape: [Int] { storage.shape }
+  /// The number of axes.
+  public var rank: Int { storage.shape.count }
+  /// The number of elements.
+  public var count: Int { storage.count }
+  /// The elements in row-major order.
+  public var scalars: [Scalar] { storage.scalars }
+
+  /// The value of a tensor with one element.
+  public func item(file: StaticString = #fileID, line: UInt = #line) -> Scalar {
+    if count != 1 {
+      shapeFailure("item", "the tensor has \(count) elements, not 1", shapes: [shape], file: file, line: line)
+    }
+    return storage.buffer.base[0]
+  }
+
+  /// Whether this tensor was made by an op that recorded its inputs.
+  public var isLeaf: Bool { pullback == nil }
+
+  // MARK: Gradients
+
+  /// The gradient accumulated by ``backward(gradient:file:line:)``; nil before any backward pass.
+  /// Kept for leaves that require grad.
+  public var grad: Tensor? {
+    gradStorage.map { Tensor($0) }
+  }
+
+  /// Clears the accumulated gradient.
+  public func zeroGrad() { gradStorage = nil }
+
+  /// Marks this leaf as a parameter whose gradient is wanted, and returns it.
+  @discardableResult
+  public func requiringGrad(_ flag: Bool = true, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+    if !isLeaf {
+      shapeFailure(
+        "requiringGrad", "only a leaf tensor can change requiresGrad; use detached() first",
+        shapes: [shape], file: file, line: line)
+    }
+    requiresGrad = flag
+    return self
+  }
+
+  /// A leaf with the same values (shared, not copied) that is cut off from the graph.
+  public func detached() -> Tensor { Tensor(storage) }
+
+  /// Adds `g` to the accumulated gradient, in place when no one else can see the gradient buffer.
+  @inline(__always)
+  func accumulateGrad(_ g: Storage<Scalar>) {
+    guard var existing = gradStorage else {
+      gradStorage = g
+      return
+    }
+    gradStorage = nil  // drop our reference so the uniqueness check sees only `existing`
+    if isKnownUniquelyReferenced(&existing.buffer) {
+      let dst = existing.buffer.base, src = g.buffer.base
+      for i in 0..<existing.count { dst[i] += src[i] }
+      gradStorage = existing
+    } else {
+      gradStorage = Storage.broadcasting(existing, g, op: "accumulateGrad", +)
+    }
+  }
+
+  /// Mutates the values in place. For optimizers and initialisers only: ops never mutate.
+  @inline(__always)
+  func updateValues(_ body: (UnsafeMutableBufferPointer<Scalar>) -> Void) {
+    body(UnsafeMutableBufferPointer(start: storage.buffer.base, count: storage.count))
+  }
+}
