@@ -43,23 +43,26 @@ extension Tensor {
   }
 
   /// The interior nodes of the graph ending here, each after all of its parents (inputs).
-  /// Built with an explicit stack instead of recursion.
+  /// Built with an explicit stack instead of recursion. Nodes are marked with `isVisited` during the
+  /// walk (cheaper than hashing them into a set) and unmarked before it returns.
   func topologicalOrder() -> [Tensor] {
     var order: [Tensor] = []
-    var visited = Set<ObjectIdentifier>()
     var stack: [(node: Tensor, nextParent: Int)] = [(self, 0)]
-    visited.insert(ObjectIdentifier(self))
+    isVisited = true
     while let (node, next) = stack.popLast() {
       if next < node.parents.count {
         stack.append((node, next + 1))
         let parent = node.parents[next]
-        if parent.pullback != nil && visited.insert(ObjectIdentifier(parent)).inserted {
+        if parent.pullback != nil && !parent.isVisited {
+          parent.isVisited = true
           stack.append((parent, 0))
         }
       } else if node.pullback != nil {
         order.append(node)
       }
     }
+    isVisited = false
+    for node in order { node.isVisited = false }
     return order
   }
 }

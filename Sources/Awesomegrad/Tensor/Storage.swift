@@ -135,21 +135,31 @@ public struct Storage<Scalar: TensorScalar> {
     return current
   }
 
-  /// Reduces one axis with `combine`, keeping it as size 1.
+  /// Reduces one axis with `combine`, keeping it as size 1. Reads the storage as
+  /// `[outer, size, inner]` and writes `[outer, 1, inner]`.
   @inline(__always)
   func reduceAxis(_ axis: Int, initial: Scalar, _ combine: (Scalar, Scalar) -> Scalar) -> Storage {
     let size = shape[axis]
-    let outer = elementCount(Array(shape[..<axis]))
-    let inner = elementCount(Array(shape[(axis + 1)...]))
+    var outer = 1, inner = 1
+    for i in 0..<axis { outer &*= shape[i] }
+    for i in (axis + 1)..<shape.count { inner &*= shape[i] }
     var outShape = shape
     outShape[axis] = 1
-    let out = Storage(repeating: initial, shape: outShape)
+    let out = Storage(uninitializedShape: outShape)
     let src = buffer.base, dst = out.buffer.base
     for o in 0..<outer {
-      let srcBase = o * size * inner, dstBase = o * inner
+      let srcBase = src + o * size * inner, dstRow = dst + o * inner
+      if inner == 1 {
+        // Reducing the last axis: one running value per output element.
+        var acc = initial
+        for r in 0..<size { acc = combine(acc, srcBase[r]) }
+        dstRow[0] = acc
+        continue
+      }
+      dstRow.initialize(repeating: initial, count: inner)
       for r in 0..<size {
         let row = srcBase + r * inner
-        for i in 0..<inner { dst[dstBase + i] = combine(dst[dstBase + i], src[row + i]) }
+        for i in 0..<inner { dstRow[i] = combine(dstRow[i], row[i]) }
       }
     }
     return out

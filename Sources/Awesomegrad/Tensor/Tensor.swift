@@ -25,6 +25,8 @@ public final class Tensor<Scalar: TensorScalar> {
   var parents: [Tensor]
   /// Maps the gradient of this tensor to the gradients of `parents`, in order. Nil for a leaf.
   var pullback: ((Storage<Scalar>) -> [Storage<Scalar>?])?
+  /// Scratch mark for graph walks; always false between walks.
+  var isVisited = false
 
   /// A leaf tensor over `storage`.
   public init(_ storage: Storage<Scalar>, requiresGrad: Bool = false) {
@@ -58,15 +60,23 @@ public final class Tensor<Scalar: TensorScalar> {
     }
   }
 
-  /// Releases a long chain of ops without recursing once per link: parents that only this tensor
-  /// holds are unlinked on an explicit stack, so a graph 100,000 ops deep frees in constant stack.
+  /// Releases a long chain of ops without recursing once per link (see ``releaseGraph(_:)``).
   deinit {
-    guard !parents.isEmpty else { return }
+    if !parents.isEmpty { Tensor.releaseGraph(&parents) }
+  }
+
+  /// Unlinks the graph above a dying tensor on an explicit stack: a parent that only this tensor
+  /// holds gives up its own parents to the stack before it is freed, so a graph 100,000 ops deep is
+  /// freed in constant stack space. A static function, so that the deinit (which Swift never
+  /// specialises) reaches a specialised copy.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  static func releaseGraph(_ parents: inout [Tensor]) {
     var pending = parents
     parents = []
     while var tensor = pending.popLast() {
-      if isKnownUniquelyReferenced(&tensor) {
-        pending.append(contentsOf: tensor.parents)
+      if isKnownUniquelyReferenced(&tensor) && !tensor.parents.isEmpty {
+        for parent in tensor.parents { pending.append(parent) }
         tensor.parents = []
         tensor.pullback = nil
       }
