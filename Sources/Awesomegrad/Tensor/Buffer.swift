@@ -1,23 +1,25 @@
-/// Owns one contiguous allocation of scalars. Freed when the last ``Storage`` that refers to it goes.
+/// Owns one contiguous run of scalars, stored inline after the object header (one allocation per
+/// buffer, not two). Freed when the last ``Storage`` that refers to it goes.
 ///
 /// A class, so that reshapes and detached copies share memory; mutation in place is only done by the
 /// engine when the buffer is uniquely referenced (gradient accumulation) or on purpose (optimizer
 /// updates of parameters).
-final class Buffer<Scalar: TensorScalar> {
-  let base: UnsafeMutablePointer<Scalar>
-  let count: Int
-
+final class Buffer<Scalar: TensorScalar>: ManagedBuffer<Int, Scalar> {
   /// Uninitialised memory for `count` scalars; the caller writes every element.
-  init(uninitializedCount count: Int) {
-    self.count = count
-    base = .allocate(capacity: max(count, 1))
+  @inline(__always)
+  static func make(uninitializedCount count: Int) -> Buffer {
+    unsafeDowncast(Buffer.create(minimumCapacity: count) { _ in count }, to: Buffer.self)
   }
 
-  init(repeating value: Scalar, count: Int) {
-    self.count = count
-    base = .allocate(capacity: max(count, 1))
-    base.initialize(repeating: value, count: count)
+  static func make(repeating value: Scalar, count: Int) -> Buffer {
+    let buffer = make(uninitializedCount: count)
+    buffer.base.initialize(repeating: value, count: count)
+    return buffer
   }
 
-  deinit { base.deallocate() }
+  /// The number of scalars.
+  @inline(__always) var count: Int { header }
+
+  /// The first scalar. Valid for as long as the buffer is alive.
+  @inline(__always) var base: UnsafeMutablePointer<Scalar> { withUnsafeMutablePointerToElements { $0 } }
 }

@@ -20,15 +20,15 @@ public struct Storage<Scalar: TensorScalar> {
 
   /// A storage whose elements the caller must write before reading.
   init(uninitializedShape shape: [Int]) {
-    self.init(shape: shape, buffer: Buffer(uninitializedCount: elementCount(shape)))
+    self.init(shape: shape, buffer: Buffer.make(uninitializedCount: elementCount(shape)))
   }
 
   init(repeating value: Scalar, shape: [Int]) {
-    self.init(shape: shape, buffer: Buffer(repeating: value, count: elementCount(shape)))
+    self.init(shape: shape, buffer: Buffer.make(repeating: value, count: elementCount(shape)))
   }
 
   init(_ values: [Scalar], shape: [Int]) {
-    let buffer = Buffer<Scalar>(uninitializedCount: values.count)
+    let buffer = Buffer<Scalar>.make(uninitializedCount: values.count)
     values.withUnsafeBufferPointer { buffer.base.initialize(from: $0.baseAddress!, count: values.count) }
     self.init(shape: shape, buffer: buffer)
   }

@@ -15,8 +15,8 @@
 /// print(w.grad!)   // ∂loss/∂w, shape [3, 2]
 /// ```
 public final class Tensor<Scalar: TensorScalar> {
-  /// The values. Replaced, never mutated, by ops; mutated in place only by optimizers.
-  public internal(set) var storage: Storage<Scalar>
+  /// The values. Ops never mutate them; optimizers update parameters in place.
+  public let storage: Storage<Scalar>
   /// Whether gradients flow to this tensor. Set on leaves (parameters); ops propagate it.
   public private(set) var requiresGrad: Bool
   /// The accumulated gradient, kept for leaves that require grad.
