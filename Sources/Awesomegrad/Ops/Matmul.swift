@@ -40,18 +40,23 @@ extension Tensor {
     guard let c = batchedProduct(a, b, transposeA, transposeB) else {
       shapeFailure("matmul", "batch axes do not broadcast", shapes: [a.shape, b.shape], file: file, line: line)
     }
+    // Only the gradients that someone needs are computed: the input of a first layer (data) needs
+    // none, which saves one gemm per backward pass.
+    let (needA, needB) = (requiresGrad, other.requiresGrad)
     return Tensor(c, parents: [self, other]) { g in
       // ∂A: G·op(B)ᵀ, or its transpose op(B)·Gᵀ when A was used transposed.
       let ga =
-        transposeA
+        !needA ? nil
+        : transposeA
         ? batchedProduct(b, g, transposeB, true)!
         : batchedProduct(g, b, false, !transposeB)!
       // ∂B: op(A)ᵀ·G, or its transpose Gᵀ·op(A) when B was used transposed.
       let gb =
-        transposeB
+        !needB ? nil
+        : transposeB
         ? batchedProduct(g, a, true, transposeA)!
         : batchedProduct(a, g, !transposeA, false)!
-      return [unbroadcast(ga, to: a.shape), unbroadcast(gb, to: b.shape)]
+      return [ga.map { unbroadcast($0, to: a.shape) }, gb.map { unbroadcast($0, to: b.shape) }]
     }
   }
 }
