@@ -59,7 +59,8 @@ func apply<Scalar: TensorScalar>(
     }
   }
   func reduction() throws -> Reduction {
-    guard case .string(let name)? = attributes["reduction"] ?? .string("mean"), let value = Reduction(rawValue: name)
+    guard case .string(let name)? = attributes["reduction"] ?? .string("mean"),
+      let value = Reduction(rawValue: name)
     else {
       throw ConformanceError.badCase(op: op, problem: "reduction must be mean, sum or none")
     }
@@ -90,7 +91,8 @@ func apply<Scalar: TensorScalar>(
   case "mean": return try tensor(0).mean(axes: axes("axes"), keepDims: flag("keepdims"))
   case "max": return try tensor(0).max(axes: axes("axes"), keepDims: flag("keepdims"))
   case "var":
-    let correction = try attributes["correction"] != nil ? integer("correction") : (flag("unbiased", default: true) ? 1 : 0)
+    let correction =
+      try attributes["correction"] != nil ? integer("correction") : (flag("unbiased", default: true) ? 1 : 0)
     return try tensor(0).variance(axes: axes("axes"), correction: correction, keepDims: flag("keepdims"))
   case "softmax": return try tensor(0).softmax(axis: integer("axis"))
   case "log_softmax": return try tensor(0).logSoftmax(axis: integer("axis"))
@@ -115,7 +117,8 @@ func apply<Scalar: TensorScalar>(
     }
     return try tensor(0).reshaped(shape)
   case "concat": return try Tensor.concatenated(inputs.indices.map(tensor), axis: integer("axis"))
-  case "slice": return try tensor(0).sliced(axis: integer("axis"), start: integer("start"), end: integer("end"))
+  case "slice":
+    return try tensor(0).sliced(axis: integer("axis"), start: integer("start"), end: integer("end"))
   default: throw ConformanceError.unsupportedOp(op)
   }
 }

@@ -45,7 +45,8 @@ public struct ConformanceRunner: Sendable {
     _ testCase: Fixture.Case, as _: Scalar.Type, tolerance: Double
   ) -> (worst: Double, message: String?) {
     let inputs = testCase.inputs.map { array in
-      array.isInteger ? Operand<Scalar>.indices(array.data.map { Int($0) }, shape: array.shape)
+      array.isInteger
+        ? Operand<Scalar>.indices(array.data.map { Int($0) }, shape: array.shape)
         : .tensor(Tensor<Scalar>(array.data.map { Scalar($0) }, shape: array.shape, requiresGrad: true))
     }
     let output: Tensor<Scalar>

@@ -99,7 +99,7 @@ public enum FixtureError: Error, CustomStringConvertible {
   public var description: String {
     switch self {
     case .unreadable(let path, let reason):
-      "cannot read fixture \(path): \(reason). Check the path."
+      "cannot read fixture \(path) (\(reason)); check the path"
     case .malformed(let path, let reason):
       "fixture \(path) is not in the torch_ops format (see its \"description\" field, and "
         + "make_torch_fixtures.py): \(reason)"

@@ -12,7 +12,8 @@ import Testing
   ]
 
   static func fixture(_ name: String) throws -> Fixture {
-    let url = try #require(Bundle.module.url(forResource: name, withExtension: "json", subdirectory: "Fixtures"))
+    let url = try #require(
+      Bundle.module.url(forResource: name, withExtension: "json", subdirectory: "Fixtures"))
     return try Fixture(contentsOf: url)
   }
 
@@ -41,7 +42,8 @@ import Testing
     #expect(result.dtype == "float64")
     #expect(result.message?.contains("output[5]") == true, "\(result)")
 
-    var gradientCase = try #require(try Self.fixture("torch_ops_seed0").cases.first { $0.name == "matmul_vec" })
+    var gradientCase = try #require(
+      try Self.fixture("torch_ops_seed0").cases.first { $0.name == "matmul_vec" })
     gradientCase.grads![1]!.data[0] *= 1.001
     let gradientResult = ConformanceRunner().run(gradientCase)
     #expect(!gradientResult.passed)

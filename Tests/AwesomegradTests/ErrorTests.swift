@@ -25,7 +25,8 @@ import Testing
       _ = Tensor<Float>.ones([3, 4]).sum(axes: [2])
     }
     let message = Self.standardError(result)
-    #expect(message.contains("sum: axis 2 is out of range for a tensor of rank 2; shape [3, 4]"), "\(message)")
+    #expect(
+      message.contains("sum: axis 2 is out of range for a tensor of rank 2; shape [3, 4]"), "\(message)")
     #expect(message.contains("ErrorTests.swift:"), "\(message)")
   }
 
@@ -42,7 +43,9 @@ import Testing
       _ = Tensor.concatenated([Tensor<Float>.ones([2, 3]), Tensor<Float>.ones([3, 3])], axis: 1)
     }
     let message = Self.standardError(result)
-    #expect(message.contains("concatenated: shapes must agree on every axis but 1; shapes [2, 3] and [3, 3]"), "\(message)")
+    #expect(
+      message.contains("concatenated: shapes must agree on every axis but 1; shapes [2, 3] and [3, 3]"),
+      "\(message)")
     #expect(message.contains("ErrorTests.swift:"), "\(message)")
   }
 

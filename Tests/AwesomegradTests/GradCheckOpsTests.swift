@@ -62,7 +62,9 @@ import Testing
     OpCase(name: "expanded", shapes: [[3, 1]]) { $0[0].expanded(to: [2, 3, 4]) },
     OpCase(name: "squeeze unsqueeze", shapes: [[3, 1]]) { $0[0].squeezed().unsqueezed(axis: 0) },
     OpCase(name: "crossEntropy", shapes: [[4, 3]]) { crossEntropy($0[0], labels: [0, 2, 1, 2]) },
-    OpCase(name: "crossEntropy none", shapes: [[4, 3]]) { crossEntropy($0[0], labels: [0, 2, 1, 2], reduction: .none) },
+    OpCase(name: "crossEntropy none", shapes: [[4, 3]]) {
+      crossEntropy($0[0], labels: [0, 2, 1, 2], reduction: .none)
+    },
     OpCase(name: "mse", shapes: [[3, 2], [3, 2]]) { mse($0[0], $0[1]) },
     OpCase(name: "binaryCrossEntropyWithLogits", shapes: [[3, 2], [3, 2]], positive: [false, true]) {
       binaryCrossEntropyWithLogits($0[0], targets: $0[1] / 2, reduction: .sum)

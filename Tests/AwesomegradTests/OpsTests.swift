@@ -111,7 +111,8 @@ import Testing
     #expect(mse(Tensor<Double>([1, 2]), Tensor([0, 4])).item() == 2.5)
     #expect(mse(Tensor<Double>([1, 2]), Tensor([0, 4]), reduction: .sum).item() == 5)
     #expect(hingeLoss(Tensor<Double>([0.5, 2]), labels: Tensor([1, 1])).item() == 0.25)
-    let bce = binaryCrossEntropyWithLogits(Tensor<Double>([0, 0]), targets: Tensor([0, 1]), reduction: .none)
+    let bce = binaryCrossEntropyWithLogits(
+      Tensor<Double>([0, 0]), targets: Tensor([0, 1]), reduction: .none)
     #expect(Self.close(bce.scalars, [Foundation.log(2), Foundation.log(2)]))
     // Large logits stay finite: x = 1000 with target 0 costs 1000.
     #expect(binaryCrossEntropyWithLogits(Tensor<Double>([1000]), targets: Tensor([0])).item() == 1000)

@@ -50,7 +50,8 @@ struct ScalarTensor {
   var values: [Value]
 
   /// `f` applied pairwise with numpy broadcasting.
-  static func broadcasting(_ a: ScalarTensor, _ b: ScalarTensor, _ f: (Value, Value) -> Value) -> ScalarTensor {
+  static func broadcasting(_ a: ScalarTensor, _ b: ScalarTensor, _ f: (Value, Value) -> Value) -> ScalarTensor
+  {
     let shape = broadcastShape(a.shape, b.shape)!
     let sa = broadcastStrides(a.shape, to: shape), sb = broadcastStrides(b.shape, to: shape)
     let values = (0..<elementCount(shape)).map { flat in
@@ -90,7 +91,9 @@ struct ScalarTensor {
         for j in 0..<n {
           var total = lhs.values[b * m * k + i * k] * other.values[(otherBatched ? b * k * n : 0) + j]
           for p in 1..<k {
-            total = total + lhs.values[b * m * k + i * k + p] * other.values[(otherBatched ? b * k * n : 0) + p * n + j]
+            total =
+              total + lhs.values[b * m * k + i * k + p]
+              * other.values[(otherBatched ? b * k * n : 0) + p * n + j]
           }
           out.append(total)
         }

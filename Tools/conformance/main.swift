@@ -35,7 +35,7 @@ struct ConformanceCommand: ParsableCommand {
       do {
         fixture = try Fixture(contentsOf: URL(fileURLWithPath: file))
       } catch {
-        print("error: \(error)")
+        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
         throw ExitCode(2)
       }
       for result in runner.run(fixture) {

@@ -33,7 +33,9 @@ public func checkGradients<Scalar: TensorScalar>(
   var generator = SeededGenerator(seed: seed)
   let upstream = Tensor<Scalar>.randomNormal(output.shape, using: &generator)
   if output.requiresGrad { output.backward(gradient: upstream) }
-  let analytic = zip(leaves, values).map { leaf, v in leaf.grad?.scalars ?? [Scalar](repeating: 0, count: v.count) }
+  let analytic = zip(leaves, values).map { leaf, v in
+    leaf.grad?.scalars ?? [Scalar](repeating: 0, count: v.count)
+  }
 
   func objective(_ perturbed: [[Scalar]]) -> Double {
     withoutGrad {
@@ -56,7 +58,8 @@ public func checkGradients<Scalar: TensorScalar>(
       point[input][j] = original
       // Divide by the step actually taken after rounding to Scalar.
       let step = Double(Scalar(Double(original) + epsilon)) - Double(Scalar(Double(original) - epsilon))
-      result.record(analytic: Double(analytic[input][j]), numeric: (plus - minus) / step, input: input, index: j)
+      result.record(
+        analytic: Double(analytic[input][j]), numeric: (plus - minus) / step, input: input, index: j)
     }
   }
   return result

@@ -17,10 +17,13 @@ extension Tensor {
       shapeFailure("concatenated", "needs at least one tensor", shapes: [], file: file, line: line)
     }
     let shapes = tensors.map(\.shape)
-    let resolved = normalizeAxis(axis, rank: first.rank, op: "concatenated", shape: first.shape, file: file, line: line)
-    for s in shapes where s.count != first.rank || !s.indices.allSatisfy({ $0 == resolved || s[$0] == first.shape[$0] }) {
+    let resolved = normalizeAxis(
+      axis, rank: first.rank, op: "concatenated", shape: first.shape, file: file, line: line)
+    for s in shapes
+    where s.count != first.rank || !s.indices.allSatisfy({ $0 == resolved || s[$0] == first.shape[$0] }) {
       shapeFailure(
-        "concatenated", "shapes must agree on every axis but \(resolved)", shapes: shapes, file: file, line: line)
+        "concatenated", "shapes must agree on every axis but \(resolved)", shapes: shapes, file: file,
+        line: line)
     }
     let sizes = shapes.map { $0[resolved] }
     var outShape = first.shape
@@ -56,7 +59,8 @@ extension Tensor {
     let upper = end.map { $0 < 0 ? $0 + size : $0 } ?? size
     if lower < 0 || upper > size || lower > upper {
       shapeFailure(
-        "sliced", "range \(start)..<\(end.map(String.init) ?? "end") is outside 0..<\(size) along axis \(resolved)",
+        "sliced",
+        "range \(start)..<\(end.map(String.init) ?? "end") is outside 0..<\(size) along axis \(resolved)",
         shapes: [shape], file: file, line: line)
     }
     let inputShape = shape

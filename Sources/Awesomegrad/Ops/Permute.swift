@@ -8,10 +8,13 @@ extension Tensor {
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
   public func permuted(_ axes: [Int], file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-    let resolved = axes.map { normalizeAxis($0, rank: rank, op: "permuted", shape: shape, file: file, line: line) }
+    let resolved = axes.map {
+      normalizeAxis($0, rank: rank, op: "permuted", shape: shape, file: file, line: line)
+    }
     if resolved.count != rank || Set(resolved).count != rank {
       shapeFailure(
-        "permuted", "\(axes) is not a permutation of the \(rank) axes", shapes: [shape], file: file, line: line)
+        "permuted", "\(axes) is not a permutation of the \(rank) axes", shapes: [shape], file: file,
+        line: line)
     }
     var inverse = [Int](repeating: 0, count: rank)
     for (i, axis) in resolved.enumerated() { inverse[axis] = i }
@@ -30,7 +33,8 @@ extension Tensor {
   /// The last two axes swapped: the matrix transpose, batched over any leading axes.
   public func transposed(file: StaticString = #fileID, line: UInt = #line) -> Tensor {
     if rank < 2 {
-      shapeFailure("transposed", "a transpose needs at least two axes", shapes: [shape], file: file, line: line)
+      shapeFailure(
+        "transposed", "a transpose needs at least two axes", shapes: [shape], file: file, line: line)
     }
     return transposed(-2, -1, file: file, line: line)
   }

@@ -69,7 +69,8 @@ extension Tensor {
   ) -> Tensor {
     let inputShape = shape
     if count == 0 {
-      shapeFailure("max", "the maximum of an empty tensor is undefined", shapes: [inputShape], file: file, line: line)
+      shapeFailure(
+        "max", "the maximum of an empty tensor is undefined", shapes: [inputShape], file: file, line: line)
     }
     let resolved = normalizeAxes(axes, rank: rank, op: "max", shape: inputShape, file: file, line: line)
     let x = storage

@@ -19,7 +19,8 @@ extension Tensor {
     }
     if elementCount(resolved) != count {
       shapeFailure(
-        "reshape", "element counts differ (\(count) vs \(elementCount(resolved)))", shapes: [shape, resolved],
+        "reshape", "element counts differ (\(count) vs \(elementCount(resolved)))",
+        shapes: [shape, resolved],
         file: file, line: line)
     }
     let inputShape = shape
@@ -45,7 +46,8 @@ extension Tensor {
     if let axes {
       resolved = normalizeAxes(axes, rank: rank, op: "squeezed", shape: shape, file: file, line: line)
       for axis in resolved where shape[axis] != 1 {
-        shapeFailure("squeezed", "axis \(axis) has size \(shape[axis]), not 1", shapes: [shape], file: file, line: line)
+        shapeFailure(
+          "squeezed", "axis \(axis) has size \(shape[axis]), not 1", shapes: [shape], file: file, line: line)
       }
     } else {
       resolved = shape.indices.filter { shape[$0] == 1 }
@@ -59,7 +61,9 @@ extension Tensor {
   @_specialize(where Scalar == Double)
   public func expanded(to target: [Int], file: StaticString = #fileID, line: UInt = #line) -> Tensor {
     guard broadcastShape(shape, target) == target else {
-      shapeFailure("expanded", "the shape does not broadcast to \(target)", shapes: [shape, target], file: file, line: line)
+      shapeFailure(
+        "expanded", "the shape does not broadcast to \(target)", shapes: [shape, target], file: file,
+        line: line)
     }
     let inputShape = shape
     return Tensor(storage.expanded(to: target), parents: [self]) { g in [unbroadcast(g, to: inputShape)] }

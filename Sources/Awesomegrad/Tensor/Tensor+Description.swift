@@ -57,7 +57,8 @@ extension Tensor: CustomStringConvertible, CustomDebugStringConvertible {
       }
       // Blocks of rank r are separated by r − 1 blank lines, as numpy does.
       let separator =
-        "," + String(repeating: "\n", count: rank - axis - 1) + String(repeating: " ", count: indent + axis + 1)
+        "," + String(repeating: "\n", count: rank - axis - 1)
+        + String(repeating: " ", count: indent + axis + 1)
       let blocks = shown[axis].map { i in
         i.map { render(axis: axis + 1, offset: offset + $0 * strides[axis]) } ?? "..."
       }
