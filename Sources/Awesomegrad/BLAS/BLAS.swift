@@ -1,4 +1,5 @@
 import CBLAS
+import Foundation
 
 /// The Swift side of the project's one doorway to C. Every call into OpenBLAS or LAPACKE goes through
 /// a function here, named after what it computes. Each is generic over ``TensorScalar`` and picks the
@@ -17,6 +18,7 @@ enum BLAS {
     alpha: T, a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int,
     beta: T, c: UnsafeMutablePointer<T>, ldc: Int
   ) {
+    gemmCounter?.increment()
     let ta = transposeA ? CblasTrans : CblasNoTrans
     let tb = transposeB ? CblasTrans : CblasNoTrans
     if T.self == Float.self {
@@ -44,6 +46,10 @@ enum BLAS {
     }
   }
 
+  /// When set (by tests, with `BLAS.$gemmCounter.withValue(counter) { ... }`), counts the gemm calls
+  /// of the current task. Task-local, so it is not global state and costs one lookup per call.
+  @TaskLocal static var gemmCounter: CallCounter?
+
   /// Sets the number of threads OpenBLAS uses for later calls (the `OPENBLAS_NUM_THREADS` setting).
   static func setThreadCount(_ n: Int) { openblas_set_num_threads(Int32(n)) }
 
@@ -57,3 +63,14 @@ public func setBLASThreadCount(_ n: Int) { BLAS.setThreadCount(n) }
 
 /// How many threads the BLAS library uses.
 public var blasThreadCount: Int { BLAS.threadCount }
+
+/// A thread-safe count of calls, for tests that check how many BLAS calls an operation makes.
+final class CallCounter: @unchecked Sendable {
+  private let lock = NSLock()
+  private var value = 0
+
+  /// The number of calls so far.
+  var count: Int { lock.withLock { value } }
+
+  func increment() { lock.withLock { value += 1 } }
+}

@@ -64,7 +64,9 @@ public func crossEntropy<Scalar: TensorScalar>(
   }
   return Tensor(output, parents: [logits]) { g in
     let grad = Storage<Scalar>(uninitializedShape: [batch, classes])
-    let dst = grad.buffer.base, gp = g.buffer.base
+    // Read the probabilities through the captured storage, which keeps their buffer alive: the
+    // pointer `p` alone would dangle once this function returns.
+    let dst = grad.buffer.base, gp = g.buffer.base, p = probabilities.buffer.base
     for i in 0..<batch {
       let scale: Scalar =
         switch reduction {
@@ -78,4 +80,50 @@ public func crossEntropy<Scalar: TensorScalar>(
     }
     return [grad]
   }
+}
+
+extension Reduction {
+  /// Combines per-element losses: their mean, their sum, or the tensor itself.
+  func apply<Scalar>(to losses: Tensor<Scalar>) -> Tensor<Scalar> {
+    switch self {
+    case .mean: losses.mean()
+    case .sum: losses.sum()
+    case .none: losses
+    }
+  }
+}
+
+/// Mean squared error, (prediction − target)², reduced over every element.
+///
+/// - Parameters: `prediction` and `target` of the same shape (or shapes that broadcast).
+/// - Returns: a scalar for `.mean` and `.sum`, the elementwise squares for `.none`.
+public func mse<Scalar>(
+  _ prediction: Tensor<Scalar>, _ target: Tensor<Scalar>, reduction: Reduction = .mean
+) -> Tensor<Scalar> {
+  let difference = prediction - target
+  return reduction.apply(to: difference * difference)
+}
+
+/// Binary cross-entropy between `targets` in [0, 1] and σ(`logits`), fused for stability.
+///
+/// ℓ = −[t·log σ(x) + (1 − t)·log(1 − σ(x))] = softplus(x) − t·x, with softplus computed as
+/// max(x, 0) + log(1 + e^(−|x|)), which is finite for every x. d/dx = σ(x) − t.
+///
+/// - Parameters: `logits` and `targets` of the same shape.
+/// - Returns: a scalar for `.mean` and `.sum`, the elementwise losses for `.none`.
+public func binaryCrossEntropyWithLogits<Scalar>(
+  _ logits: Tensor<Scalar>, targets: Tensor<Scalar>, reduction: Reduction = .mean
+) -> Tensor<Scalar> {
+  reduction.apply(to: logits.softplus(threshold: nil) - targets * logits)
+}
+
+/// The max-margin (hinge) loss of micrograd's demo: max(0, 1 − y·s) for labels y ∈ {−1, +1} and
+/// scores s. Zero once a sample is on the right side with margin 1.
+///
+/// - Parameters: `scores` and `labels` of the same shape.
+/// - Returns: a scalar for `.mean` and `.sum`, the elementwise losses for `.none`.
+public func hingeLoss<Scalar>(
+  _ scores: Tensor<Scalar>, labels: Tensor<Scalar>, reduction: Reduction = .mean
+) -> Tensor<Scalar> {
+  reduction.apply(to: (1 - labels * scores).relu())
 }

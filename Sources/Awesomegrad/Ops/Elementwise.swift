@@ -25,14 +25,69 @@ extension Tensor {
     return Tensor(y, parents: [self]) { g in [g.zipSameShape(y) { g, y in g * (1 - y * y) }] }
   }
 
-  /// max(x, 0).  d/dx = 1 where x > 0, else 0.
+  /// √x.  d/dx = 1 / (2√x) = 1 / (2y).
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
-  public func relu() -> Tensor {
-    let y = storage.map { $0 > 0 ? $0 : 0 }
-    return Tensor(y, parents: [self]) { g in [g.zipSameShape(y) { g, y in y > 0 ? g : 0 }] }
+  public func sqrt() -> Tensor {
+    let y = storage.map { $0.squareRoot() }
+    return Tensor(y, parents: [self]) { g in [g.zipSameShape(y) { g, y in g / (2 * y) }] }
   }
 
-  /// 1 / (1 + e⁻ˣ), composed: 1 / (1 + exp(−x)).
-  public func sigmoid() -> Tensor { 1 / (1 + (-self).exp()) }
+  /// |x|.  d/dx = sign(x), taken as 0 at x = 0 (as PyTorch does).
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  public func abs() -> Tensor {
+    let x = storage
+    return Tensor(x.map { Swift.abs($0) }, parents: [self]) { g in
+      [g.zipSameShape(x) { g, x in x > 0 ? g : (x < 0 ? -g : 0) }]
+    }
+  }
+
+  /// xᵖ for a constant exponent p.  d/dx = p·xᵖ⁻¹.
+  ///
+  /// For a non-integer p, negative x gives NaN, as in PyTorch.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  public func pow(_ exponent: Scalar) -> Tensor {
+    let x = storage
+    let y: Storage<Scalar> =
+      switch exponent {
+      case 2: x.map { $0 * $0 }
+      case 1: x.copy()
+      default: x.map { Scalar.pow($0, exponent) }
+      }
+    return Tensor(y, parents: [self]) { g in
+      let p = exponent
+      return [
+        g.zipSameShape(x) { g, x in
+          switch p {
+          case 0: 0
+          case 1: g
+          case 2: g * 2 * x
+          default: g * p * Scalar.pow(x, p - 1)
+          }
+        }
+      ]
+    }
+  }
+
+  /// The logistic function σ(x) = 1 / (1 + e⁻ˣ).  d/dx = y(1 − y).
+  ///
+  /// A primitive rather than `1 / (1 + exp(−x))` for stability: the composite overflows e⁻ˣ for very
+  /// negative x and its gradient becomes 0·∞ = NaN. Here e^(−|x|) never overflows:
+  /// σ(x) = 1 / (1 + e⁻ˣ) for x ≥ 0, and eˣ / (1 + eˣ) for x < 0.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  public func sigmoid() -> Tensor {
+    let y = storage.map(stableSigmoid)
+    return Tensor(y, parents: [self]) { g in [g.zipSameShape(y) { g, y in g * y * (1 - y) }] }
+  }
+}
+
+/// σ(x) without overflow for either sign of x.
+@inline(__always)
+func stableSigmoid<Scalar: TensorScalar>(_ x: Scalar) -> Scalar {
+  if x >= 0 { return 1 / (1 + Scalar.exp(-x)) }
+  let e = Scalar.exp(x)
+  return e / (1 + e)
 }

@@ -18,13 +18,17 @@ extension Tensor {
     file: StaticString = #fileID, line: UInt = #line
   ) -> Tensor {
     if rank == 0 || other.rank == 0 {
-      shapeFailure("matmul", "operands must have at least one axis", shapes: [shape, other.shape], file: file, line: line)
+      shapeFailure(
+        "matmul", "operands must have at least one axis", shapes: [shape, other.shape], file: file, line: line
+      )
     }
     // Vectors become matrices and their axis is removed from the result afterwards.
     if rank == 1 || other.rank == 1 {
       let lhs = rank == 1 ? reshaped([1, shape[0]], file: file, line: line) : self
       let rhs = other.rank == 1 ? other.reshaped([other.shape[0], 1], file: file, line: line) : other
-      let product = lhs.matmul(rhs, transposeA: transposeA && rank > 1, transposeB: transposeB && other.rank > 1, file: file, line: line)
+      let product = lhs.matmul(
+        rhs, transposeA: transposeA && rank > 1, transposeB: transposeB && other.rank > 1, file: file,
+        line: line)
       var outShape = product.shape
       if other.rank == 1 { outShape.removeLast() }
       if rank == 1 { outShape.remove(at: outShape.count - (other.rank == 1 ? 1 : 2)) }
@@ -35,23 +39,28 @@ extension Tensor {
     let kb = transposeB ? b.shape[other.rank - 1] : b.shape[other.rank - 2]
     if ka != kb {
       shapeFailure(
-        "matmul", "inner dimensions differ (\(ka) vs \(kb))", shapes: [a.shape, b.shape], file: file, line: line)
+        "matmul", "inner dimensions differ (\(ka) vs \(kb))", shapes: [a.shape, b.shape], file: file,
+        line: line)
     }
     guard let c = batchedProduct(a, b, transposeA, transposeB) else {
-      shapeFailure("matmul", "batch axes do not broadcast", shapes: [a.shape, b.shape], file: file, line: line)
+      shapeFailure(
+        "matmul", "batch axes do not broadcast", shapes: [a.shape, b.shape], file: file, line: line)
     }
+    // Only the gradients that someone needs are computed: the input of a first layer (data) needs
+    // none, which saves one gemm per backward pass.
+    let (needA, needB) = (requiresGrad, other.requiresGrad)
     return Tensor(c, parents: [self, other]) { g in
-      // ∂A: G·op(B)ᵀ, or its transpose op(B)·Gᵀ when A was used transposed.
-      let ga =
-        transposeA
-        ? batchedProduct(b, g, transposeB, true)!
-        : batchedProduct(g, b, false, !transposeB)!
-      // ∂B: op(A)ᵀ·G, or its transpose Gᵀ·op(A) when B was used transposed.
-      let gb =
-        transposeB
-        ? batchedProduct(g, a, true, transposeA)!
-        : batchedProduct(a, g, !transposeA, false)!
-      return [unbroadcast(ga, to: a.shape), unbroadcast(gb, to: b.shape)]
+      var ga: Storage<Scalar>?
+      var gb: Storage<Scalar>?
+      if needA {
+        // ∂A: G·op(B)ᵀ, or its transpose op(B)·Gᵀ when A was used transposed.
+        ga = transposeA ? batchedProduct(b, g, transposeB, true)! : batchedProduct(g, b, false, !transposeB)!
+      }
+      if needB {
+        // ∂B: op(A)ᵀ·G, or its transpose Gᵀ·op(A) when B was used transposed.
+        gb = transposeB ? batchedProduct(g, a, true, transposeA)! : batchedProduct(a, g, !transposeA, false)!
+      }
+      return [ga.map { unbroadcast($0, to: a.shape) }, gb.map { unbroadcast($0, to: b.shape) }]
     }
   }
 }

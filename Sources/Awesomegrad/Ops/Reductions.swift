@@ -54,3 +54,52 @@ extension Storage {
     return out
   }
 }
+
+/// Maxima and variance.
+extension Tensor {
+  /// The maximum over `axes` (all axes when nil), like PyTorch's `amax`.
+  ///
+  /// The gradient flows to the elements equal to the maximum. When several elements tie, it is split
+  /// evenly among them (PyTorch's `amax` and all-axes `torch.max(x)` do the same; `torch.max(x, dim)`
+  /// instead sends it all to one index). Without ties, the two rules agree.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  public func max(
+    axes: [Int]? = nil, keepDims: Bool = false, file: StaticString = #fileID, line: UInt = #line
+  ) -> Tensor {
+    let inputShape = shape
+    if count == 0 {
+      shapeFailure(
+        "max", "the maximum of an empty tensor is undefined", shapes: [inputShape], file: file, line: line)
+    }
+    let resolved = normalizeAxes(axes, rank: rank, op: "max", shape: inputShape, file: file, line: line)
+    let x = storage
+    var kept = x
+    for axis in resolved { kept = kept.reduceAxis(axis, initial: -.infinity) { Swift.max($0, $1) } }
+    let maxima = kept
+    let outShape = keepDims ? maxima.shape : reducedShape(inputShape, removing: resolved)
+    return Tensor(maxima.reshaped(outShape), parents: [self]) { g in
+      // mask = 1[x = max]; each maximum's gradient is shared among its ties: g·mask / Σ mask.
+      let broadcastMax = maxima.expanded(to: inputShape)
+      let mask = x.zipSameShape(broadcastMax) { $0 == $1 ? 1 : 0 }
+      let ties = mask.sum(keepingAxes: resolved)
+      let share = g.reshaped(maxima.shape).zipSameShape(ties, /).expanded(to: inputShape)
+      return [mask.zipSameShape(share, *)]
+    }
+  }
+
+  /// The variance over `axes` (all axes when nil): Σ(x − x̄)² / (n − correction).
+  ///
+  /// `correction: 1` (the default, as in PyTorch) is the unbiased sample variance; `0` is the
+  /// population variance. Composed from ``mean(axes:keepDims:file:line:)`` and ``sum(axes:keepDims:file:line:)``.
+  public func variance(
+    axes: [Int]? = nil, correction: Int = 1, keepDims: Bool = false,
+    file: StaticString = #fileID, line: UInt = #line
+  ) -> Tensor {
+    let resolved = normalizeAxes(axes, rank: rank, op: "variance", shape: shape, file: file, line: line)
+    let n = resolved.reduce(1) { $0 * shape[$1] }
+    let centered = self - mean(axes: resolved, keepDims: true, file: file, line: line)
+    let squares = (centered * centered).sum(axes: resolved, keepDims: keepDims, file: file, line: line)
+    return squares / Scalar(n - correction)
+  }
+}

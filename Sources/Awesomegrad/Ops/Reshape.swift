@@ -19,10 +19,53 @@ extension Tensor {
     }
     if elementCount(resolved) != count {
       shapeFailure(
-        "reshape", "element counts differ (\(count) vs \(elementCount(resolved)))", shapes: [shape, resolved],
+        "reshape", "element counts differ (\(count) vs \(elementCount(resolved)))",
+        shapes: [shape, resolved],
         file: file, line: line)
     }
     let inputShape = shape
     return Tensor(storage.reshaped(resolved), parents: [self]) { g in [g.reshaped(inputShape)] }
+  }
+}
+
+/// Adding and removing axes of size 1, and broadcasting to a larger shape.
+extension Tensor {
+  /// The same elements with a new axis of size 1 inserted at `axis` (which may be `rank`, or
+  /// negative counting from the end of the result). Composed from ``reshaped(_:file:line:)``.
+  public func unsqueezed(axis: Int, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+    let position = normalizeAxis(axis, rank: rank + 1, op: "unsqueezed", shape: shape, file: file, line: line)
+    var newShape = shape
+    newShape.insert(1, at: position)
+    return reshaped(newShape, file: file, line: line)
+  }
+
+  /// The same elements without the size-1 axes in `axes` (every size-1 axis when nil).
+  /// Composed from ``reshaped(_:file:line:)``.
+  public func squeezed(axes: [Int]? = nil, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+    let resolved: [Int]
+    if let axes {
+      resolved = normalizeAxes(axes, rank: rank, op: "squeezed", shape: shape, file: file, line: line)
+      for axis in resolved where shape[axis] != 1 {
+        shapeFailure(
+          "squeezed", "axis \(axis) has size \(shape[axis]), not 1", shapes: [shape], file: file, line: line)
+      }
+    } else {
+      resolved = shape.indices.filter { shape[$0] == 1 }
+    }
+    return reshaped(reducedShape(shape, removing: resolved), file: file, line: line)
+  }
+
+  /// This tensor broadcast to `target` (numpy's rule: size-1 axes repeat, new axes are added on the
+  /// left). The values are copied. ∂/∂x sums the gradient back over the repeated axes.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  public func expanded(to target: [Int], file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+    guard broadcastShape(shape, target) == target else {
+      shapeFailure(
+        "expanded", "the shape does not broadcast to \(target)", shapes: [shape, target], file: file,
+        line: line)
+    }
+    let inputShape = shape
+    return Tensor(storage.expanded(to: target), parents: [self]) { g in [unbroadcast(g, to: inputShape)] }
   }
 }

@@ -41,7 +41,7 @@ extension Tensor {
   /// `[start, start + step, …]` up to but excluding `end`, as numpy's `arange`.
   public static func arange(_ start: Scalar = 0, _ end: Scalar, step: Scalar = 1) -> Tensor {
     precondition(step != 0, "arange: step must not be 0")
-    let n = max(0, Int(((end - start) / step).rounded(.up)))
+    let n = Swift.max(0, Int(((end - start) / step).rounded(.up)))
     return Tensor((0..<n).map { start + Scalar($0) * step })
   }
 

@@ -1,0 +1,111 @@
+/// Checks a function's gradients against finite differences.
+///
+/// For inputs x₁…xₙ and a fixed random upstream u of the output's shape, the checker compares the
+/// gradient from ``Tensor/backward(gradient:file:line:)`` of L = Σ f(x)·u with the central difference
+///
+///     ∂L/∂xᵢⱼ ≈ (L(xᵢⱼ + ε) − L(xᵢⱼ − ε)) / 2ε,
+///
+/// accumulated in Double. An entry passes when |analytic − numeric| ≤ tolerance·(1 + |numeric|).
+/// Use it with `Tensor<Double>`: in Float, rounding swamps the differences unless ε and the
+/// tolerance are around 1e-2.
+///
+/// ```swift
+/// let result = checkGradients(of: { x in (x[0] * x[1]).tanh() }, at: [a, b])
+/// #expect(result.passed, "\(result)")
+/// ```
+///
+/// - Parameters:
+///   - f: the function to check; called once with leaves that require grad, and 2 times per input
+///     element in `withoutGrad`. Points where f is not differentiable (ReLU at 0) give spurious failures.
+///   - inputs: where to check; their values are copied and not modified.
+///   - seed: seeds the random upstream gradient.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
+public func checkGradients<Scalar: TensorScalar>(
+  of f: ([Tensor<Scalar>]) -> Tensor<Scalar>, at inputs: [Tensor<Scalar>],
+  epsilon: Double = 1e-6, tolerance: Double = 1e-6, seed: UInt64 = 0
+) -> GradientCheckResult {
+  let shapes = inputs.map(\.shape)
+  let values = inputs.map(\.scalars)
+  // Analytic gradients of L = Σ f(x)·u.
+  let leaves = zip(values, shapes).map { Tensor<Scalar>($0, shape: $1, requiresGrad: true) }
+  let output = f(leaves)
+  var generator = SeededGenerator(seed: seed)
+  let upstream = Tensor<Scalar>.randomNormal(output.shape, using: &generator)
+  if output.requiresGrad { output.backward(gradient: upstream) }
+  let analytic = zip(leaves, values).map { leaf, v in
+    leaf.grad?.scalars ?? [Scalar](repeating: 0, count: v.count)
+  }
+
+  func objective(_ perturbed: [[Scalar]]) -> Double {
+    withoutGrad {
+      let out = f(zip(perturbed, shapes).map { Tensor<Scalar>($0, shape: $1) })
+      var total = 0.0
+      for (y, u) in zip(out.scalars, upstream.scalars) { total += Double(y) * Double(u) }
+      return total
+    }
+  }
+
+  var result = GradientCheckResult(tolerance: tolerance)
+  var point = values
+  for input in values.indices {
+    for j in values[input].indices {
+      let original = values[input][j]
+      point[input][j] = Scalar(Double(original) + epsilon)
+      let plus = objective(point)
+      point[input][j] = Scalar(Double(original) - epsilon)
+      let minus = objective(point)
+      point[input][j] = original
+      // Divide by the step actually taken after rounding to Scalar.
+      let step = Double(Scalar(Double(original) + epsilon)) - Double(Scalar(Double(original) - epsilon))
+      result.record(
+        analytic: Double(analytic[input][j]), numeric: (plus - minus) / step, input: input, index: j)
+    }
+  }
+  return result
+}
+
+/// The outcome of ``checkGradients(of:at:epsilon:tolerance:seed:)``: the worst disagreement between
+/// backpropagated and finite-difference gradients.
+public struct GradientCheckResult: Sendable, CustomStringConvertible {
+  /// The pass threshold on |analytic − numeric| / (1 + |numeric|).
+  public let tolerance: Double
+  /// The largest |analytic − numeric| over all entries.
+  public private(set) var worstAbsoluteError = 0.0
+  /// The largest |analytic − numeric| / (1 + |numeric|) over all entries: the quantity compared with
+  /// `tolerance`.
+  public private(set) var worstRelativeError = 0.0
+  /// Where the worst relative error occurs: the input's position and the element's row-major index.
+  public private(set) var worstInput = 0, worstIndex = 0
+  /// The two gradients at that element.
+  public private(set) var worstAnalytic = 0.0, worstNumeric = 0.0
+  /// How many gradient entries were compared.
+  public private(set) var checkedCount = 0
+
+  /// Whether every entry is within tolerance (and none is NaN).
+  public var passed: Bool { worstRelativeError <= tolerance }
+
+  init(tolerance: Double) { self.tolerance = tolerance }
+
+  mutating func record(analytic: Double, numeric: Double, input: Int, index: Int) {
+    checkedCount += 1
+    var absolute = Swift.abs(analytic - numeric)
+    if absolute.isNaN { absolute = .infinity }
+    let relative = absolute / (1 + Swift.abs(numeric))
+    worstAbsoluteError = Swift.max(worstAbsoluteError, absolute)
+    if relative > worstRelativeError {
+      worstRelativeError = relative
+      worstInput = input
+      worstIndex = index
+      worstAnalytic = analytic
+      worstNumeric = numeric
+    }
+  }
+
+  public var description: String {
+    let verdict = passed ? "gradients match" : "GRADIENT MISMATCH"
+    return "\(verdict): worst relative error \(worstRelativeError) (tolerance \(tolerance)), "
+      + "absolute \(worstAbsoluteError), over \(checkedCount) entries; at input \(worstInput) "
+      + "element \(worstIndex): backward gave \(worstAnalytic), finite differences \(worstNumeric)"
+  }
+}

@@ -1,0 +1,84 @@
+/// The activation functions of neural networks beyond `tanh` and `sigmoid`: ReLU and its leaky form,
+/// GELU (exact and tanh-approximated), SiLU and softplus.
+extension Tensor {
+  /// max(x, 0).  d/dx = 1 where x > 0, else 0.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  public func relu() -> Tensor {
+    let y = storage.map { $0 > 0 ? $0 : 0 }
+    return Tensor(y, parents: [self]) { g in [g.zipSameShape(y) { g, y in y > 0 ? g : 0 }] }
+  }
+
+  /// x where x > 0, else `negativeSlope`·x.  d/dx = 1 where x > 0, else `negativeSlope`.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  public func leakyReLU(negativeSlope: Scalar = 0.01) -> Tensor {
+    let x = storage
+    let y = x.map { $0 > 0 ? $0 : negativeSlope * $0 }
+    return Tensor(y, parents: [self]) { g in
+      [g.zipSameShape(x) { g, x in x > 0 ? g : negativeSlope * g }]
+    }
+  }
+
+  /// Gaussian error linear unit, GELU(x) = x·Φ(x), with Φ the standard normal CDF.
+  ///
+  /// - `.none` (exact): Φ(x) = ½(1 + erf(x/√2)).  d/dx = Φ(x) + x·φ(x), φ(x) = e^(−x²/2)/√(2π).
+  /// - `.tanh`: ½x(1 + tanh(√(2/π)(x + 0.044715x³))), composed from primitives.
+  ///
+  /// The names follow PyTorch's `gelu(x, approximate='none' | 'tanh')`.
+  public func gelu(approximate: GELUApproximation = .none) -> Tensor {
+    switch approximate {
+    case .none: return exactGELU()
+    case .tanh:
+      let c = Scalar(0.7978845608028654)  // √(2/π)
+      let inner = c * (self + 0.044715 * self * self * self)
+      return 0.5 * self * (1 + inner.tanh())
+    }
+  }
+
+  /// x·Φ(x) with the exact normal CDF; see ``gelu(approximate:)``.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  func exactGELU() -> Tensor {
+    let x = storage
+    let inverseSqrt2 = Scalar(0.7071067811865476)  // 1/√2
+    let inverseSqrt2Pi = Scalar(0.3989422804014327)  // 1/√(2π)
+    let y = x.map { $0 * 0.5 * (1 + Scalar.erf($0 * inverseSqrt2)) }
+    return Tensor(y, parents: [self]) { g in
+      [
+        g.zipSameShape(x) { g, x in
+          let cdf = 0.5 * (1 + Scalar.erf(x * inverseSqrt2))
+          let density = inverseSqrt2Pi * Scalar.exp(-0.5 * x * x)
+          return g * (cdf + x * density)
+        }
+      ]
+    }
+  }
+
+  /// SiLU (swish), x·σ(x), composed from ``sigmoid()``.
+  public func silu() -> Tensor { self * sigmoid() }
+
+  /// softplus(x) = ln(1 + eˣ), a smooth ReLU.  d/dx = σ(x).
+  ///
+  /// Computed as max(x, 0) + ln(1 + e^(−|x|)), which never overflows. As in PyTorch, inputs above
+  /// `threshold` return x itself (the two differ by less than e⁻²⁰ ≈ 2·10⁻⁹ there); pass `nil` for
+  /// the exact formula everywhere.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  public func softplus(threshold: Scalar? = 20) -> Tensor {
+    let x = storage
+    let limit = threshold ?? .infinity
+    let y = x.map { x in x > limit ? x : Swift.max(x, 0) + Scalar.log1p(Scalar.exp(-Swift.abs(x))) }
+    return Tensor(y, parents: [self]) { g in
+      [g.zipSameShape(x) { g, x in x > limit ? g : g * stableSigmoid(x) }]
+    }
+  }
+}
+
+/// Which formula ``Tensor/gelu(approximate:)`` uses.
+public enum GELUApproximation: Sendable {
+  /// The exact x·Φ(x), through erf.
+  case none
+  /// The tanh approximation of GPT-2 and BERT.
+  case tanh
+}

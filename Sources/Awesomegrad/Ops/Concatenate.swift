@@ -1,0 +1,102 @@
+/// Joining tensors along an axis, and taking a contiguous range along an axis. The two are each
+/// other's pullbacks: the gradient of a concatenation is sliced, the gradient of a slice is padded.
+///
+/// Both see a tensor of shape `[outer…, size, inner…]` as `outer` blocks of `size·inner` contiguous
+/// elements, so every copy is a run of whole blocks.
+extension Tensor {
+  /// The tensors joined along `axis`; every other axis must agree.
+  /// `concatenated([a: [3, 2], b: [3, 3]], axis: 1)` has shape `[3, 5]`.
+  ///
+  /// ∂/∂ each input is its own range of the gradient along `axis`.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  public static func concatenated(
+    _ tensors: [Tensor], axis: Int, file: StaticString = #fileID, line: UInt = #line
+  ) -> Tensor {
+    guard let first = tensors.first else {
+      shapeFailure("concatenated", "needs at least one tensor", shapes: [], file: file, line: line)
+    }
+    let shapes = tensors.map(\.shape)
+    let resolved = normalizeAxis(
+      axis, rank: first.rank, op: "concatenated", shape: first.shape, file: file, line: line)
+    for s in shapes
+    where s.count != first.rank || !s.indices.allSatisfy({ $0 == resolved || s[$0] == first.shape[$0] }) {
+      shapeFailure(
+        "concatenated", "shapes must agree on every axis but \(resolved)", shapes: shapes, file: file,
+        line: line)
+    }
+    let sizes = shapes.map { $0[resolved] }
+    var outShape = first.shape
+    outShape[resolved] = sizes.reduce(0, +)
+    let inner = elementCount(Array(first.shape[(resolved + 1)...]))
+    let out = Storage<Scalar>(uninitializedShape: outShape)
+    var start = 0
+    for (tensor, size) in zip(tensors, sizes) {
+      out.copyBlocks(from: tensor.storage, axis: resolved, start: start, size: size, inner: inner)
+      start += size
+    }
+    return Tensor(out, parents: tensors) { g in
+      var starts = 0
+      return zip(shapes, sizes).map { shape, size in
+        defer { starts += size }
+        return g.slice(axis: resolved, start: starts, size: size, inner: inner, shape: shape)
+      }
+    }
+  }
+
+  /// The elements with index in `start..<end` along `axis` (negative values count from the end).
+  /// `[3, 4].sliced(axis: 0, start: 1, end: 3)` has shape `[2, 4]`.
+  ///
+  /// ∂/∂x is the gradient placed back at those indices, with zeros elsewhere.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  public func sliced(
+    axis: Int, start: Int, end: Int? = nil, file: StaticString = #fileID, line: UInt = #line
+  ) -> Tensor {
+    let resolved = normalizeAxis(axis, rank: rank, op: "sliced", shape: shape, file: file, line: line)
+    let size = shape[resolved]
+    let lower = start < 0 ? start + size : start
+    let upper = end.map { $0 < 0 ? $0 + size : $0 } ?? size
+    if lower < 0 || upper > size || lower > upper {
+      shapeFailure(
+        "sliced",
+        "range \(start)..<\(end.map(String.init) ?? "end") is outside 0..<\(size) along axis \(resolved)",
+        shapes: [shape], file: file, line: line)
+    }
+    let inputShape = shape
+    let inner = elementCount(Array(inputShape[(resolved + 1)...]))
+    var outShape = inputShape
+    outShape[resolved] = upper - lower
+    let out = storage.slice(axis: resolved, start: lower, size: upper - lower, inner: inner, shape: outShape)
+    return Tensor(out, parents: [self]) { g in
+      let padded = Storage<Scalar>(repeating: 0, shape: inputShape)
+      padded.copyBlocks(from: g, axis: resolved, start: lower, size: upper - lower, inner: inner)
+      return [padded]
+    }
+  }
+}
+
+extension Storage {
+  /// Writes `source` (this storage's shape with `size` along `axis`) into indices `start..<start+size`
+  /// along `axis`. `inner` is the product of the sizes after `axis`.
+  func copyBlocks(from source: Storage, axis: Int, start: Int, size: Int, inner: Int) {
+    let outer = elementCount(Array(shape[..<axis]))
+    let block = size * inner, stride = shape[axis] * inner
+    let src = source.buffer.base, dst = buffer.base
+    for o in 0..<outer {
+      (dst + o * stride + start * inner).update(from: src + o * block, count: block)
+    }
+  }
+
+  /// Indices `start..<start+size` along `axis`, as a new storage of `shape`.
+  func slice(axis: Int, start: Int, size: Int, inner: Int, shape newShape: [Int]) -> Storage {
+    let out = Storage(uninitializedShape: newShape)
+    let outer = elementCount(Array(shape[..<axis]))
+    let block = size * inner, stride = shape[axis] * inner
+    let src = buffer.base, dst = out.buffer.base
+    for o in 0..<outer {
+      (dst + o * block).initialize(from: src + o * stride + start * inner, count: block)
+    }
+    return out
+  }
+}

@@ -1,0 +1,124 @@
+import Awesomegrad
+
+/// An input of a case: a differentiable tensor, or integer indices (class labels, token ids).
+enum Operand<Scalar: TensorScalar> {
+  case tensor(Tensor<Scalar>)
+  case indices([Int], shape: [Int])
+}
+
+/// Why a case could not be run.
+public enum ConformanceError: Error, CustomStringConvertible {
+  case unsupportedOp(String)
+  case badCase(op: String, problem: String)
+
+  public var description: String {
+    switch self {
+    case .unsupportedOp(let op): "unsupported op \(op)"
+    case .badCase(let op, let problem): "\(op): \(problem)"
+    }
+  }
+}
+
+/// The fixture's op names (PyTorch's) mapped to Awesomegrad calls.
+func apply<Scalar: TensorScalar>(
+  _ op: String, attributes: [String: Fixture.Attribute], to inputs: [Operand<Scalar>]
+) throws -> Tensor<Scalar> {
+  func tensor(_ i: Int) throws -> Tensor<Scalar> {
+    guard i < inputs.count, case .tensor(let t) = inputs[i] else {
+      throw ConformanceError.badCase(op: op, problem: "input \(i) must be a floating-point tensor")
+    }
+    return t
+  }
+  func indices(_ i: Int) throws -> [Int] {
+    guard i < inputs.count, case .indices(let values, _) = inputs[i] else {
+      throw ConformanceError.badCase(op: op, problem: "input \(i) must be an integer tensor")
+    }
+    return values
+  }
+  func number(_ key: String) throws -> Double {
+    guard case .number(let value) = attributes[key] else {
+      throw ConformanceError.badCase(op: op, problem: "attribute \(key) must be a number")
+    }
+    return value
+  }
+  func integer(_ key: String) throws -> Int { Int(try number(key)) }
+  func flag(_ key: String, default value: Bool = false) throws -> Bool {
+    switch attributes[key] {
+    case nil, .null?: return value
+    case .bool(let flag)?: return flag
+    default: throw ConformanceError.badCase(op: op, problem: "attribute \(key) must be true or false")
+    }
+  }
+  /// A list of axes, or nil (all axes) for null or a missing key; a single number is a one-axis list.
+  func axes(_ key: String) throws -> [Int]? {
+    switch attributes[key] {
+    case nil, .null?: return nil
+    case .number(let value)?: return [Int(value)]
+    case .numbers(let values)?: return values.map { Int($0) }
+    default: throw ConformanceError.badCase(op: op, problem: "attribute \(key) must be a list of axes")
+    }
+  }
+  func reduction() throws -> Reduction {
+    guard case .string(let name)? = attributes["reduction"] ?? .string("mean"),
+      let value = Reduction(rawValue: name)
+    else {
+      throw ConformanceError.badCase(op: op, problem: "reduction must be mean, sum or none")
+    }
+    return value
+  }
+
+  switch op {
+  case "add": return try tensor(0) + tensor(1)
+  case "sub": return try tensor(0) - tensor(1)
+  case "mul": return try tensor(0) * tensor(1)
+  case "div": return try tensor(0) / tensor(1)
+  case "matmul": return try tensor(0).matmul(tensor(1))
+  case "neg": return try -tensor(0)
+  case "exp": return try tensor(0).exp()
+  case "log": return try tensor(0).log()
+  case "tanh": return try tensor(0).tanh()
+  case "relu": return try tensor(0).relu()
+  case "sigmoid": return try tensor(0).sigmoid()
+  case "sqrt": return try tensor(0).sqrt()
+  case "abs": return try tensor(0).abs()
+  case "gelu": return try tensor(0).gelu()
+  case "gelu_tanh": return try tensor(0).gelu(approximate: .tanh)
+  case "silu": return try tensor(0).silu()
+  case "softplus": return try tensor(0).softplus()
+  case "pow": return try tensor(0).pow(Scalar(number("exponent")))
+  case "leaky_relu": return try tensor(0).leakyReLU(negativeSlope: Scalar(number("negative_slope")))
+  case "sum": return try tensor(0).sum(axes: axes("axes"), keepDims: flag("keepdims"))
+  case "mean": return try tensor(0).mean(axes: axes("axes"), keepDims: flag("keepdims"))
+  case "max": return try tensor(0).max(axes: axes("axes"), keepDims: flag("keepdims"))
+  case "var":
+    let correction =
+      try attributes["correction"] != nil ? integer("correction") : (flag("unbiased", default: true) ? 1 : 0)
+    return try tensor(0).variance(axes: axes("axes"), correction: correction, keepDims: flag("keepdims"))
+  case "softmax": return try tensor(0).softmax(axis: integer("axis"))
+  case "log_softmax": return try tensor(0).logSoftmax(axis: integer("axis"))
+  case "logsumexp": return try tensor(0).logSumExp(axes: axes("axis"), keepDims: flag("keepdims"))
+  case "cross_entropy": return try crossEntropy(tensor(0), labels: indices(1), reduction: reduction())
+  case "mse_loss": return try mse(tensor(0), tensor(1), reduction: reduction())
+  case "binary_cross_entropy_with_logits":
+    return try binaryCrossEntropyWithLogits(tensor(0), targets: tensor(1), reduction: reduction())
+  case "transpose":
+    guard let pair = try axes("axes"), pair.count == 2 else {
+      throw ConformanceError.badCase(op: op, problem: "attribute axes must name two axes")
+    }
+    return try tensor(0).transposed(pair[0], pair[1])
+  case "permute":
+    guard let order = try axes("axes") else {
+      throw ConformanceError.badCase(op: op, problem: "attribute axes must be a permutation")
+    }
+    return try tensor(0).permuted(order)
+  case "reshape":
+    guard let shape = try axes("shape") else {
+      throw ConformanceError.badCase(op: op, problem: "attribute shape must be a list of sizes")
+    }
+    return try tensor(0).reshaped(shape)
+  case "concat": return try Tensor.concatenated(inputs.indices.map(tensor), axis: integer("axis"))
+  case "slice":
+    return try tensor(0).sliced(axis: integer("axis"), start: integer("start"), end: integer("end"))
+  default: throw ConformanceError.unsupportedOp(op)
+  }
+}
