@@ -64,7 +64,9 @@ public func crossEntropy<Scalar: TensorScalar>(
   }
   return Tensor(output, parents: [logits]) { g in
     let grad = Storage<Scalar>(uninitializedShape: [batch, classes])
-    let dst = grad.buffer.base, gp = g.buffer.base
+    // Read the probabilities through the captured storage, which keeps their buffer alive: the
+    // pointer `p` alone would dangle once this function returns.
+    let dst = grad.buffer.base, gp = g.buffer.base, p = probabilities.buffer.base
     for i in 0..<batch {
       let scale: Scalar =
         switch reduction {
