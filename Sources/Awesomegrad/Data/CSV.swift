@@ -30,8 +30,9 @@ public struct CSVTable: Sendable {
   ) throws(DataError) {
     let bytes = try readFileBytes(path, hint: "Check the path.")
     let text = String(decoding: bytes, as: UTF8.self)
-    var lines = text.split(separator: "\n", omittingEmptySubsequences: false).enumerated().map {
-      (number: $0.offset + 1, text: $0.element.hasSuffix("\r") ? $0.element.dropLast() : $0.element)
+    // "\r\n" is one Character, and a newline, so this splits Unix and Windows line ends alike.
+    var lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated().map {
+      (number: $0.offset + 1, text: $0.element)
     }
     lines.removeAll { $0.text.allSatisfy(\.isWhitespace) }
     guard !lines.isEmpty else { throw .inconsistent(path: path, reason: "the file has no rows") }
