@@ -2,7 +2,8 @@ import CBLAS
 
 /// Why a linear-algebra routine could not produce an answer.
 public enum LinearAlgebraError: Error, Equatable, CustomStringConvertible {
-  /// The matrix does not have full column rank, so the least-squares solution is not unique.
+  /// The matrix does not have full column rank (LAPACK found an exactly zero diagonal element of R),
+  /// so the least-squares solution is not unique.
   case rankDeficient
   /// LAPACK rejected an argument (its `info` code); a bug in the caller of LAPACK.
   case invalidArgument(Int)
