@@ -34,7 +34,8 @@ struct FashionMNIST: ParsableCommand {
   @Option(help: "BLAS threads.")
   var threads = 1
 
-  @Flag(help: "Standardise pixels with the training set's mean and standard deviation (else scale to [0, 1]).")
+  @Flag(
+    help: "Standardise pixels with the training set's mean and standard deviation (else scale to [0, 1]).")
   var normalize = false
 
   mutating func run() throws {
@@ -64,9 +65,12 @@ struct FashionMNIST: ParsableCommand {
     }
 
     var rng = SeededGenerator(seed: seed)
-    let model = MLP<Float>(inputs: train.featureCount, hiddenSizes: [256, 128], outputs: 10, activation: .relu, using: &rng)
+    let model = MLP<Float>(
+      inputs: train.featureCount, hiddenSizes: [256, 128], outputs: 10, activation: .relu, using: &rng)
     let optimizer = Adam(model.parameters, learningRate: lr)
-    print("MLP 784-256-128-10, \(model.parameterCount) parameters; Adam lr \(lr), batch \(batchSize), seed \(seed)")
+    print(
+      "MLP 784-256-128-10, \(model.parameterCount) parameters; Adam lr \(lr), batch \(batchSize), seed \(seed)"
+    )
 
     let interactive = isatty(STDOUT_FILENO) != 0
     for epoch in 1...max(epochs, 1) {
@@ -85,7 +89,9 @@ struct FashionMNIST: ParsableCommand {
         seen += indices.count
         if interactive && (b % 20 == 0 || b == batches.batchCount - 1) {
           print(
-            String(format: "\repoch %d  batch %d/%d  loss %.4f", epoch, b + 1, batches.batchCount, lossSum / Double(seen)),
+            String(
+              format: "\repoch %d  batch %d/%d  loss %.4f", epoch, b + 1, batches.batchCount,
+              lossSum / Double(seen)),
             terminator: "")
           fflush(nil)  // all streams: `stdout` is a C global Swift 6 will not touch
         }
@@ -106,7 +112,8 @@ struct FashionMNIST: ParsableCommand {
     return withoutGrad {
       var correct = 0
       for indices in MiniBatches(count: split.count, batchSize: 1000) {
-        let logits = model(split.batch(indices, mean: mean, standardDeviation: standardDeviation, as: Float.self))
+        let logits = model(
+          split.batch(indices, mean: mean, standardDeviation: standardDeviation, as: Float.self))
         let values = logits.scalars
         for (row, index) in indices.enumerated() {
           let scores = values[(row * 10)..<(row * 10 + 10)]

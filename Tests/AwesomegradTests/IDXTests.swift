@@ -69,7 +69,10 @@ func gzipFixture(_ name: String) throws -> String {
 
   /// A labels file (magic 0x801) read where images (rank 3, magic 0x803) are expected.
   @Test func wrongMagicNumber() throws {
-    #expect(throws: DataError.wrongMagicNumber(path: try gzipFixture("labels.idx1.gz"), expected: 0x803, found: 0x801)) {
+    #expect(
+      throws: DataError.wrongMagicNumber(
+        path: try gzipFixture("labels.idx1.gz"), expected: 0x803, found: 0x801)
+    ) {
       try IDXArray(contentsOf: try gzipFixture("labels.idx1.gz"), rank: 3)
     }
   }
@@ -89,7 +92,9 @@ func gzipFixture(_ name: String) throws -> String {
     bytes[bytes.count - 8] ^= 0xFF
     let path = try makeTemporaryDirectory() + "/damaged.gz"
     try Data(bytes).write(to: URL(fileURLWithPath: path))
-    #expect(throws: DataError.checksumMismatch(path: path, expected: 0xED46_2C80 ^ 0xFF, computed: 0xED46_2C80)) {
+    #expect(
+      throws: DataError.checksumMismatch(path: path, expected: 0xED46_2C80 ^ 0xFF, computed: 0xED46_2C80)
+    ) {
       try IDXArray(contentsOf: path)
     }
   }

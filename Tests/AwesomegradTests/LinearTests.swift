@@ -7,7 +7,8 @@ import Testing
   /// y = x·Wᵀ + b = [1 − 2 + 0.5, 3 − 4 − 1, 5 − 6 + 2] = [−0.5, −2, 1].
   /// For L = Σ y: ∂L/∂W = 1ᵀ·x (each row = x), ∂L/∂b = [1, 1, 1], ∂L/∂x = 1·W = [9, 12].
   @Test func forwardAndBackward() {
-    let layer = Linear(weight: Tensor<Double>([1, 2, 3, 4, 5, 6], shape: [3, 2]), bias: Tensor([0.5, -1, 2]))
+    let layer = Linear(
+      weight: Tensor<Double>([1, 2, 3, 4, 5, 6], shape: [3, 2]), bias: Tensor([0.5, -1, 2]))
     let x = Tensor<Double>([1, -1], shape: [1, 2], requiresGrad: true)
     let y = layer(x)
     #expect(y.scalars == [-0.5, -2, 1])
@@ -29,12 +30,15 @@ import Testing
     #expect(kaiming.bias!.scalars.allSatisfy { abs($0) <= 0.1 } && kaiming.bias!.scalars.contains { $0 != 0 })
 
     let micrograd = Linear<Double>(inputs: 100, outputs: 50, initialization: .microgradUniform, using: &rng)
-    #expect(micrograd.weight.scalars.allSatisfy { abs($0) <= 1 } && micrograd.weight.scalars.map(abs).max()! > 0.9)
+    #expect(
+      micrograd.weight.scalars.allSatisfy { abs($0) <= 1 } && micrograd.weight.scalars.map(abs).max()! > 0.9)
     #expect(micrograd.bias!.scalars.allSatisfy { $0 == 0 })
 
     let xavier = Linear<Double>(inputs: 100, outputs: 50, initialization: .xavierUniform, using: &rng)
     let bound = (6.0 / 150).squareRoot()
-    #expect(xavier.weight.scalars.allSatisfy { abs($0) <= bound } && xavier.weight.scalars.map(abs).max()! > 0.9 * bound)
+    #expect(
+      xavier.weight.scalars.allSatisfy { abs($0) <= bound }
+        && xavier.weight.scalars.map(abs).max()! > 0.9 * bound)
 
     let noBias = Linear<Float>(inputs: 3, outputs: 2, bias: false, using: &rng)
     #expect(noBias.bias == nil && noBias.namedParameters.map(\.name) == ["weight"])

@@ -11,9 +11,11 @@ import Testing
     #expect(model.parameterCount == 235_146)
     #expect(
       model.namedParameters.map(\.name) == [
-        "layers.0.weight", "layers.0.bias", "layers.2.weight", "layers.2.bias", "layers.4.weight", "layers.4.bias",
+        "layers.0.weight", "layers.0.bias", "layers.2.weight", "layers.2.bias", "layers.4.weight",
+        "layers.4.bias",
       ])
-    #expect(model.namedParameters.map(\.tensor.shape) == [[256, 784], [256], [128, 256], [128], [10, 128], [10]])
+    #expect(
+      model.namedParameters.map(\.tensor.shape) == [[256, 784], [256], [128, 256], [128], [10, 128], [10]])
     #expect(model.linearLayers.count == 3)
     #expect(model(Tensor.zeros([2, 784])).shape == [2, 10])
   }
@@ -22,11 +24,13 @@ import Testing
   @Test func microgradShape() {
     var rng = SeededGenerator(seed: 0)
     let model = MLP<Double>(
-      inputs: 2, hiddenSizes: [16, 16], outputs: 1, activation: .relu, initialization: .microgradUniform, using: &rng)
+      inputs: 2, hiddenSizes: [16, 16], outputs: 1, activation: .relu, initialization: .microgradUniform,
+      using: &rng)
     #expect(model.parameterCount == 337)
-    #expect(model.layers.layers.map { String(describing: type(of: $0)) } == [
-      "Linear<Double>", "ReLU<Double>", "Linear<Double>", "ReLU<Double>", "Linear<Double>",
-    ])
+    #expect(
+      model.layers.layers.map { String(describing: type(of: $0)) } == [
+        "Linear<Double>", "ReLU<Double>", "Linear<Double>", "ReLU<Double>", "Linear<Double>",
+      ])
   }
 
   /// micrograd's moons demo on tensors: MLP(2, [16, 16, 1]) with the SVM max-margin loss

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import Awesomegrad
@@ -29,7 +30,8 @@ func worstGradientError(_ model: any Module<Double>, _ x: Tensor<Double>, _ labe
   @Test func sequentialNamesMatchPyTorch() {
     var rng = SeededGenerator(seed: 0)
     let model = Sequential<Float>(
-      Linear(inputs: 3, outputs: 4, using: &rng), ReLU(), Linear(inputs: 4, outputs: 2, bias: false, using: &rng))
+      Linear(inputs: 3, outputs: 4, using: &rng), ReLU(),
+      Linear(inputs: 4, outputs: 2, bias: false, using: &rng))
     #expect(model.namedParameters.map(\.name) == ["0.weight", "0.bias", "2.weight"])
     #expect(model.namedParameters.map(\.tensor.shape) == [[4, 3], [4], [2, 4]])
     #expect(model.parameterCount == 12 + 4 + 8)
@@ -78,9 +80,10 @@ func worstGradientError(_ model: any Module<Double>, _ x: Tensor<Double>, _ labe
     let x = Tensor<Double>([-1, 0, 2])
     #expect(ReLU()(x).scalars == [0, 0, 2])
     #expect(Tanh()(x).scalars == [Foundation.tanh(-1), 0, Foundation.tanh(2)])
-    #expect(zip(Sigmoid()(x).scalars, [1 / (1 + Foundation.exp(1)), 0.5, 1 / (1 + Foundation.exp(-2))]).allSatisfy {
-      abs($0 - $1) < 1e-15
-    })
+    #expect(
+      zip(Sigmoid()(x).scalars, [1 / (1 + Foundation.exp(1)), 0.5, 1 / (1 + Foundation.exp(-2))]).allSatisfy {
+        abs($0 - $1) < 1e-15
+      })
     let gelu = GELU<Double>()(Tensor([1, 0, -3])).scalars
     let expected = [0.5 * (1 + Foundation.tanh((2 / Double.pi).squareRoot() * 1.044715)), 0, -0.00363739]
     #expect(abs(gelu[0] - expected[0]) < 1e-15 && gelu[1] == 0 && abs(gelu[2] - expected[2]) < 1e-8)
@@ -95,5 +98,3 @@ func worstGradientError(_ model: any Module<Double>, _ x: Tensor<Double>, _ labe
     #expect(worstGradientError(model, x, [0, 1, 2, 2, 1, 0]) < 1e-8)
   }
 }
-
-import Foundation

@@ -31,7 +31,8 @@ private struct OptimFixture: Decodable {
   let clipping: [Clipping]
 
   static func load() throws -> OptimFixture {
-    let url = try #require(Bundle.module.url(forResource: "torch_optim", withExtension: "json", subdirectory: "Fixtures"))
+    let url = try #require(
+      Bundle.module.url(forResource: "torch_optim", withExtension: "json", subdirectory: "Fixtures"))
     return try JSONDecoder().decode(OptimFixture.self, from: Data(contentsOf: url))
   }
 
@@ -59,7 +60,10 @@ private func maxDifference(_ a: [Double], _ b: [Double]) -> Double {
 
 @Suite struct OptimizerTests {
   /// Five steps of each optimizer on the fixture's quadratic match torch.optim (float64) to 1e-12.
-  @Test(arguments: ["sgd", "sgd_momentum_nesterov_weight_decay", "sgd_momentum_dampening", "adam", "adam_weight_decay", "adamw"])
+  @Test(arguments: [
+    "sgd", "sgd_momentum_nesterov_weight_decay", "sgd_momentum_dampening", "adam", "adam_weight_decay",
+    "adamw",
+  ])
   func matchesTorch(caseName: String) throws {
     let fixture = try OptimFixture.load()
     let c = try #require(fixture.cases.first { $0.name == caseName })
@@ -70,8 +74,14 @@ private func maxDifference(_ a: [Double], _ b: [Double]) -> Double {
         SGD(
           parameters, learningRate: c.lr, momentum: c.momentum, dampening: c.dampening, nesterov: c.nesterov,
           weightDecay: c.weight_decay)
-      case "adam": Adam(parameters, learningRate: c.lr, betas: (c.betas[0], c.betas[1]), eps: c.eps, weightDecay: c.weight_decay)
-      default: AdamW(parameters, learningRate: c.lr, betas: (c.betas[0], c.betas[1]), eps: c.eps, weightDecay: c.weight_decay)
+      case "adam":
+        Adam(
+          parameters, learningRate: c.lr, betas: (c.betas[0], c.betas[1]), eps: c.eps,
+          weightDecay: c.weight_decay)
+      default:
+        AdamW(
+          parameters, learningRate: c.lr, betas: (c.betas[0], c.betas[1]), eps: c.eps,
+          weightDecay: c.weight_decay)
       }
     #expect(c.steps.count == 5)
     for (stepIndex, expected) in c.steps.enumerated() {

@@ -26,7 +26,8 @@ public struct CSVTable: Sendable {
   ///   - labelColumn: the column to take out as labels, or nil for features only.
   ///   - separator: the field separator.
   public init(
-    contentsOf path: String, hasHeader: Bool = false, labelColumn: LabelColumn? = nil, separator: Character = ","
+    contentsOf path: String, hasHeader: Bool = false, labelColumn: LabelColumn? = nil,
+    separator: Character = ","
   ) throws(DataError) {
     let bytes = try readFileBytes(path, hint: "Check the path.")
     let text = String(decoding: bytes, as: UTF8.self)
@@ -43,7 +44,8 @@ public struct CSVTable: Sendable {
         $0.trimmingWhitespace()
       }
     }
-    let firstWidth = header?.count ?? lines.first!.text.split(separator: separator, omittingEmptySubsequences: false).count
+    let firstWidth =
+      header?.count ?? lines.first!.text.split(separator: separator, omittingEmptySubsequences: false).count
 
     var labelIndex: Int? = nil
     switch labelColumn {
@@ -69,7 +71,8 @@ public struct CSVTable: Sendable {
     for (number, line) in lines {
       let fields = line.split(separator: separator, omittingEmptySubsequences: false)
       guard fields.count == firstWidth else {
-        throw .inconsistent(path: path, reason: "line \(number) has \(fields.count) fields, expected \(firstWidth)")
+        throw .inconsistent(
+          path: path, reason: "line \(number) has \(fields.count) fields, expected \(firstWidth)")
       }
       for (column, field) in fields.enumerated() {
         let trimmed = field.trimmingWhitespace()

@@ -13,7 +13,8 @@ enum Gzip {
         let member = try decompressMember(input, at: start, path: path)
         if output.isEmpty { output = member.bytes } else { output += member.bytes }
         start = member.end
-      } while start < input.count && input.count - start >= 2 && input[start] == 0x1F && input[start + 1] == 0x8B
+      } while start < input.count && input.count - start >= 2 && input[start] == 0x1F
+        && input[start + 1] == 0x8B
       return output
     }
   }
@@ -29,9 +30,12 @@ enum Gzip {
     // Header: ID1 ID2 CM FLG MTIME(4) XFL OS, then optional fields announced by FLG.
     guard input.count - start >= 18 else { throw corrupt("the file is too short to be gzip") }
     guard input[start] == 0x1F, input[start + 1] == 0x8B else {
-      throw .wrongMagicNumber(path: path, expected: 0x1F8B, found: UInt32(input[start]) << 8 | UInt32(input[start + 1]))
+      throw .wrongMagicNumber(
+        path: path, expected: 0x1F8B, found: UInt32(input[start]) << 8 | UInt32(input[start + 1]))
     }
-    guard input[start + 2] == 8 else { throw corrupt("compression method \(input[start + 2]) is not deflate (8)") }
+    guard input[start + 2] == 8 else {
+      throw corrupt("compression method \(input[start + 2]) is not deflate (8)")
+    }
     let flags = input[start + 3]
     var position = start + 10
     if flags & 0x04 != 0 {  // FEXTRA: a 2-byte length and that many bytes

@@ -46,7 +46,8 @@ public struct IDXArray: Sendable, Equatable {
     }
     guard data.count == expectedSize else {
       throw .inconsistent(
-        path: path, reason: "\(data.count - expectedSize) bytes follow the \(shape) array; is this an IDX file?")
+        path: path,
+        reason: "\(data.count - expectedSize) bytes follow the \(shape) array; is this an IDX file?")
     }
     self.init(shape: shape, bytes: Array(data[headerSize...]))
   }

@@ -40,7 +40,8 @@ public struct MNISTSplit: Sendable {
     pixels.withUnsafeBufferPointer { pixels in
       table.withUnsafeBufferPointer { table in
         for (row, index) in indices.enumerated() {
-          precondition(index >= 0 && index < count, "MNISTSplit.batch: index \(index) is outside 0..<\(count)")
+          precondition(
+            index >= 0 && index < count, "MNISTSplit.batch: index \(index) is outside 0..<\(count)")
           let source = pixels.baseAddress! + index * width, destination = out + row * width
           for j in 0..<width { destination[j] = table[Int(source[j])] }
         }
@@ -66,6 +67,7 @@ public struct MNISTDataset: Sendable {
     }
     train = try MNISTSplit(
       images: file("train-images-idx3-ubyte"), labels: file("train-labels-idx1-ubyte"), hint: hint)
-    test = try MNISTSplit(images: file("t10k-images-idx3-ubyte"), labels: file("t10k-labels-idx1-ubyte"), hint: hint)
+    test = try MNISTSplit(
+      images: file("t10k-images-idx3-ubyte"), labels: file("t10k-labels-idx1-ubyte"), hint: hint)
   }
 }

@@ -58,13 +58,16 @@ extension Tensor {
   /// The rows `indices` of a `[n, ...]` tensor, stacked into `[indices.count, ...]`: a copy for
   /// assembling mini-batches from a data set, outside the graph (the result is a leaf).
   public func gatheringRows(_ indices: [Int], file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-    if rank == 0 { shapeFailure("gatheringRows", "needs at least one axis", shapes: [shape], file: file, line: line) }
+    if rank == 0 {
+      shapeFailure("gatheringRows", "needs at least one axis", shapes: [shape], file: file, line: line)
+    }
     let n = shape[0], width = count / max(n, 1)
     let out = Storage<Scalar>(uninitializedShape: [indices.count] + shape.dropFirst())
     let source = storage.buffer.base, destination = out.buffer.base
     for (row, index) in indices.enumerated() {
       if index < 0 || index >= n {
-        shapeFailure("gatheringRows", "row \(index) is outside 0..<\(n)", shapes: [shape], file: file, line: line)
+        shapeFailure(
+          "gatheringRows", "row \(index) is outside 0..<\(n)", shapes: [shape], file: file, line: line)
       }
       (destination + row * width).update(from: source + index * width, count: width)
     }

@@ -46,7 +46,8 @@ public final class Linear<Scalar: TensorScalar>: Module {
     if bias {
       self.bias =
         initialization == .kaimingUniform
-        ? .randomUniform([outputs], low: -weightBound, high: weightBound, requiresGrad: true, using: &generator)
+        ? .randomUniform(
+          [outputs], low: -weightBound, high: weightBound, requiresGrad: true, using: &generator)
         : .zeros([outputs], requiresGrad: true)
     } else {
       self.bias = nil

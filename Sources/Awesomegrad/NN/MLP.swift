@@ -42,7 +42,8 @@ public final class MLP<Scalar: TensorScalar>: Module {
       modules.append(activation.module(Scalar.self))
       width = hidden
     }
-    modules.append(Linear<Scalar>(inputs: width, outputs: outputs, initialization: initialization, using: &generator))
+    modules.append(
+      Linear<Scalar>(inputs: width, outputs: outputs, initialization: initialization, using: &generator))
     layers = Sequential(modules)
   }
 

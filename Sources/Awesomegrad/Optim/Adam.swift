@@ -49,7 +49,9 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
     for (index, parameter) in parameters.enumerated() {
       guard let grad = parameter.gradStorage else { continue }
       if moments[index] == nil {
-        moments[index] = (Storage(repeating: 0, shape: parameter.shape), Storage(repeating: 0, shape: parameter.shape))
+        moments[index] = (
+          Storage(repeating: 0, shape: parameter.shape), Storage(repeating: 0, shape: parameter.shape)
+        )
       }
       stepCounts[index] += 1
       let t = Double(stepCounts[index])

@@ -11,7 +11,8 @@
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 @discardableResult
-public func clipGradientNorm<Scalar: TensorScalar>(_ parameters: [Tensor<Scalar>], maxNorm: Double) -> Double {
+public func clipGradientNorm<Scalar: TensorScalar>(_ parameters: [Tensor<Scalar>], maxNorm: Double) -> Double
+{
   var squares = 0.0
   for parameter in parameters {
     guard let g = parameter.gradStorage else { continue }

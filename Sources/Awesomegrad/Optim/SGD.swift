@@ -21,7 +21,8 @@ public final class SGD<Scalar: TensorScalar>: Optimizer {
     nesterov: Bool = false, weightDecay: Double = 0
   ) {
     precondition(
-      !nesterov || (momentum > 0 && dampening == 0), "SGD: Nesterov momentum needs momentum > 0 and dampening 0")
+      !nesterov || (momentum > 0 && dampening == 0),
+      "SGD: Nesterov momentum needs momentum > 0 and dampening 0")
     self.parameters = parameters
     self.learningRate = learningRate
     self.momentum = momentum
