@@ -61,7 +61,7 @@ extension Tensor {
     if rank == 0 {
       shapeFailure("gatheringRows", "needs at least one axis", shapes: [shape], file: file, line: line)
     }
-    let n = shape[0], width = count / max(n, 1)
+    let n = shape[0], width = count / Swift.max(n, 1)
     let out = Storage<Scalar>(uninitializedShape: [indices.count] + shape.dropFirst())
     let source = storage.buffer.base, destination = out.buffer.base
     for (row, index) in indices.enumerated() {
