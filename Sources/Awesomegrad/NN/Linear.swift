@@ -1,0 +1,80 @@
+/// How a ``Linear`` layer draws its initial weight and bias.
+public enum LinearInitialization: Sendable, Equatable {
+  /// PyTorch's default for `nn.Linear`: weight and bias from U(−1/√fan_in, 1/√fan_in)
+  /// (Kaiming uniform with a = √5, which reduces to that bound).
+  case kaimingUniform
+  /// micrograd's `Neuron`: weight from U(−1, 1), bias 0.
+  case microgradUniform
+  /// Glorot/Xavier: weight from U(−a, a), a = √(6 / (fan_in + fan_out)); bias 0.
+  case xavierUniform
+}
+
+/// A fully connected layer: y = x·Wᵀ + b.
+///
+/// - `weight`: `[outputs, inputs]`, PyTorch's layout, so a `state_dict` loads without transposing.
+/// - `bias`: `[outputs]`, or nil for `bias: false`.
+/// - Input `[batch, inputs]` (or `[..., inputs]`); output `[batch, outputs]`.
+///
+/// The forward pass is one gemm with `transposeB`; the backward pass two more (∂x = G·W, ∂W = Gᵀ·x),
+/// none of them copying a transpose.
+public final class Linear<Scalar: TensorScalar>: Module {
+  /// `[outputs, inputs]`.
+  public let weight: Tensor<Scalar>
+  /// `[outputs]`.
+  public let bias: Tensor<Scalar>?
+  public private(set) var isTraining = true
+
+  /// The number of input features.
+  public var inputs: Int { weight.shape[1] }
+  /// The number of output features.
+  public var outputs: Int { weight.shape[0] }
+
+  /// A layer with freshly drawn parameters.
+  public init<G: RandomNumberGenerator>(
+    inputs: Int, outputs: Int, bias: Bool = true, initialization: LinearInitialization = .kaimingUniform,
+    using generator: inout G
+  ) {
+    precondition(inputs > 0 && outputs > 0, "Linear: inputs and outputs must be positive")
+    let weightBound: Scalar
+    switch initialization {
+    case .kaimingUniform: weightBound = 1 / Scalar(inputs).squareRoot()
+    case .microgradUniform: weightBound = 1
+    case .xavierUniform: weightBound = (6 / Scalar(inputs + outputs)).squareRoot()
+    }
+    weight = .randomUniform(
+      [outputs, inputs], low: -weightBound, high: weightBound, requiresGrad: true, using: &generator)
+    if bias {
+      self.bias =
+        initialization == .kaimingUniform
+        ? .randomUniform(
+          [outputs], low: -weightBound, high: weightBound, requiresGrad: true, using: &generator)
+        : .zeros([outputs], requiresGrad: true)
+    } else {
+      self.bias = nil
+    }
+  }
+
+  /// A layer over given parameters (made to require grad): `weight` `[outputs, inputs]`, `bias` `[outputs]`.
+  public init(weight: Tensor<Scalar>, bias: Tensor<Scalar>?) {
+    precondition(weight.rank == 2, "Linear: weight must be [outputs, inputs], got \(weight.shape)")
+    precondition(
+      bias == nil || bias!.shape == [weight.shape[0]],
+      "Linear: bias must be [\(weight.shape[0])], got \(bias!.shape)")
+    self.weight = weight.requiringGrad()
+    self.bias = bias?.requiringGrad()
+  }
+
+  public var namedParameters: [(name: String, tensor: Tensor<Scalar>)] {
+    if let bias { return [("weight", weight), ("bias", bias)] }
+    return [("weight", weight)]
+  }
+
+  public func setTraining(_ training: Bool) { isTraining = training }
+
+  /// x·Wᵀ + b.  x: `[batch, inputs]` → `[batch, outputs]`.
+  public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
+    let product = x.matmul(weight, transposeB: true)
+    guard let bias else { return product }
+    return product + bias
+  }
+}

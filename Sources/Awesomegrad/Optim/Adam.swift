@@ -1,0 +1,122 @@
+import Foundation
+
+/// Adam, with exactly `torch.optim.Adam`'s update rule. For each parameter p with gradient g, at its
+/// step t = 1, 2, …:
+///
+///     g ← g + λ·p                                  (L2 weight decay λ, coupled: it enters the moments)
+///     m ← m + (1 − β₁)·(g − m)                      (= β₁·m + (1 − β₁)·g)
+///     v ← β₂·v + (1 − β₂)·g²
+///     p ← p − (lr / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε)
+///
+/// ``AdamW`` is the same with decoupled weight decay.
+public final class Adam<Scalar: TensorScalar>: Optimizer {
+  public let parameters: [Tensor<Scalar>]
+  public var learningRate: Double
+  public let betas: (Double, Double)
+  public let eps: Double
+  public let weightDecay: Double
+  /// Whether weight decay is decoupled (AdamW: p ← p − lr·λ·p before the Adam step) or L2 (Adam).
+  let decoupledWeightDecay: Bool
+  /// The first and second moments m, v of each parameter, by position; nil before its first step.
+  private var moments: [(m: Storage<Scalar>, v: Storage<Scalar>)?]
+  /// The number of steps taken by each parameter (PyTorch counts per parameter).
+  private var stepCounts: [Int]
+
+  public convenience init(
+    _ parameters: [Tensor<Scalar>], learningRate: Double = 1e-3, betas: (Double, Double) = (0.9, 0.999),
+    eps: Double = 1e-8, weightDecay: Double = 0
+  ) {
+    self.init(
+      parameters, learningRate: learningRate, betas: betas, eps: eps, weightDecay: weightDecay,
+      decoupledWeightDecay: false)
+  }
+
+  init(
+    _ parameters: [Tensor<Scalar>], learningRate: Double, betas: (Double, Double), eps: Double,
+    weightDecay: Double, decoupledWeightDecay: Bool
+  ) {
+    self.parameters = parameters
+    self.learningRate = learningRate
+    self.betas = betas
+    self.eps = eps
+    self.weightDecay = weightDecay
+    self.decoupledWeightDecay = decoupledWeightDecay
+    moments = Array(repeating: nil, count: parameters.count)
+    stepCounts = Array(repeating: 0, count: parameters.count)
+  }
+
+  public func step() {
+    for (index, parameter) in parameters.enumerated() {
+      guard let grad = parameter.gradStorage else { continue }
+      if moments[index] == nil {
+        moments[index] = (
+          Storage(repeating: 0, shape: parameter.shape), Storage(repeating: 0, shape: parameter.shape)
+        )
+      }
+      stepCounts[index] += 1
+      let t = Double(stepCounts[index])
+      let (m, v) = moments[index]!
+      // The bias corrections are computed in Double, as PyTorch does with Python floats.
+      let stepSize = learningRate / (1 - Foundation.pow(betas.0, t))
+      let correction2Root = (1 - Foundation.pow(betas.1, t)).squareRoot()
+      parameter.updateValues { values in
+        adamUpdate(
+          values: values.baseAddress!, grad: grad.buffer.base, m: m.buffer.base, v: v.buffer.base,
+          count: values.count, stepSize: Scalar(stepSize), correction2Root: Scalar(correction2Root),
+          beta1: Scalar(betas.0), beta2: Scalar(betas.1), eps: Scalar(eps),
+          l2: decoupledWeightDecay ? 0 : Scalar(weightDecay),
+          decay: decoupledWeightDecay ? Scalar(1 - learningRate * weightDecay) : 1)
+      }
+    }
+  }
+}
+
+/// AdamW: Adam with decoupled weight decay, exactly `torch.optim.AdamW`: before the Adam step (which
+/// then has no weight decay in g),
+///
+///     p ← p·(1 − lr·λ)
+public final class AdamW<Scalar: TensorScalar>: Optimizer {
+  private let adam: Adam<Scalar>
+
+  public var parameters: [Tensor<Scalar>] { adam.parameters }
+  public var learningRate: Double {
+    get { adam.learningRate }
+    set { adam.learningRate = newValue }
+  }
+  public var betas: (Double, Double) { adam.betas }
+  public var eps: Double { adam.eps }
+  public var weightDecay: Double { adam.weightDecay }
+
+  /// PyTorch's defaults, including weight decay 0.01.
+  public init(
+    _ parameters: [Tensor<Scalar>], learningRate: Double = 1e-3, betas: (Double, Double) = (0.9, 0.999),
+    eps: Double = 1e-8, weightDecay: Double = 1e-2
+  ) {
+    adam = Adam(
+      parameters, learningRate: learningRate, betas: betas, eps: eps, weightDecay: weightDecay,
+      decoupledWeightDecay: true)
+  }
+
+  public func step() { adam.step() }
+}
+
+/// One Adam step over `count` scalars (see ``Adam``). `l2` is coupled weight decay (Adam), `decay`
+/// the factor 1 − lr·λ of decoupled weight decay (AdamW); they are 0 and 1 when unused.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
+func adamUpdate<Scalar: TensorScalar>(
+  values p: UnsafeMutablePointer<Scalar>, grad g: UnsafePointer<Scalar>, m: UnsafeMutablePointer<Scalar>,
+  v: UnsafeMutablePointer<Scalar>, count: Int, stepSize: Scalar, correction2Root: Scalar,
+  beta1: Scalar, beta2: Scalar, eps: Scalar, l2: Scalar, decay: Scalar
+) {
+  let oneMinusBeta1 = 1 - beta1, oneMinusBeta2 = 1 - beta2
+  for i in 0..<count {
+    if decay != 1 { p[i] *= decay }
+    var d = g[i]
+    if l2 != 0 { d += l2 * p[i] }
+    m[i] += oneMinusBeta1 * (d - m[i])  // torch's lerp(m, g, 1 − β₁) for a weight below ½
+    v[i] = v[i] * beta2 + oneMinusBeta2 * d * d
+    let denominator = v[i].squareRoot() / correction2Root + eps
+    p[i] -= stepSize * (m[i] / denominator)
+  }
+}

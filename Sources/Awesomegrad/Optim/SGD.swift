@@ -1,0 +1,75 @@
+/// Stochastic gradient descent with optional momentum, dampening, Nesterov momentum and L2 weight
+/// decay, with exactly `torch.optim.SGD`'s update rule. For each parameter p with gradient g:
+///
+///     g ← g + λ·p                                  (weight decay λ)
+///     b ← g                      on the first step  (momentum μ ≠ 0)
+///     b ← μ·b + (1 − τ)·g        afterwards         (dampening τ)
+///     g ← g + μ·b  if nesterov,  else  g ← b
+///     p ← p − lr·g
+public final class SGD<Scalar: TensorScalar>: Optimizer {
+  public let parameters: [Tensor<Scalar>]
+  public var learningRate: Double
+  public let momentum: Double
+  public let dampening: Double
+  public let nesterov: Bool
+  public let weightDecay: Double
+  /// The momentum buffer b of each parameter, by position; nil before its first step.
+  private var momentumBuffers: [Storage<Scalar>?]
+
+  public init(
+    _ parameters: [Tensor<Scalar>], learningRate: Double, momentum: Double = 0, dampening: Double = 0,
+    nesterov: Bool = false, weightDecay: Double = 0
+  ) {
+    precondition(
+      !nesterov || (momentum > 0 && dampening == 0),
+      "SGD: Nesterov momentum needs momentum > 0 and dampening 0")
+    self.parameters = parameters
+    self.learningRate = learningRate
+    self.momentum = momentum
+    self.dampening = dampening
+    self.nesterov = nesterov
+    self.weightDecay = weightDecay
+    momentumBuffers = Array(repeating: nil, count: parameters.count)
+  }
+
+  public func step() {
+    for (index, parameter) in parameters.enumerated() {
+      guard let grad = parameter.gradStorage else { continue }
+      var buffer: UnsafeMutablePointer<Scalar>? = nil
+      let isFirstStep = momentumBuffers[index] == nil
+      if momentum != 0 {
+        if isFirstStep { momentumBuffers[index] = Storage(uninitializedShape: parameter.shape) }
+        buffer = momentumBuffers[index]!.buffer.base
+      }
+      parameter.updateValues { values in
+        sgdUpdate(
+          values: values.baseAddress!, grad: grad.buffer.base, momentumBuffer: buffer, count: values.count,
+          isFirstStep: isFirstStep, learningRate: Scalar(learningRate), momentum: Scalar(momentum),
+          dampening: Scalar(dampening), nesterov: nesterov, weightDecay: Scalar(weightDecay))
+      }
+    }
+  }
+}
+
+/// One SGD step over `count` scalars (see ``SGD``). `momentumBuffer` is nil without momentum and
+/// is written, not read, on the first step.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
+func sgdUpdate<Scalar: TensorScalar>(
+  values p: UnsafeMutablePointer<Scalar>, grad g: UnsafePointer<Scalar>,
+  momentumBuffer b: UnsafeMutablePointer<Scalar>?, count: Int, isFirstStep: Bool,
+  learningRate lr: Scalar, momentum mu: Scalar, dampening: Scalar, nesterov: Bool, weightDecay lambda: Scalar
+) {
+  guard let b else {
+    for i in 0..<count { p[i] -= lr * (g[i] + lambda * p[i]) }
+    return
+  }
+  let gradScale = 1 - dampening
+  for i in 0..<count {
+    var d = g[i]
+    if lambda != 0 { d += lambda * p[i] }
+    b[i] = isFirstStep ? d : mu * b[i] + gradScale * d
+    d = nesterov ? d + mu * b[i] : b[i]
+    p[i] -= lr * d
+  }
+}

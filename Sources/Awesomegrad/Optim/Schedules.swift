@@ -1,0 +1,91 @@
+import Foundation
+
+/// A learning rate as a function of the step number (0, 1, 2, …). Query it each step and assign the
+/// result to ``Optimizer/learningRate``:
+///
+/// ```swift
+/// let schedule = LinearDecay(initial: 1.0, final: 0.1, totalSteps: 100)   // micrograd's moons demo
+/// for k in 0..<100 {
+///   optimizer.learningRate = schedule(k)
+///   …
+/// }
+/// ```
+public protocol LearningRateSchedule: Sendable {
+  /// The learning rate for step `step` (0-based).
+  func learningRate(at step: Int) -> Double
+}
+
+extension LearningRateSchedule {
+  /// The learning rate for step `step`.
+  public func callAsFunction(_ step: Int) -> Double { learningRate(at: step) }
+}
+
+/// A straight line from `initial` at step 0 to `final` at `totalSteps`, and `final` afterwards:
+///
+///     lr(k) = initial + (final − initial)·k / totalSteps
+///
+/// micrograd's demo uses `initial: 1.0, final: 0.1, totalSteps: 100`, i.e. lr = 1.0 − 0.9·k/100.
+public struct LinearDecay: LearningRateSchedule {
+  public var initial: Double
+  public var final: Double
+  public var totalSteps: Int
+
+  public init(initial: Double, final: Double, totalSteps: Int) {
+    precondition(totalSteps > 0, "LinearDecay: totalSteps must be positive")
+    self.initial = initial
+    self.final = final
+    self.totalSteps = totalSteps
+  }
+
+  public func learningRate(at step: Int) -> Double {
+    let k = min(step, totalSteps)
+    return initial - (initial - final) * Double(k) / Double(totalSteps)
+  }
+}
+
+/// Multiplies the rate by `gamma` every `stepSize` steps (PyTorch's `StepLR`):
+///
+///     lr(k) = initial · gamma^⌊k / stepSize⌋
+public struct StepDecay: LearningRateSchedule {
+  public var initial: Double
+  public var stepSize: Int
+  public var gamma: Double
+
+  public init(initial: Double, stepSize: Int, gamma: Double = 0.1) {
+    precondition(stepSize > 0, "StepDecay: stepSize must be positive")
+    self.initial = initial
+    self.stepSize = stepSize
+    self.gamma = gamma
+  }
+
+  public func learningRate(at step: Int) -> Double {
+    initial * Foundation.pow(gamma, Double(step / stepSize))
+  }
+}
+
+/// A linear warm-up from 0 to `peak` over `warmupSteps`, then a cosine decay to `minimum` at
+/// `totalSteps` (and `minimum` afterwards):
+///
+///     lr(k) = peak · (k + 1) / warmupSteps                                  for k < warmupSteps
+///     lr(k) = minimum + ½(peak − minimum)(1 + cos(π·(k − w) / (totalSteps − w)))   afterwards
+public struct CosineWithWarmup: LearningRateSchedule {
+  public var peak: Double
+  public var minimum: Double
+  public var warmupSteps: Int
+  public var totalSteps: Int
+
+  public init(peak: Double, minimum: Double = 0, warmupSteps: Int, totalSteps: Int) {
+    precondition(
+      warmupSteps >= 0 && totalSteps > warmupSteps, "CosineWithWarmup: need 0 ≤ warmupSteps < totalSteps")
+    self.peak = peak
+    self.minimum = minimum
+    self.warmupSteps = warmupSteps
+    self.totalSteps = totalSteps
+  }
+
+  public func learningRate(at step: Int) -> Double {
+    if step < warmupSteps { return peak * Double(step + 1) / Double(warmupSteps) }
+    let progress = Double(min(step, totalSteps) - warmupSteps) / Double(totalSteps - warmupSteps)
+    return minimum + 0.5 * (peak - minimum) * (1 + Foundation.cos(Double.pi * progress))
+  }
+}
