@@ -15,21 +15,21 @@ extension Value {
     var index = order.count
     while index > 0 {
       index -= 1
-      let node = order[index].takeUnretainedValue()
-      node.isVisited = false
-      node.propagateGradientToInputs()
+      order[index]._withUnsafeGuaranteedRef { node in
+        node.isVisited = false
+        node.propagateGradientToInputs()
+      }
     }
   }
 
   /// The nodes made by ops (leaves have nothing to propagate and are left out), each after its
   /// inputs: the order of micrograd's recursive `build_topo`, built with an explicit stack.
   ///
-  /// The nodes are held unretained: `self` keeps the whole graph alive while `backward()` runs, and
-  /// skipping a retain/release per node makes the walk about twice as fast. Marks every node it
-  /// returns as visited; the caller must unmark them.
+  /// The nodes are held unretained: `self` keeps the whole graph alive while `backward()` runs.
+  /// Marks every node it returns as visited; the caller must unmark them.
   private func interiorNodesInTopologicalOrder() -> ContiguousArray<Unmanaged<Value>> {
     var order = ContiguousArray<Unmanaged<Value>>()
-    guard op != .leaf else { return order }
+    guard !origin.isLeaf else { return order }
     // A stack entry is a node to expand (inputs not yet pushed) or, once expanded, to emit.
     var stack = ContiguousArray<(node: Unmanaged<Value>, isExpanded: Bool)>()
     isVisited = true
@@ -39,17 +39,11 @@ extension Value {
         order.append(entry)
         continue
       }
-      let node = entry.takeUnretainedValue()
       stack.append((entry, true))
-      // Push rhs first so lhs is explored first, as the recursion would.
-      if let input = node.rhs, input.op != .leaf, !input.isVisited {
-        input.isVisited = true
-        stack.append((Unmanaged.passUnretained(input), false))
-      }
-      if let input = node.lhs, input.op != .leaf, !input.isVisited {
-        input.isVisited = true
-        stack.append((Unmanaged.passUnretained(input), false))
-      }
+      let (first, second) = entry._withUnsafeGuaranteedRef { $0.origin.inputs }
+      // Push the second input first so that the first is explored first, as the recursion would.
+      if let second, second.markIfUnvisitedInterior() { stack.append((second, false)) }
+      if let first, first.markIfUnvisitedInterior() { stack.append((first, false)) }
     }
     return order
   }
@@ -58,34 +52,47 @@ extension Value {
   @inline(__always)
   private func propagateGradientToInputs() {
     let g = grad
-    switch op {
+    switch origin {
     case .leaf:
       break
-    case .add:  // ∂(a + b)/∂a = ∂(a + b)/∂b = 1
-      lhs.unsafelyUnwrapped.grad += g
-      rhs.unsafelyUnwrapped.grad += g
-    case .multiply:  // ∂(ab)/∂a = b,  ∂(ab)/∂b = a
-      let a = lhs.unsafelyUnwrapped, b = rhs.unsafelyUnwrapped
-      a.grad += b.data * g
-      b.grad += a.data * g
-    case .addConstant:  // ∂(a + c)/∂a = 1
-      lhs.unsafelyUnwrapped.grad += g
-    case .multiplyConstant:  // ∂(ac)/∂a = c
-      lhs.unsafelyUnwrapped.grad += constant * g
-    case .power:  // ∂aᶜ/∂a = c · aᶜ⁻¹
-      let a = lhs.unsafelyUnwrapped
-      a.grad += (constant * power(a.data, constant - 1)) * g
-    case .relu:  // ∂relu(a)/∂a = [relu(a) > 0]
-      if data > 0 { lhs.unsafelyUnwrapped.grad += g }
-    case .tanh:  // ∂tanh(a)/∂a = 1 − tanh²(a)
-      lhs.unsafelyUnwrapped.grad += (1 - data * data) * g
-    case .exp:  // ∂eᵃ/∂a = eᵃ
-      lhs.unsafelyUnwrapped.grad += data * g
-    case .log:  // ∂ln(a)/∂a = 1/a
-      let a = lhs.unsafelyUnwrapped
-      a.grad += g / a.data
-    case .sigmoid:  // ∂σ(a)/∂a = σ(a)(1 − σ(a))
-      lhs.unsafelyUnwrapped.grad += data * (1 - data) * g
+    case .add(let a, let b):  // ∂(a + b)/∂a = ∂(a + b)/∂b = 1
+      a._withUnsafeGuaranteedRef { $0.grad += g }
+      b._withUnsafeGuaranteedRef { $0.grad += g }
+    case .multiply(let a, let b):  // ∂(ab)/∂a = b,  ∂(ab)/∂b = a
+      let (aData, bData) = (a._withUnsafeGuaranteedRef { $0.data }, b._withUnsafeGuaranteedRef { $0.data })
+      a._withUnsafeGuaranteedRef { $0.grad += bData * g }
+      b._withUnsafeGuaranteedRef { $0.grad += aData * g }
+    case .addConstant(let a, _):  // ∂(a + c)/∂a = 1
+      a._withUnsafeGuaranteedRef { $0.grad += g }
+    case .multiplyConstant(let a, let c):  // ∂(ac)/∂a = c
+      a._withUnsafeGuaranteedRef { $0.grad += c * g }
+    case .power(let a, let c):  // ∂aᶜ/∂a = c · aᶜ⁻¹
+      a._withUnsafeGuaranteedRef { $0.grad += (c * power($0.data, c - 1)) * g }
+    case .relu(let a):  // ∂relu(a)/∂a = [relu(a) > 0]
+      if data > 0 { a._withUnsafeGuaranteedRef { $0.grad += g } }
+    case .tanh(let a):  // ∂tanh(a)/∂a = 1 − tanh²(a)
+      let t = data
+      a._withUnsafeGuaranteedRef { $0.grad += (1 - t * t) * g }
+    case .exp(let a):  // ∂eᵃ/∂a = eᵃ
+      let e = data
+      a._withUnsafeGuaranteedRef { $0.grad += e * g }
+    case .log(let a):  // ∂ln(a)/∂a = 1/a
+      a._withUnsafeGuaranteedRef { $0.grad += g / $0.data }
+    case .sigmoid(let a):  // ∂σ(a)/∂a = σ(a)(1 − σ(a))
+      let s = data
+      a._withUnsafeGuaranteedRef { $0.grad += s * (1 - s) * g }
+    }
+  }
+}
+
+extension Unmanaged<Value> {
+  /// Marks the node visited and returns true if it is made by an op and was not yet visited.
+  @inline(__always)
+  fileprivate func markIfUnvisitedInterior() -> Bool {
+    _withUnsafeGuaranteedRef { node in
+      guard !node.isVisited, !node.origin.isLeaf else { return false }
+      node.isVisited = true
+      return true
     }
   }
 }

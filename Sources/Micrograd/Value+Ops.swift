@@ -15,47 +15,47 @@ extension Value {
 
   /// `a + b`.  ∂/∂a = 1, ∂/∂b = 1.
   public static func + (lhs: Value, rhs: Value) -> Value {
-    Value(lhs.data + rhs.data, .add, lhs, rhs)
+    Value(lhs.data + rhs.data, .add(.passRetained(lhs), .passRetained(rhs)))
   }
 
   /// `a + c`.  ∂/∂a = 1.
   public static func + (lhs: Value, rhs: Double) -> Value {
-    Value(lhs.data + rhs, .addConstant, lhs, constant: rhs)
+    Value(lhs.data + rhs, .addConstant(.passRetained(lhs), rhs))
   }
 
   /// `a · b`.  ∂/∂a = b, ∂/∂b = a.
   public static func * (lhs: Value, rhs: Value) -> Value {
-    Value(lhs.data * rhs.data, .multiply, lhs, rhs)
+    Value(lhs.data * rhs.data, .multiply(.passRetained(lhs), .passRetained(rhs)))
   }
 
   /// `a · c`.  ∂/∂a = c.
   public static func * (lhs: Value, rhs: Double) -> Value {
-    Value(lhs.data * rhs, .multiplyConstant, lhs, constant: rhs)
+    Value(lhs.data * rhs, .multiplyConstant(.passRetained(lhs), rhs))
   }
 
   /// `aᶜ` for a constant exponent.  ∂/∂a = c · aᶜ⁻¹.  (micrograd's `a ** c`.)
   public func pow(_ exponent: Double) -> Value {
-    Value(Micrograd.power(data, exponent), .power, self, constant: exponent)
+    Value(Micrograd.power(data, exponent), .power(.passRetained(self), exponent))
   }
 
   /// `max(a, 0)`.  ∂/∂a = 1 if the output is positive, else 0.
   public func relu() -> Value {
-    Value(data < 0 ? 0 : data, .relu, self)
+    Value(data < 0 ? 0 : data, .relu(.passRetained(self)))
   }
 
   /// `tanh(a)`.  ∂/∂a = 1 − tanh²(a).
   public func tanh() -> Value {
-    Value(Micrograd.hyperbolicTangent(data), .tanh, self)
+    Value(Micrograd.hyperbolicTangent(data), .tanh(.passRetained(self)))
   }
 
   /// `eᵃ`.  ∂/∂a = eᵃ.
   public func exp() -> Value {
-    Value(Micrograd.exponential(data), .exp, self)
+    Value(Micrograd.exponential(data), .exp(.passRetained(self)))
   }
 
   /// `ln(a)`.  ∂/∂a = 1/a.
   public func log() -> Value {
-    Value(Micrograd.naturalLog(data), .log, self)
+    Value(Micrograd.naturalLog(data), .log(.passRetained(self)))
   }
 
   /// `σ(a) = 1 / (1 + e⁻ᵃ)`.  ∂/∂a = σ(a)(1 − σ(a)).
@@ -68,7 +68,7 @@ extension Value {
       let e = Micrograd.exponential(data)
       s = e / (1 + e)
     }
-    return Value(s, .sigmoid, self)
+    return Value(s, .sigmoid(.passRetained(self)))
   }
 
   // MARK: Composed from the primitives, as in micrograd
