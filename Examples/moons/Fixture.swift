@@ -29,11 +29,19 @@ struct MoonsFixture: Decodable {
 
   /// Reads and checks a fixture file.
   static func load(path: String) throws -> MoonsFixture {
+    let data: Data
+    do {
+      data = try Data(contentsOf: URL(fileURLWithPath: path))
+    } catch {
+      throw MoonsError("cannot read the moons fixture \(path): \(error.localizedDescription)")
+    }
     let fixture: MoonsFixture
     do {
-      fixture = try JSONDecoder().decode(MoonsFixture.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+      fixture = try JSONDecoder().decode(MoonsFixture.self, from: data)
     } catch {
-      throw FixtureError("cannot read the moons fixture \(path): \(error)")
+      throw MoonsError(
+        "\(path) is not a moons fixture (see the description field of micrograd_moons_seed1337.json): \(error)"
+      )
     }
     try fixture.validate(path: path)
     return fixture
@@ -41,21 +49,23 @@ struct MoonsFixture: Decodable {
 
   private func validate(path: String) throws {
     guard X.count == y.count, !X.isEmpty, X.allSatisfy({ $0.count == 2 }) else {
-      throw FixtureError("\(path): X must be [n, 2] and y must have n labels (X has \(X.count) rows, y \(y.count))")
+      throw MoonsError(
+        "\(path): X must be [n, 2] and y must have n labels (X has \(X.count) rows, y \(y.count))")
     }
     guard layerSizes.count >= 2, layerSizes.first == 2, layerSizes.last == 1 else {
-      throw FixtureError("\(path): layer_sizes must start with 2 and end with 1, got \(layerSizes)")
+      throw MoonsError("\(path): layer_sizes must start with 2 and end with 1, got \(layerSizes)")
     }
     let expected = parameterCount(layerSizes)
     guard initialParameters.count == expected else {
-      throw FixtureError(
-        "\(path): layer_sizes \(layerSizes) need \(expected) initial_parameters, the file has \(initialParameters.count)")
+      throw MoonsError(
+        "\(path): layer_sizes \(layerSizes) need \(expected) initial_parameters, the file has \(initialParameters.count)"
+      )
     }
   }
 }
 
-/// A fixture file that cannot be used, with the reason.
-struct FixtureError: Error, CustomStringConvertible {
+/// A file that cannot be read or written, with the reason and what to do.
+struct MoonsError: Error, CustomStringConvertible {
   let description: String
   init(_ description: String) { self.description = description }
 }

@@ -47,6 +47,14 @@ struct Moons: ParsableCommand {
 
   mutating func validate() throws {
     guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
+    for path in [svg, lossSvg].compactMap({ $0 }) {
+      let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+      var isDirectory: ObjCBool = false
+      guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue
+      else {
+        throw ValidationError("cannot write \(path): the folder \(folder) does not exist")
+      }
+    }
   }
 
   func run() throws {
@@ -64,7 +72,7 @@ struct Moons: ParsableCommand {
     }
 
     // Pictures from the tensor model if it was trained, else from the value model.
-    let title = "MLP\(problem.layerSizes) after \(steps) steps"
+    let title = "MLP(2, \(Array(problem.layerSizes.dropFirst()))) after \(steps) steps"
     let picture: (scores: ([[Double]]) -> [Double], trace: [TraceRecord], engine: String)
     if let tensorRun {
       picture = (tensorRun.trainer.scores, tensorRun.trace, TensorTrainer.engineName)
@@ -104,13 +112,17 @@ struct Moons: ParsableCommand {
   }
 
   /// Trains one engine, printing progress every 10 steps (or the JSON line at the end).
-  func trainAndReport<Trainer: MoonsTrainer>(_ type: Trainer.Type, _ problem: Problem) -> TrainingRun<Trainer> {
+  func trainAndReport<Trainer: MoonsTrainer>(_ type: Trainer.Type, _ problem: Problem) -> TrainingRun<Trainer>
+  {
     let trainer = Trainer(
       layerSizes: problem.layerSizes, parameters: problem.initialParameters, X: problem.X, y: problem.y)
     let name = Trainer.engineName
     let run = train(trainer, steps: steps) { record in
       guard !json, record.step % 10 == 0 || record.step == steps - 1 else { return }
-      print(String(format: "[%@] step %3d  loss %.6f  accuracy %.0f%%", name, record.step, record.loss, record.accuracy * 100))
+      print(
+        String(
+          format: "[%@] step %3d  loss %.6f  accuracy %.0f%%", name, record.step, record.loss,
+          record.accuracy * 100))
     }
     let deviation = problem.recordedTrace.map { maximumRelativeDeviation(run.trace, from: $0) }
     let last = run.trace.last!
@@ -126,14 +138,21 @@ struct Moons: ParsableCommand {
           format: "[%@] final accuracy %.0f%% (step %d), %.3f ms/step", name, last.accuracy * 100, last.step,
           run.millisecondsPerStep))
       if let deviation {
-        print(String(format: "[%@] largest relative deviation of the loss trace from the fixture: %.3g", name, deviation))
+        print(
+          String(
+            format: "[%@] largest relative deviation of the loss trace from the fixture: %.3g", name,
+            deviation))
       }
     }
     return run
   }
 
   func write(_ text: String, to path: String) throws {
-    try text.write(toFile: path, atomically: true, encoding: .utf8)
+    do {
+      try text.write(toFile: path, atomically: true, encoding: .utf8)
+    } catch {
+      throw MoonsError("cannot write \(path): \(error.localizedDescription) Does its folder exist?")
+    }
     if !json { print("wrote \(path)") }
   }
 }

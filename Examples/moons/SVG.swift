@@ -8,15 +8,18 @@ enum SVG {
 
   /// The plane around the data coloured by the sign of `scores`, with the points coloured by label.
   ///
-  /// The grid extends one unit beyond the data on every side (as in the notebook) with cells of
-  /// `cell` data units; runs of equal prediction in a row are merged into one rectangle.
+  /// The grid extends one unit beyond the data on every side (as in the notebook), 560 pixels wide,
+  /// with square cells of `cellPixels` pixels; runs of equal prediction in a row are merged into one
+  /// rectangle. Cells are a whole number of pixels so that neighbouring rectangles leave no seams.
   static func decisionBoundary(
-    X: [[Double]], y: [Double], title: String, cell: Double = 0.02, scores: ([[Double]]) -> [Double]
+    X: [[Double]], y: [Double], title: String, cellPixels: Int = 3, scores: ([[Double]]) -> [Double]
   ) -> String {
     let xMin = X.map { $0[0] }.min()! - 1, xMax = X.map { $0[0] }.max()! + 1
     let yMin = X.map { $0[1] }.min()! - 1, yMax = X.map { $0[1] }.max()! + 1
-    let columns = Int(((xMax - xMin) / cell).rounded(.up)), rows = Int(((yMax - yMin) / cell).rounded(.up))
-    let scale = 560 / (xMax - xMin)
+    let columns = 560 / cellPixels
+    let scale = Double(columns * cellPixels) / (xMax - xMin)
+    let cell = Double(cellPixels) / scale
+    let rows = Int(((yMax - yMin) / cell).rounded(.up))
     let (left, top) = (50.0, 40.0)
     let width = Double(columns) * cell * scale, height = Double(rows) * cell * scale
     func px(_ x: Double) -> Double { left + (x - xMin) * scale }
@@ -97,11 +100,15 @@ enum SVG {
         String(format: "%.0f%%", accuracy * 100), x: left + width + 8, y: pyAccuracy(accuracy) + 4, size: 11,
         anchor: "start", fill: "#2a7d4f")
     }
-    svg += polyline(trace.map { (px(Double($0.step)), pyAccuracy($0.accuracy)) }, stroke: "#2a7d4f", dashed: true)
+    svg += polyline(
+      trace.map { (px(Double($0.step)), pyAccuracy($0.accuracy)) }, stroke: "#2a7d4f", dashed: true)
     svg += polyline(trace.map { (px(Double($0.step)), pyLoss($0.loss)) }, stroke: "#c0392b", dashed: false)
-    svg += "<rect x=\"\(left)\" y=\"\(top)\" width=\"\(width)\" height=\"\(height)\" fill=\"none\" stroke=\"#444\"/>\n"
+    svg +=
+      "<rect x=\"\(left)\" y=\"\(top)\" width=\"\(width)\" height=\"\(height)\" fill=\"none\" stroke=\"#444\"/>\n"
     svg += text("step", x: left + width / 2, y: top + height + 36, size: 12, anchor: "middle")
-    svg += text("loss (log scale)", x: left - 52, y: top + height / 2, size: 12, anchor: "middle", rotate: true)
+    svg += text(
+      "loss (log scale)", x: left - 52, y: top + height / 2, size: 12, anchor: "middle", fill: "#c0392b",
+      rotate: true)
     svg += text(
       "accuracy", x: left + width + 52, y: top + height / 2, size: 12, anchor: "middle", fill: "#2a7d4f",
       rotate: true)
@@ -123,7 +130,8 @@ enum SVG {
     var svg = ""
     for (i, (label, colour)) in [("y = −1", negativePoint), ("y = +1", positivePoint)].enumerated() {
       let cx = x + Double(i) * 90
-      svg += "<circle cx=\"\(fmt(cx))\" cy=\"\(fmt(y - 4))\" r=\"5\" fill=\"\(colour)\" stroke=\"#222\" stroke-width=\"0.8\"/>\n"
+      svg +=
+        "<circle cx=\"\(fmt(cx))\" cy=\"\(fmt(y - 4))\" r=\"5\" fill=\"\(colour)\" stroke=\"#222\" stroke-width=\"0.8\"/>\n"
       svg += text(label, x: cx + 10, y: y, size: 12, anchor: "start")
     }
     return svg
@@ -140,11 +148,13 @@ enum SVG {
   static func polyline(_ points: [(Double, Double)], stroke: String, dashed: Bool) -> String {
     let coordinates = points.map { "\(fmt($0.0)),\(fmt($0.1))" }.joined(separator: " ")
     let dash = dashed ? " stroke-dasharray=\"5 3\"" : ""
-    return "<polyline points=\"\(coordinates)\" fill=\"none\" stroke=\"\(stroke)\" stroke-width=\"2\"\(dash)/>\n"
+    return
+      "<polyline points=\"\(coordinates)\" fill=\"none\" stroke=\"\(stroke)\" stroke-width=\"2\"\(dash)/>\n"
   }
 
   static func text(
-    _ string: String, x: Double, y: Double, size: Int, anchor: String, fill: String = "#222", rotate: Bool = false
+    _ string: String, x: Double, y: Double, size: Int, anchor: String, fill: String = "#222",
+    rotate: Bool = false
   ) -> String {
     let transform = rotate ? " transform=\"rotate(-90 \(fmt(x)) \(fmt(y)))\"" : ""
     return "<text x=\"\(fmt(x))\" y=\"\(fmt(y))\" font-size=\"\(size)\" text-anchor=\"\(anchor)\" "

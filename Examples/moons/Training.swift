@@ -52,5 +52,6 @@ func train<Trainer: MoonsTrainer>(
   }
   let (seconds, attoseconds) = elapsed.components
   let milliseconds = Double(seconds) * 1e3 + Double(attoseconds) * 1e-15
-  return TrainingRun(trainer: trainer, trace: trace, millisecondsPerStep: milliseconds / Double(max(steps, 1)))
+  return TrainingRun(
+    trainer: trainer, trace: trace, millisecondsPerStep: milliseconds / Double(max(steps, 1)))
 }

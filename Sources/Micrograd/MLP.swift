@@ -22,7 +22,8 @@ public struct MLP: Module {
     let sizes = [inputCount] + layerSizes
     let expected = layerSizes.indices.reduce(0) { $0 + sizes[$1 + 1] * (sizes[$1] + 1) }
     precondition(
-      values.count == expected, "MLP(\(inputCount), \(layerSizes)) has \(expected) parameters, not \(values.count)")
+      values.count == expected,
+      "MLP(\(inputCount), \(layerSizes)) has \(expected) parameters, not \(values.count)")
     var next = 0
     var layers: [Layer] = []
     for i in layerSizes.indices {

@@ -19,7 +19,8 @@ import Testing
     for record in fixture.trace {
       let k = record.step
       let (loss, accuracy) = demoLoss(model, fixture.X, fixture.y)
-      #expect(isClose(loss.data, record.loss, relative: 1e-9), "loss at step \(k): \(loss.data) vs \(record.loss)")
+      #expect(
+        isClose(loss.data, record.loss, relative: 1e-9), "loss at step \(k): \(loss.data) vs \(record.loss)")
       #expect(accuracy == record.accuracy, "accuracy at step \(k)")
       model.zeroGrad()
       loss.backward()
@@ -72,7 +73,8 @@ struct MoonsFixture: Decodable {
   }
 
   static func load(_ name: String) throws -> MoonsFixture {
-    let url = try #require(Bundle.module.url(forResource: name, withExtension: "json", subdirectory: "Fixtures"))
+    let url = try #require(
+      Bundle.module.url(forResource: name, withExtension: "json", subdirectory: "Fixtures"))
     return try JSONDecoder().decode(MoonsFixture.self, from: Data(contentsOf: url))
   }
 }
