@@ -25,6 +25,10 @@ extension Value {
   /// The nodes made by ops (leaves have nothing to propagate and are left out), each after its
   /// inputs: the order of micrograd's recursive `build_topo`, built with an explicit stack.
   ///
+  /// As in the recursion, a node is marked visited when it is expanded, not when it is pushed: a
+  /// node pushed as a second input may be reached first through the first input's subgraph, and it
+  /// must then be emitted there, before the nodes that use it.
+  ///
   /// The nodes are held unretained: `self` keeps the whole graph alive while `backward()` runs.
   /// Marks every node it returns as visited; the caller must unmark them.
   private func interiorNodesInTopologicalOrder() -> ContiguousArray<Unmanaged<Value>> {
@@ -32,18 +36,29 @@ extension Value {
     guard !origin.isLeaf else { return order }
     // A stack entry is a node to expand (inputs not yet pushed) or, once expanded, to emit.
     var stack = ContiguousArray<(node: Unmanaged<Value>, isExpanded: Bool)>()
-    isVisited = true
     stack.append((Unmanaged.passUnretained(self), false))
     while let (entry, isExpanded) = stack.popLast() {
       if isExpanded {
         order.append(entry)
         continue
       }
+      // A node can be pushed twice (by two users) before it is expanded; expand it once.
+      let inputs = entry._withUnsafeGuaranteedRef { node -> (Unmanaged<Value>?, Unmanaged<Value>?)? in
+        if node.isVisited { return nil }
+        node.isVisited = true
+        return node.origin.inputs
+      }
+      guard let (first, second) = inputs else { continue }
+      let expandFirst = first?.isUnvisitedInterior ?? false
+      let expandSecond = second?.isUnvisitedInterior ?? false
+      guard expandFirst || expandSecond else {
+        order.append(entry)  // nothing left to explore below: emit at once
+        continue
+      }
       stack.append((entry, true))
-      let (first, second) = entry._withUnsafeGuaranteedRef { $0.origin.inputs }
       // Push the second input first so that the first is explored first, as the recursion would.
-      if let second, second.markIfUnvisitedInterior() { stack.append((second, false)) }
-      if let first, first.markIfUnvisitedInterior() { stack.append((first, false)) }
+      if expandSecond { stack.append((second.unsafelyUnwrapped, false)) }
+      if expandFirst { stack.append((first.unsafelyUnwrapped, false)) }
     }
     return order
   }
@@ -86,13 +101,9 @@ extension Value {
 }
 
 extension Unmanaged<Value> {
-  /// Marks the node visited and returns true if it is made by an op and was not yet visited.
+  /// Whether the node is made by an op and not yet expanded by the topological sort.
   @inline(__always)
-  fileprivate func markIfUnvisitedInterior() -> Bool {
-    _withUnsafeGuaranteedRef { node in
-      guard !node.isVisited, !node.origin.isLeaf else { return false }
-      node.isVisited = true
-      return true
-    }
+  fileprivate var isUnvisitedInterior: Bool {
+    _withUnsafeGuaranteedRef { !$0.isVisited && !$0.origin.isLeaf }
   }
 }

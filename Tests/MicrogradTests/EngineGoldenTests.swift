@@ -1,3 +1,4 @@
+import Foundation
 import Micrograd
 import Testing
 
@@ -46,6 +47,17 @@ import Testing
     y.backward()
     #expect(y.data == 12)
     #expect(x.grad == 7)
+  }
+
+  /// s = x², y = eˢ · s: the second input of the product, s, is also reached through the first
+  /// (eˢ), so the sort must place s before eˢ.  dy/dx = eˢ(1 + s) · 2x = 4e at x = 1.
+  @Test func sharedSecondInputIsSortedBeforeItsUsers() {
+    let x = Value(1)
+    let s = x * x
+    let y = s.exp() * s
+    y.backward()
+    #expect(isClose(x.grad, 4 * exp(1.0), relative: 1e-15))
+    #expect(isClose(s.grad, 2 * exp(1.0), relative: 1e-15))
   }
 
   /// Calling backward twice without zeroing adds the gradients (micrograd semantics); zeroGrad resets.

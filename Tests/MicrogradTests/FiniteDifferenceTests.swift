@@ -101,3 +101,56 @@ import Testing
 func centralDifference(h: Double = 1e-6, _ f: @escaping (Double) -> Double) -> (Double) -> Double {
   { x in (f(x + h) - f(x - h)) / (2 * h) }
 }
+
+/// Random DAGs with many shared nodes: the topological sort must put every node after all of its
+/// users, whatever the shape, or some gradient is propagated before it is complete.
+@Suite struct RandomGraphTests {
+  /// One node of a recipe: an op applied to earlier nodes, chosen by index.
+  struct Step {
+    let op: Int
+    let a: Int
+    let b: Int
+  }
+
+  /// Builds the graph from `leaves` by the recipe; the output is the sum of the last four nodes.
+  static func evaluate(_ recipe: [Step], _ leaves: [Value]) -> Value {
+    var nodes = leaves
+    for step in recipe {
+      let (a, b) = (nodes[step.a], nodes[step.b])
+      let node: Value
+      switch step.op {
+      case 0: node = a + b
+      case 1: node = a * b
+      case 2: node = (a - b).tanh()
+      case 3: node = a.sigmoid() * 2 + b
+      default: node = (a * 0.5).tanh() - b * 0.25
+      }
+      nodes.append(node)
+    }
+    return nodes.suffix(4).dropFirst().reduce(nodes[nodes.count - 4], +)
+  }
+
+  @Test(arguments: 0..<5)
+  func gradientsMatchFiniteDifferences(seed: Int) {
+    var rng = SplitMix(seed: UInt64(seed))
+    let leafValues = (0..<4).map { _ in Double.random(in: -1...1, using: &rng) }
+    var recipe: [Step] = []
+    for i in 0..<60 {
+      let available = leafValues.count + i
+      // Prefer recent nodes so the graph is deep, but reach back often so nodes are shared.
+      let a = max(0, available - 1 - Int.random(in: 0..<6, using: &rng))
+      let b = Int.random(in: 0..<available, using: &rng)
+      recipe.append(Step(op: Int.random(in: 0..<5, using: &rng), a: a, b: b))
+    }
+    let leaves = leafValues.map { Value($0) }
+    Self.evaluate(recipe, leaves).backward()
+    for i in leafValues.indices {
+      let numeric = centralDifference { x in
+        var values = leafValues
+        values[i] = x
+        return Self.evaluate(recipe, values.map { Value($0) }).data
+      }(leafValues[i])
+      #expect(isClose(leaves[i].grad, numeric, relative: 1e-6), "seed \(seed), leaf \(i)")
+    }
+  }
+}
