@@ -64,8 +64,11 @@ struct Moons: ParsableCommand {
     }
     var valueRun: TrainingRun<ValueTrainer>?
     var tensorRun: TrainingRun<TensorTrainer>?
-    if engine != .tensor { valueRun = trainAndReport(ValueTrainer.self, problem) }
-    if engine != .value { tensorRun = trainAndReport(TensorTrainer.self, problem) }
+    var summaries: [String] = []
+    if engine != .tensor { (valueRun, summaries) = trainAndReport(ValueTrainer.self, problem, summaries) }
+    if engine != .value { (tensorRun, summaries) = trainAndReport(TensorTrainer.self, problem, summaries) }
+    if !json, let valueRun, let tensorRun { printSideBySide(valueRun.trace, tensorRun.trace) }
+    summaries.forEach { print($0) }
     if !json, let valueRun, let tensorRun {
       let speedup = valueRun.millisecondsPerStep / tensorRun.millisecondsPerStep
       print(String(format: "speedup (value ms / tensor ms): %.1fx", speedup))
@@ -111,14 +114,19 @@ struct Moons: ParsableCommand {
       source: "make_moons(100, noise 0.1) and weights from seed \(seed)")
   }
 
-  /// Trains one engine, printing progress every 10 steps (or the JSON line at the end).
-  func trainAndReport<Trainer: MoonsTrainer>(_ type: Trainer.Type, _ problem: Problem) -> TrainingRun<Trainer>
-  {
+  /// Trains one engine, printing progress every 10 steps (or the JSON line at the end). Appends the
+  /// summary to `summaries`, to be printed after the side-by-side table when both engines run.
+  func trainAndReport<Trainer: MoonsTrainer>(
+    _ type: Trainer.Type, _ problem: Problem, _ summaries: [String]
+  ) -> (TrainingRun<Trainer>, [String]) {
+    var summaries = summaries
     let trainer = Trainer(
       layerSizes: problem.layerSizes, parameters: problem.initialParameters, X: problem.X, y: problem.y)
     let name = Trainer.engineName
+    // With both engines the progress is printed afterwards, side by side.
+    let printsProgress = !json && engine != .both
     let run = train(trainer, steps: steps) { record in
-      guard !json, record.step % 10 == 0 || record.step == steps - 1 else { return }
+      guard printsProgress, isReported(record.step) else { return }
       print(
         String(
           format: "[%@] step %3d  loss %.6f  accuracy %.0f%%", name, record.step, record.loss,
@@ -133,18 +141,34 @@ struct Moons: ParsableCommand {
           + "\"accuracy\": \(jsonNumber(last.accuracy)), \"ms_per_step\": \(jsonNumber(run.millisecondsPerStep)), "
           + "\"max_trace_deviation\": \(deviationText)}")
     } else {
-      print(
+      summaries.append(
         String(
           format: "[%@] final accuracy %.0f%% (step %d), %.3f ms/step", name, last.accuracy * 100, last.step,
           run.millisecondsPerStep))
-      if let deviation {
-        print(
+      if let deviation, let recorded = problem.recordedTrace {
+        let accuracyMismatches = zip(run.trace, recorded).filter { $0.accuracy != $1.accuracy }.count
+        summaries.append(
           String(
-            format: "[%@] largest relative deviation of the loss trace from the fixture: %.3g", name,
-            deviation))
+            format: "[%@] largest relative deviation of the loss trace from the fixture: %.3g; "
+              + "accuracy differs at %d of %d steps", name, deviation, accuracyMismatches,
+            min(run.trace.count, recorded.count)))
       }
     }
-    return run
+    return (run, summaries)
+  }
+
+  /// Every 10th step and the last one.
+  func isReported(_ step: Int) -> Bool { step % 10 == 0 || step == steps - 1 }
+
+  /// The two engines' traces as one table.
+  func printSideBySide(_ value: [TraceRecord], _ tensor: [TraceRecord]) {
+    print("step   value loss   tensor loss   value acc  tensor acc")
+    for (v, t) in zip(value, tensor) where isReported(v.step) {
+      print(
+        String(
+          format: "%4d  %11.6f  %12.6f  %9.0f%%  %9.0f%%", v.step, v.loss, t.loss, v.accuracy * 100,
+          t.accuracy * 100))
+    }
   }
 
   func write(_ text: String, to path: String) throws {
