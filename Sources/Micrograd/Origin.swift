@@ -1,5 +1,5 @@
 extension Value {
-  /// How a ``Value`` was made: the op and its inputs, in one enum (17 bytes). The backward pass is
+  /// How a ``Value`` was made: the op and its inputs, in one enum of 16 bytes (the case tag fits in spare bits of the first input). The backward pass is
   /// one `switch` over it (see `Value+Backward.swift`).
   ///
   /// Only primitives are listed: `-x` is `x * -1`, `a - b` is `a + (-b)` and `a / b` is

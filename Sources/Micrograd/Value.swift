@@ -9,9 +9,14 @@
 /// ```
 ///
 /// ## Layout
-/// A node is one small object (50 bytes, a 64-byte allocation): its value, its gradient, a mark
+/// A node is one small object (49 bytes, a 64-byte allocation): its value, its gradient, a mark
 /// used by the topological sort, and its ``Origin``: the op that made it with its inputs (at most
 /// two) or constant operand stored inline. There is no closure, array, set or dictionary per node.
+///
+/// The stored properties are marked `@exclusivity(unchecked)`: the backward pass reads and writes
+/// `data` and `grad` of some 65,000 nodes per training step of micrograd's demo, and Swift's
+/// run-time check that no two accesses to a class property overlap cost more than the arithmetic.
+/// Nothing in the engine holds an access open across another (no `inout` of these fields escapes).
 ///
 /// ## Memory
 /// A node holds its inputs and nothing else, so the graph is a DAG with no cycles and is freed when
