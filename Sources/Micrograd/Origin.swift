@@ -1,6 +1,7 @@
 extension Value {
-  /// How a ``Value`` was made: the op and its inputs, in one enum of 16 bytes (the case tag fits in spare bits of the first input). The backward pass is
-  /// one `switch` over it (see `Value+Backward.swift`).
+  /// How a ``Value`` was made: the op and its inputs, in one enum of 16 bytes (the case tag fits in
+  /// spare bits of the first input). The backward pass is one `switch` over it (see
+  /// `Value+Backward.swift`).
   ///
   /// Only primitives are listed: `-x` is `x * -1`, `a - b` is `a + (-b)` and `a / b` is
   /// `a * b.pow(-1)`, as in micrograd. A `Double` operand (`x + 2`, `x * 3`, `x.pow(2)`) is stored
