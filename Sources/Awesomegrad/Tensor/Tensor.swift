@@ -140,7 +140,7 @@ public final class Tensor<Scalar: TensorScalar> {
 
   /// Mutates the values in place. For optimizers and initialisers only: ops never mutate.
   @inline(__always)
-  func updateValues(_ body: (UnsafeMutableBufferPointer<Scalar>) -> Void) {
+  public func updateValues(_ body: (UnsafeMutableBufferPointer<Scalar>) -> Void) {
     body(UnsafeMutableBufferPointer(start: storage.buffer.base, count: storage.count))
   }
 }
