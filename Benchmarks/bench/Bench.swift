@@ -4,8 +4,8 @@ import Awesomegrad
 /// `swift run -c release bench WORKLOAD... [--threads N] [--steps N] [--all]`
 ///
 /// Prints one JSON object per line per workload: the median, min and max time per step in
-/// microseconds on the monotonic clock, the workload's peak RSS, the malloc calls per step and, for
-/// training steps, the heap bytes live once the graph and its gradients exist (`graph_peak_bytes`).
+/// microseconds on the monotonic clock, the workload's peak RSS, the malloc calls per step and the
+/// peak heap bytes a step adds (`graph_peak_bytes`: the graph, its gradients and temporaries).
 /// `Benchmarks/compare.sh` runs the same workloads with micrograd and PyTorch and prints the ratios.
 @main
 struct Bench: ParsableCommand {
@@ -56,29 +56,26 @@ struct Bench: ParsableCommand {
     }
   }
 
-  /// Builds the workload, warms it up (recording the graph's memory on the last warm-up step), then
-  /// times `steps` steps one by one while counting their mallocs.
+  /// Builds the workload, warms it up (measuring the heap peak of the last warm-up step), then times
+  /// `steps` steps one by one while counting their mallocs.
   func run(_ type: any Workload.Type, steps: Int) -> JSONLine {
     ResidentMemory.resetPeak()
     let workload = type.init()
-    let probe = GraphProbe()
     let counting = Allocations.isActive
+    var heapPeak: Int?
     for i in 0..<type.warmUpSteps {
-      let last = i == type.warmUpSteps - 1
-      if last && counting {
-        Allocations.startCounting()
-        probe.isRecording = true
-        probe.beginStep()
+      if i == type.warmUpSteps - 1 && counting {
+        heapPeak = HeapPeak.measure { workload.warmUp() }
+      } else {
+        workload.warmUp()
       }
-      workload.warmUp(probe)
     }
-    probe.isRecording = false
     if counting { Allocations.startCounting() }
     var times: [Double] = []
     var mallocs: [Int] = []
     for _ in 0..<steps {
       let before = Allocations.snapshot().mallocs
-      times.append(microseconds { workload.step(probe) })
+      times.append(microseconds { workload.step() })
       mallocs.append(Allocations.snapshot().mallocs - before)
     }
     Allocations.stopCounting()
@@ -86,7 +83,7 @@ struct Bench: ParsableCommand {
     var line = header(name: type.name, engine: type.engine, dtype: type.dtype, steps: steps, times: times)
     line.add("peak_rss_bytes", ResidentMemory.peakBytes)
     line.add("allocations_per_step", counting ? Int(median(mallocs.map(Double.init))) : nil)
-    line.add("graph_peak_bytes", probe.peakBytes)
+    line.add("graph_peak_bytes", heapPeak)
     if let flops = workload.flopsPerStep {
       line.add("gflops", flops / (median(times) * 1e-6) / 1e9)
     }
@@ -99,8 +96,7 @@ struct Bench: ParsableCommand {
   func runSoak(steps: Int) -> JSONLine {
     ResidentMemory.resetPeak()
     let workload = MoonsTensor()
-    let probe = GraphProbe()
-    for _ in 0..<MoonsTensor.warmUpSteps { workload.step(probe) }
+    for _ in 0..<MoonsTensor.warmUpSteps { workload.step() }
     let rssStart = ResidentMemory.currentBytes
     let counting = Allocations.isActive
     if counting { Allocations.startCounting() }
@@ -112,7 +108,7 @@ struct Bench: ParsableCommand {
     for i in 0..<steps {
       let before = Allocations.snapshot()
       if i == 0 { liveStart = before.liveBytes }
-      times.append(microseconds { workload.step(probe) })
+      times.append(microseconds { workload.step() })
       mallocs.append(Allocations.snapshot().mallocs - before.mallocs)
     }
     let liveGrowth = Allocations.snapshot().liveBytes - liveStart

@@ -35,13 +35,13 @@ final class FashionMLPEpoch: Workload {
   }
 
   /// One epoch: shuffle, then for each batch gather its rows, forward, loss, backward, Adam.
-  func step(_ probe: GraphProbe) {
-    runBatches(Int.max, probe)
+  func step() {
+    runBatches(Int.max)
   }
 
-  func warmUp(_ probe: GraphProbe) { runBatches(Self.warmUpBatches, probe) }
+  func warmUp() { runBatches(Self.warmUpBatches) }
 
-  private func runBatches(_ limit: Int, _ probe: GraphProbe) {
+  private func runBatches(_ limit: Int) {
     let order = (0..<Self.samples).shuffled(using: &rng)
     var start = 0
     var done = 0
@@ -62,8 +62,7 @@ final class FashionMLPEpoch: Workload {
       let x = Tensor(Array(batchValues[0..<(rows * Self.features)]), shape: [rows, Self.features])
       let loss = crossEntropy(model(x), labels: batchLabels)
       loss.backward()
-      probe.graphComplete()
-      withoutGrad { optimizer.step() }
+        withoutGrad { optimizer.step() }
       start += rows
       done += 1
     }

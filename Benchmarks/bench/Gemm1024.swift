@@ -18,7 +18,7 @@ final class Gemm1024: Workload {
     b = Tensor<Float>.randomNormal([Self.n, Self.n], using: &rng)
   }
 
-  func step(_ probe: GraphProbe) {
+  func step() {
     let c = a.matmul(b)
     precondition(c.count == Self.n * Self.n)
   }

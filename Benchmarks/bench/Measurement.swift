@@ -103,22 +103,27 @@ enum Allocations {
 @inline(never)
 func keepAlive(_ pointer: UnsafeMutablePointer<UInt8>) { pointer.pointee = 1 }
 
-/// Handed to a workload's step so that it can say when its graph is complete (right after
-/// `backward()`, before the update frees anything). When `isRecording`, the probe keeps the largest
-/// number of heap bytes that were live at such a point, counted from the start of the step.
-final class GraphProbe {
-  var isRecording = false
-  private var baseline = 0
-  private(set) var peakBytes: Int?
-
-  /// Called by the runner just before a recorded step.
-  func beginStep() { baseline = Allocations.snapshot().liveBytes }
-
-  /// Called by the workload once the forward graph and its gradients exist.
-  @inline(__always)
-  func graphComplete() {
-    guard isRecording else { return }
-    let live = Allocations.snapshot().liveBytes - baseline
-    peakBytes = max(peakBytes ?? 0, live)
+/// The peak of live heap bytes during a region, sampled at every malloc by the interposer's
+/// allocation hook (live bytes only grow at a malloc, so the sample is exact). Like Python's
+/// `tracemalloc` peak, it is measured from the level at the start of the region.
+enum HeapPeak {
+  /// Runs `body` with counting on and returns the highest live heap bytes above the starting level.
+  /// Slow (a counter read per malloc): for untimed steps only.
+  static func measure(_ body: () -> Void) -> Int {
+    Allocations.startCounting()
+    let start = Allocations.snapshot().liveBytes
+    heapPeakLiveBytes = start
+    MallocInterposerSwift.setAllocationHook { _ in
+      let live = Allocations.snapshot().liveBytes
+      if live > heapPeakLiveBytes { heapPeakLiveBytes = live }
+    }
+    body()
+    MallocInterposerSwift.setAllocationHook(nil)
+    Allocations.stopCounting()
+    return heapPeakLiveBytes - start
   }
 }
+
+/// Written only by the allocation hook during ``HeapPeak/measure(_:)`` on the benchmark's thread; a
+/// C callback cannot capture state, so it lives here.
+nonisolated(unsafe) private var heapPeakLiveBytes = 0

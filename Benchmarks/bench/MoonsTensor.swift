@@ -25,14 +25,13 @@ final class MoonsTensor: Workload {
     model = DenseNetwork(sizes: [2, 16, 16, 1], activation: { $0.relu() }, initScale: { _ in 1 }, using: &rng)
   }
 
-  func step(_ probe: GraphProbe) {
+  func step() {
     let scores = model(x)  // [100, 1]
     let dataLoss = (1 - y * scores).relu().mean()
     var squares = (model.parameters[0] * model.parameters[0]).sum()
     for p in model.parameters.dropFirst() { squares = squares + (p * p).sum() }
     let loss = dataLoss + squares * 1e-4
     loss.backward()
-    probe.graphComplete()
     withoutGrad { model.sgdStep(learningRate: learningRate) }
   }
 }

@@ -28,7 +28,7 @@ final class MoonsValue: Workload {
     model = MLP(2, [16, 16, 1], using: &rng)
   }
 
-  func step(_ probe: GraphProbe) {
+  func step() {
     let inputs = data.points.map { row in row.map { Value($0) } }
     let scores = inputs.map { model($0)[0] }
     var losses: [Value] = []
@@ -40,7 +40,6 @@ final class MoonsValue: Workload {
     let totalLoss = dataLoss + regLoss
     model.zeroGrad()
     totalLoss.backward()
-    probe.graphComplete()
     for p in parameters { p.data -= learningRate * p.grad }
   }
 }

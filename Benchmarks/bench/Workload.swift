@@ -19,12 +19,12 @@ protocol Workload: AnyObject {
   /// Builds the model and data with fixed seeds.
   init()
 
-  /// Runs one step. Calls `probe.graphComplete()` right after `backward()` where there is one.
-  func step(_ probe: GraphProbe)
+  /// Runs one step.
+  func step()
 
   /// Runs a cheaper part of a step for warm-up, when a whole step is long (an epoch). Defaults to
   /// `step`.
-  func warmUp(_ probe: GraphProbe)
+  func warmUp()
 
   /// Floating-point operations per step, for a `gflops` column; nil when not meaningful.
   var flopsPerStep: Double? { get }
@@ -35,7 +35,7 @@ protocol Workload: AnyObject {
 
 extension Workload {
   static var warmUpSteps: Int { 3 }
-  func warmUp(_ probe: GraphProbe) { step(probe) }
+  func warmUp() { step() }
   var flopsPerStep: Double? { nil }
   var extraFields: [(String, JSONValue)] { [] }
 }
