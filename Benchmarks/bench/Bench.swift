@@ -119,6 +119,11 @@ struct Bench: ParsableCommand {
       name: Self.soakName, engine: MoonsTensor.engine, dtype: MoonsTensor.dtype, steps: steps, times: times)
     line.add("peak_rss_bytes", ResidentMemory.peakBytes)
     line.add("allocations_per_step", counting ? Int(median(mallocs.map(Double.init))) : nil)
+    // A step's count can differ by one from the next: arrays grow to the usable size malloc reports,
+    // which depends on which free chunk it reused. A leak shows as a count that grows over time.
+    let window = max(1, steps / 10)
+    line.add("allocations_per_step_first", counting ? Int(median(mallocs.prefix(window).map(Double.init))) : nil)
+    line.add("allocations_per_step_last", counting ? Int(median(mallocs.suffix(window).map(Double.init))) : nil)
     line.add("allocations_per_step_min", counting ? mallocs.min() : nil)
     line.add("allocations_per_step_max", counting ? mallocs.max() : nil)
     line.add("rss_start_bytes", rssStart)
