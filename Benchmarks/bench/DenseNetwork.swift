@@ -79,6 +79,7 @@ final class InlineAdam<Scalar: TensorScalar> {
     let correction1 = 1 - Scalar.pow(beta1, Scalar(t))
     let correction2 = 1 - Scalar.pow(beta2, Scalar(t))
     let stepSize = learningRate / correction1
+    let inverseCorrection2 = 1 / correction2
     let (b1, b2, eps) = (beta1, beta2, epsilon)
     for (k, p) in parameters.enumerated() {
       guard let g = p.grad else { continue }
@@ -86,10 +87,14 @@ final class InlineAdam<Scalar: TensorScalar> {
         secondMoments[k].withUnsafeMutableBufferPointer { v in
           g.updateValues { grad in
             p.updateValues { value in
+              let (mp, vp, gp, pp) = (m.baseAddress!, v.baseAddress!, grad.baseAddress!, value.baseAddress!)
               for i in 0..<value.count {
-                m[i] = b1 * m[i] + (1 - b1) * grad[i]
-                v[i] = b2 * v[i] + (1 - b2) * grad[i] * grad[i]
-                value[i] -= stepSize * m[i] / ((v[i] / correction2).squareRoot() + eps)
+                let gi = gp[i]
+                let mi = b1 * mp[i] + (1 - b1) * gi
+                let vi = b2 * vp[i] + (1 - b2) * gi * gi
+                mp[i] = mi
+                vp[i] = vi
+                pp[i] -= stepSize * mi / ((vi * inverseCorrection2).squareRoot() + eps)
               }
             }
           }
