@@ -14,7 +14,9 @@ let package = Package(
   ],
   // MARK: - Dependencies
   dependencies: [
-    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    // Counts malloc calls and bytes for `bench`'s allocations-per-step and graph-memory columns.
+    .package(url: "https://github.com/ordo-one/malloc-interposer", from: "1.6.0"),
   ],
   targets: [
     // MARK: - C doorway
@@ -54,7 +56,10 @@ let package = Package(
     ),
     .executableTarget(
       name: "bench",
-      dependencies: ["Micrograd", "Awesomegrad", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      dependencies: [
+        "Micrograd", "Awesomegrad", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "MallocInterposerSwift", package: "malloc-interposer"),
+      ],
       path: "Benchmarks/bench"
     ),
 

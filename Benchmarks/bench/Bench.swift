@@ -1,0 +1,148 @@
+import ArgumentParser
+import Awesomegrad
+
+/// `swift run -c release bench WORKLOAD... [--threads N] [--steps N] [--all]`
+///
+/// Prints one JSON object per line per workload: the median, min and max time per step in
+/// microseconds on the monotonic clock, the workload's peak RSS, the malloc calls per step and the
+/// peak heap bytes a step adds (`graph_peak_bytes`: the graph, its gradients and temporaries).
+/// `Benchmarks/compare.sh` runs the same workloads with micrograd and PyTorch and prints the ratios.
+@main
+struct Bench: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Times Awesomegrad's benchmark workloads and prints one JSON line per workload.",
+    discussion: """
+      Workloads: \((allWorkloads.map { $0.name } + [soakName]).joined(separator: ", ")).
+      \(soakName) runs \(soakDefaultSteps) moons-tensor steps and reports RSS at the start and the end.
+      """)
+
+  static let soakName = "moons-tensor-soak"
+  static let soakDefaultSteps = 10_000
+
+  @Argument(help: "Workloads to run, in order.")
+  var workloads: [String] = []
+
+  @Flag(help: "Run every workload.")
+  var all = false
+
+  @Option(help: "BLAS threads (setBLASThreadCount).")
+  var threads = 1
+
+  @Option(help: "Timed steps per workload (default: each workload's own).")
+  var steps: Int?
+
+  mutating func validate() throws {
+    let known = Set(allWorkloads.map { $0.name } + [Self.soakName])
+    if workloads.isEmpty && !all { throw ValidationError("Name a workload or pass --all.") }
+    for name in workloads where !known.contains(name) {
+      throw ValidationError("Unknown workload '\(name)'. Known: \(known.sorted().joined(separator: ", ")).")
+    }
+    if threads < 1 { throw ValidationError("--threads must be at least 1.") }
+    if let steps, steps < 1 { throw ValidationError("--steps must be at least 1.") }
+  }
+
+  func run() throws {
+    setBLASThreadCount(threads)
+    let names = all ? allWorkloads.map { $0.name } + [Self.soakName] : workloads
+    for name in names {
+      let line: JSONLine
+      if name == Self.soakName {
+        line = runSoak(steps: steps ?? Self.soakDefaultSteps)
+      } else {
+        let type = allWorkloads.first { $0.name == name }!
+        line = run(type, steps: steps ?? type.defaultSteps)
+      }
+      print(line.text)
+    }
+  }
+
+  /// Builds the workload, warms it up (measuring the heap peak of the last warm-up step), then times
+  /// `steps` steps one by one while counting their mallocs.
+  func run(_ type: any Workload.Type, steps: Int) -> JSONLine {
+    ResidentMemory.resetPeak()
+    let workload = type.init()
+    let counting = Allocations.isActive
+    var heapPeak: Int?
+    for i in 0..<type.warmUpSteps {
+      if i == type.warmUpSteps - 1 && counting {
+        heapPeak = HeapPeak.measure { workload.warmUp() }
+      } else {
+        workload.warmUp()
+      }
+    }
+    if counting { Allocations.startCounting() }
+    var times: [Double] = []
+    var mallocs: [Int] = []
+    for _ in 0..<steps {
+      let before = Allocations.snapshot().mallocs
+      times.append(microseconds { workload.step() })
+      mallocs.append(Allocations.snapshot().mallocs - before)
+    }
+    Allocations.stopCounting()
+
+    var line = header(name: type.name, engine: type.engine, dtype: type.dtype, steps: steps, times: times)
+    line.add("peak_rss_bytes", ResidentMemory.peakBytes)
+    line.add("allocations_per_step", counting ? Int(median(mallocs.map(Double.init))) : nil)
+    line.add("graph_peak_bytes", heapPeak)
+    if let flops = workload.flopsPerStep {
+      line.add("gflops", flops / (median(times) * 1e-6) / 1e9)
+    }
+    for (key, value) in workload.extraFields { line.add(key, value) }
+    return line
+  }
+
+  /// Runs moons-tensor `steps` times and reports whether memory stays flat: RSS after warm-up and
+  /// at the end, and the malloc count of each step (the same in every step when nothing leaks).
+  func runSoak(steps: Int) -> JSONLine {
+    ResidentMemory.resetPeak()
+    let workload = MoonsTensor()
+    for _ in 0..<MoonsTensor.warmUpSteps { workload.step() }
+    let rssStart = ResidentMemory.currentBytes
+    let counting = Allocations.isActive
+    if counting { Allocations.startCounting() }
+    var times: [Double] = []
+    var mallocs: [Int] = []
+    times.reserveCapacity(steps)
+    mallocs.reserveCapacity(steps)
+    var liveStart = 0
+    for i in 0..<steps {
+      let before = Allocations.snapshot()
+      if i == 0 { liveStart = before.liveBytes }
+      times.append(microseconds { workload.step() })
+      mallocs.append(Allocations.snapshot().mallocs - before.mallocs)
+    }
+    let liveGrowth = Allocations.snapshot().liveBytes - liveStart
+    Allocations.stopCounting()
+    let rssEnd = ResidentMemory.currentBytes
+
+    var line = header(
+      name: Self.soakName, engine: MoonsTensor.engine, dtype: MoonsTensor.dtype, steps: steps, times: times)
+    line.add("peak_rss_bytes", ResidentMemory.peakBytes)
+    line.add("allocations_per_step", counting ? Int(median(mallocs.map(Double.init))) : nil)
+    // A step's count can differ by one from the next: arrays grow to the usable size malloc reports,
+    // which depends on which free chunk it reused. A leak shows as a count that grows over time.
+    let window = max(1, steps / 10)
+    line.add("allocations_per_step_first", counting ? Int(median(mallocs.prefix(window).map(Double.init))) : nil)
+    line.add("allocations_per_step_last", counting ? Int(median(mallocs.suffix(window).map(Double.init))) : nil)
+    line.add("allocations_per_step_min", counting ? mallocs.min() : nil)
+    line.add("allocations_per_step_max", counting ? mallocs.max() : nil)
+    line.add("rss_start_bytes", rssStart)
+    line.add("rss_end_bytes", rssEnd)
+    line.add("heap_growth_bytes", counting ? liveGrowth : nil)
+    return line
+  }
+
+  /// The keys every line starts with.
+  func header(name: String, engine: String, dtype: String, steps: Int, times: [Double]) -> JSONLine {
+    var line = JSONLine()
+    line.add("workload", name)
+    line.add("engine", engine)
+    line.add("dtype", dtype)
+    line.add("threads", blasThreadCount)
+    line.add("steps", steps)
+    line.add("median_us", median(times))
+    line.add("min_us", times.min())
+    line.add("max_us", times.max())
+    return line
+  }
+}

@@ -1,0 +1,77 @@
+"""The `moons-value` workload with the PyPI `micrograd` package: one step of micrograd's moons demo.
+
+    python micrograd_bench.py [moons-value] [--steps N] [--threads N]
+
+A step is the demo's loop body over all 100 points: forward through MLP(2, [16, 16, 1]), SVM hinge
+loss mean(relu(1 − yᵢ·scoreᵢ)) + 1e-4·Σp², zero_grad, backward, SGD update. Prints one JSON line
+with the keys of the Swift `bench` tool; graph_peak_bytes is the tracemalloc peak of one step.
+"""
+
+import argparse
+import math
+import random
+
+from micrograd.engine import Value
+from micrograd.nn import MLP
+
+import benchlib
+
+
+def make_moons(count=100, noise=0.1, rng=None):
+    """scikit-learn's make_moons: two noisy half circles, labels -1 (upper) and +1 (lower)."""
+    rng = rng or random.Random(0)
+    outer, inner = count // 2, count - count // 2
+    points, labels = [], []
+    for i in range(outer):
+        t = math.pi * i / max(outer - 1, 1)
+        points.append([math.cos(t) + rng.gauss(0, noise), math.sin(t) + rng.gauss(0, noise)])
+        labels.append(-1.0)
+    for i in range(inner):
+        t = math.pi * i / max(inner - 1, 1)
+        points.append([1 - math.cos(t) + rng.gauss(0, noise), 0.5 - math.sin(t) + rng.gauss(0, noise)])
+        labels.append(1.0)
+    return points, labels
+
+
+def moons_value(steps):
+    random.seed(0)  # micrograd's Neuron draws from the module-level random
+    X, y = make_moons()
+    model = MLP(2, [16, 16, 1])
+    alpha, learning_rate = 1e-4, 0.05
+
+    def step():
+        inputs = [list(map(Value, xrow)) for xrow in X]
+        scores = list(map(model, inputs))
+        losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(y, scores)]
+        data_loss = sum(losses) * (1.0 / len(losses))
+        reg_loss = alpha * sum((p * p for p in model.parameters()))
+        total_loss = data_loss + reg_loss
+        model.zero_grad()
+        total_loss.backward()
+        for p in model.parameters():
+            p.data -= learning_rate * p.grad
+
+    benchlib.reset_peak_rss()
+    for _ in range(2):
+        step()
+    times = benchlib.time_steps(step, steps)
+    peak_rss = benchlib.peak_rss_bytes()  # read before tracemalloc adds its own bookkeeping
+    graph_peak = benchlib.traced_peak_bytes(step)
+    benchlib.emit("moons-value", "micrograd-python", "float64", 1, times, peak_rss,
+                  allocations=None, graph_peak=graph_peak)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("workloads", nargs="*", default=["moons-value"])
+    parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--threads", type=int, default=1, help="accepted for symmetry; micrograd has no threads")
+    args = parser.parse_args()
+    for name in args.workloads:
+        if name != "moons-value":
+            parser.error(f"unknown workload {name!r}; micrograd_bench.py runs moons-value")
+        moons_value(args.steps)
+
+
+if __name__ == "__main__":
+    main()
