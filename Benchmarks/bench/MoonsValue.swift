@@ -19,13 +19,13 @@ final class MoonsValue: Workload {
   static let warmUpSteps = 3
 
   let data: MoonsData
-  let model: MLP
+  let model: Micrograd.MLP
   let learningRate = 0.05
 
   init() {
     var rng = SeededGenerator(seed: 0)
     data = MoonsData(count: 100, using: &rng)
-    model = MLP(2, [16, 16, 1], using: &rng)
+    model = Micrograd.MLP(2, [16, 16, 1], using: &rng)
   }
 
   func step() {
