@@ -1,0 +1,30 @@
+import Foundation
+import Testing
+
+@testable import Awesomegrad
+
+/// `Float.tanh` is a rational approximation (so tanh layers vectorise); these tests bound its error
+/// against the Double-precision libm tanh.
+@Suite struct RationalTanhTests {
+  /// Every 97th Float in [−12, 12]: |approx − tanh(x)| ≤ 1e-6 (a few ulp near ±1).
+  @Test func closeToLibmOverTheWholeRange() {
+    var worst = 0.0
+    var x: Float = -12
+    while x < 12 {
+      worst = max(worst, abs(Double(Float.rationalTanh(x)) - Foundation.tanh(Double(x))))
+      for _ in 0..<97 { x = x.nextUp }
+    }
+    #expect(worst <= 1e-6, "largest error \(worst)")
+  }
+
+  /// tanh x = x to Float precision for tiny x, tanh(±∞) = ±1, tanh(NaN) = NaN, tanh is odd.
+  @Test func edgeCases() {
+    #expect(Float.rationalTanh(1e-30) == 1e-30)
+    #expect(Float.rationalTanh(.leastNonzeroMagnitude) == .leastNonzeroMagnitude)
+    #expect(Float.rationalTanh(0) == 0)
+    #expect(Float.rationalTanh(.infinity) == 1)
+    #expect(Float.rationalTanh(-.infinity) == -1)
+    #expect(Float.rationalTanh(.nan).isNaN)
+    #expect(Float.rationalTanh(-0.75) == -Float.rationalTanh(0.75))
+  }
+}
