@@ -40,6 +40,7 @@ struct FashionMNIST: ParsableCommand {
 
   mutating func run() throws {
     setBLASThreadCount(threads)
+    keepFreedMemoryForReuse()  // reuse freed activation buffers across steps (see its doc comment)
     let start = Date()
     let dataset: MNISTDataset
     do {
