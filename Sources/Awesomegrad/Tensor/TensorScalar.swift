@@ -5,7 +5,7 @@ import Foundation
 /// The protocol names the elementary functions the ops need, so one generic code path serves both
 /// types. Each requirement is a thin call into the C math library; hot loops call them through a
 /// specialised copy of the op (see `@_specialize` on the primitives), never through a witness table.
-public protocol TensorScalar: BinaryFloatingPoint, Sendable, CustomStringConvertible
+public protocol TensorScalar: BinaryFloatingPoint, SIMDScalar, Codable, Sendable, CustomStringConvertible
 where RawSignificand: FixedWidthInteger {
   /// eˣ
   static func exp(_ x: Self) -> Self
