@@ -64,18 +64,19 @@ public final class Tensor<Scalar: TensorScalar> {
     }
   }
 
-  /// Releases a long chain of ops without recursing once per link (see ``releaseGraph(_:)``).
+  /// Releases a long chain of ops without recursing once per link (see ``releaseParents()``).
   deinit {
-    if !parents.isEmpty { Tensor.releaseGraph(&parents) }
+    releaseParents()
   }
 
   /// Unlinks the graph above a dying tensor on an explicit stack: a parent that only this tensor
   /// holds gives up its own parents to the stack before it is freed, so a graph 100,000 ops deep is
-  /// freed in constant stack space. A static function, so that the deinit (which Swift never
+  /// freed in constant stack space. A method of its own, so that the deinit (which Swift never
   /// specialises) reaches a specialised copy.
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
-  static func releaseGraph(_ parents: inout [Tensor]) {
+  func releaseParents() {
+    guard !parents.isEmpty else { return }
     var pending = parents
     parents = []
     while var tensor = pending.popLast() {
