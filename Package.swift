@@ -30,8 +30,9 @@ let package = Package(
     // MARK: - Libraries
     .target(name: "Micrograd", path: "Sources/Micrograd"),
     .target(name: "Awesomegrad", dependencies: ["CBLAS"], path: "Sources/Awesomegrad"),
-    /// The fixture-driven op runner shared by the `conformance` tool and the tests.
-    .target(name: "Conformance", dependencies: ["Awesomegrad"], path: "Sources/Conformance"),
+    /// The fixture-driven op runner shared by the `conformance` tool and the tests (named apart from the
+    /// tool, so the two modules do not clash on case-insensitive file systems).
+    .target(name: "TorchConformance", dependencies: ["Awesomegrad"], path: "Sources/TorchConformance"),
 
     // MARK: - Examples and tools
     .executableTarget(
@@ -51,7 +52,7 @@ let package = Package(
     ),
     .executableTarget(
       name: "conformance",
-      dependencies: ["Conformance", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      dependencies: ["TorchConformance", .product(name: "ArgumentParser", package: "swift-argument-parser")],
       path: "Tools/conformance"
     ),
     .executableTarget(
@@ -67,7 +68,7 @@ let package = Package(
     .testTarget(name: "MicrogradTests", dependencies: ["Micrograd"], resources: [.copy("Fixtures")]),
     .testTarget(
       name: "AwesomegradTests",
-      dependencies: ["Awesomegrad", "Micrograd", "Conformance", "CBLAS"],
+      dependencies: ["Awesomegrad", "Micrograd", "TorchConformance", "CBLAS"],
       resources: [.copy("Fixtures")]
     ),
   ],

@@ -1,4 +1,4 @@
-import Conformance
+import TorchConformance
 import Foundation
 import Testing
 

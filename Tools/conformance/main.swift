@@ -1,5 +1,5 @@
 import ArgumentParser
-import Conformance
+import TorchConformance
 import Foundation
 
 /// Runs every case of PyTorch-generated op fixtures through Awesomegrad in Double and Float, prints
