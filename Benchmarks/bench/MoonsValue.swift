@@ -20,7 +20,8 @@ final class MoonsValue: Workload {
   static let engine = "micrograd-swift"
   static let dtype = "float64"
   static let defaultSteps = 50
-  static let warmUpSteps = 3
+  /// About 0.1 s, like moons-tensor's warm-up (micrograd's two warm-up steps take over 2 s).
+  static let warmUpSteps = 20
 
   let X: [[Double]]
   let y: [Double]

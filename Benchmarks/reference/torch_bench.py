@@ -77,7 +77,7 @@ def moons_tensor(threads, steps):
         total_loss.backward()
         optimizer.step()
 
-    run("moons-tensor", "float64", threads, steps or 1000, 20, step)
+    run("moons-tensor", "float64", threads, steps or 1000, 2000, step)  # as many warm-up steps as Swift's
 
 
 def mlp_784(threads, steps):
