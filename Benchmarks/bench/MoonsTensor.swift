@@ -11,9 +11,10 @@ final class MoonsTensor: Workload {
   static let engine = "awesomegrad"
   static let dtype = "float64"
   static let defaultSteps = 1000
-  /// About 0.1 s: with 20 warm-up steps, about one process in three ran its first thousand timed
-  /// steps at ~1.8× the time of the rest (a start-up transient that a longer warm-up, or running with
-  /// ASLR off, removes). The PyTorch reference warms up for as many steps.
+  /// About 0.1 s. On the 2-core benchmark machine some processes (one in three to six) run every
+  /// step at ~1.6× the usual time; the mode is decided per process (it never showed with ASLR off,
+  /// `setarch -R`), so compare.sh's median over rounds is what absorbs it. The PyTorch reference
+  /// warms up for as many steps.
   static let warmUpSteps = 2000
 
   let x: Tensor<Double>
