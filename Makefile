@@ -24,9 +24,11 @@ fashion:
 bench: deps
 	$(SWIFT) run -c release bench --all
 
-## Run the Swift benchmarks and the micrograd/PyTorch references side by side; print ratios.
+## Run the Swift benchmarks and the micrograd/PyTorch references in turns (ROUNDS rounds, default 3)
+## and print the table of the issue's targets.
+ROUNDS ?= 3
 compare: deps
-	@bash Benchmarks/compare.sh
+	@SWIFT="$(SWIFT)" COMPARE_COMMAND="make compare ROUNDS=$(ROUNDS)" bash Benchmarks/compare.sh --rounds $(ROUNDS)
 
 format:
 	$(SWIFT) format --in-place --recursive Package.swift Sources Tests Examples Tools Benchmarks

@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
 # `make compare`: runs Awesomegrad's `bench` and the micrograd/PyTorch reference scripts in turns,
-# one workload at a time and one thread each, then prints the table of ratios (Benchmarks/compare.py).
+# workload by workload, then prints the table of the issue's targets (Benchmarks/compare.py).
 #
-#   bash Benchmarks/compare.sh [--rounds N] [--setup-only]
+#   bash Benchmarks/compare.sh [--rounds N] [--setup-only]      (ROUNDS=N works too; default 3)
+#
+# Each round runs every workload once on each side, Swift and reference back to back, the side that
+# goes first alternating from round to round, so that both see the same machine state. Every run sets
+# its thread count explicitly: OPENBLAS_NUM_THREADS, OMP_NUM_THREADS, MKL_NUM_THREADS and --threads.
 #
 # The references run in their own virtual environment, Benchmarks/reference/.venv, made from
-# Benchmarks/reference/requirements.txt the first time (and again when that file changes).
-# Set REFERENCE_PYTHON to use another interpreter that already has micrograd and torch.
-# Results go to .build/compare/results.jsonl.
+# Benchmarks/reference/requirements.txt when it is missing (the first time downloads a few GB).
+# Set REFERENCE_PYTHON to use another interpreter that already has micrograd, torch and numpy.
+# Results go to .build/compare/results.jsonl and the table to .build/compare/table.txt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-rounds=2
+rounds="${ROUNDS:-3}"
 setup_only=false
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -20,6 +24,7 @@ while [[ $# -gt 0 ]]; do
     *) echo "usage: $0 [--rounds N] [--setup-only]" >&2; exit 2 ;;
   esac
 done
+[[ "$rounds" =~ ^[1-9][0-9]*$ ]] || { echo "rounds must be a positive integer, got '$rounds'" >&2; exit 2; }
 
 venv=Benchmarks/reference/.venv
 requirements=Benchmarks/reference/requirements.txt
@@ -35,13 +40,9 @@ apt_install() {
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"
 }
 
-# Makes the reference venv when it is missing or was made from another requirements.txt.
+# Makes the reference venv when it is missing; an existing one is used as it is.
 ensure_venv() {
-  local want
-  want="$(sha256sum "$requirements" | cut -d' ' -f1)"
-  if [[ -x "$venv/bin/python" && "$(cat "$venv/.requirements.sha256" 2>/dev/null)" == "$want" ]]; then
-    return
-  fi
+  [[ -x "$venv/bin/python" ]] && return
   if ! command -v python3 >/dev/null || ! python3 -c "import ensurepip, venv" 2>/dev/null; then
     if [[ "$(uname -s)" == "Linux" ]] && command -v apt-get >/dev/null; then
       echo "Installing python3 and python3-venv ..."
@@ -51,12 +52,15 @@ ensure_venv() {
       exit 1
     fi
   fi
-  echo "Creating $venv (micrograd, torch; the first time downloads a few GB) ..."
+  echo "Creating $venv from $requirements (micrograd, torch, numpy; the first time downloads a few GB) ..."
   rm -rf "$venv"
   python3 -m venv "$venv"
   "$venv/bin/python" -m pip install --quiet --upgrade pip
-  "$venv/bin/python" -m pip install --quiet -r "$requirements"
-  echo "$want" >"$venv/.requirements.sha256"
+  if ! "$venv/bin/python" -m pip install --quiet -r "$requirements"; then
+    rm -rf "$venv"  # a half-made venv would be taken as ready next time
+    echo "Could not install $requirements into $venv." >&2
+    exit 1
+  fi
 }
 
 if [[ -n "${REFERENCE_PYTHON:-}" ]]; then
@@ -67,34 +71,48 @@ else
 fi
 $setup_only && exit 0
 
-swift build -c release --product bench
-bench="$(swift build -c release --show-bin-path)/bench"
+swift="${SWIFT:-swift}"
+"$swift" build -c release --product bench
+bench="$("$swift" build -c release --show-bin-path)/bench"
 
 out=.build/compare
 mkdir -p "$out"
 results="$out/results.jsonl"
 : >"$results"
 
-# Runs one side of a comparison with N BLAS threads and appends its JSON lines to the results.
+# Runs one side of a comparison with N threads and appends its JSON lines to the results.
 run() {
   local threads="$1"
   shift
-  echo "  $*" >&2
+  echo "  OPENBLAS_NUM_THREADS=$threads OMP_NUM_THREADS=$threads $* --threads $threads" >&2
   OPENBLAS_NUM_THREADS="$threads" OMP_NUM_THREADS="$threads" MKL_NUM_THREADS="$threads" "$@" \
-    --threads "$threads" | tee -a "$results"
+    --threads "$threads" >>"$results"
+}
+
+# Runs the Swift side and the reference side of one workload, in the given order.
+pair() {
+  local swift_first="$1" workload="$2" reference="$3"
+  if $swift_first; then
+    run 1 "$bench" "$workload"
+    run 1 "$python" "$reference" "$workload"
+  else
+    run 1 "$python" "$reference" "$workload"
+    run 1 "$bench" "$workload"
+  fi
 }
 
 for round in $(seq 1 "$rounds"); do
   echo "Round $round of $rounds" >&2
-  # Swift and reference take turns workload by workload, so that both see the same machine state.
-  run 1 "$bench" moons-value --steps 20
-  run 1 "$python" Benchmarks/reference/micrograd_bench.py moons-value --steps 5
+  swift_first=true
+  (( round % 2 == 0 )) && swift_first=false
+  pair $swift_first moons-value Benchmarks/reference/micrograd_bench.py
   for workload in moons-tensor mlp-784 gemm-1024 fashion-mlp-epoch; do
-    run 1 "$bench" "$workload"
-    run 1 "$python" Benchmarks/reference/torch_bench.py "$workload"
+    pair $swift_first "$workload" Benchmarks/reference/torch_bench.py
   done
   run 2 "$bench" mlp-784
 done
+echo "Soak" >&2
 run 1 "$bench" moons-tensor-soak --steps 10000
 
-"$python" Benchmarks/compare.py "$results"
+command="${COMPARE_COMMAND:-bash Benchmarks/compare.sh --rounds $rounds}"
+"$python" Benchmarks/compare.py "$results" --command "$command" | tee "$out/table.txt"

@@ -4,8 +4,9 @@ import Awesomegrad
 /// `swift run -c release bench WORKLOAD... [--threads N] [--steps N] [--all]`
 ///
 /// Prints one JSON object per line per workload: the median, min and max time per step in
-/// microseconds on the monotonic clock, the workload's peak RSS, the malloc calls per step and the
-/// peak heap bytes a step adds (`graph_peak_bytes`: the graph, its gradients and temporaries).
+/// microseconds on the monotonic clock (malloc counting off), the workload's peak RSS, the malloc
+/// calls per step (counted in extra, untimed steps) and the peak heap bytes a step adds
+/// (`graph_peak_bytes`: the graph, its gradients and temporaries).
 /// `Benchmarks/compare.sh` runs the same workloads with micrograd and PyTorch and prints the ratios.
 @main
 struct Bench: ParsableCommand {
@@ -56,8 +57,10 @@ struct Bench: ParsableCommand {
     }
   }
 
-  /// Builds the workload, warms it up (measuring the heap peak of the last warm-up step), then times
-  /// `steps` steps one by one while counting their mallocs.
+  /// Builds the workload and warms it up (measuring the heap peak of the last warm-up step), times
+  /// `steps` steps one by one with malloc counting off, then counts the mallocs of
+  /// `countedSteps` more steps, untimed: the counters cost a few stores per malloc, which would
+  /// slow an allocation-heavy step by several percent.
   func run(_ type: any Workload.Type, steps: Int) -> JSONLine {
     ResidentMemory.resetPeak()
     let workload = type.init()
@@ -70,18 +73,24 @@ struct Bench: ParsableCommand {
         workload.warmUp()
       }
     }
-    if counting { Allocations.startCounting() }
     var times: [Double] = []
+    times.reserveCapacity(steps)
+    for _ in 0..<steps { times.append(microseconds { workload.step() }) }
+    let peakRSS = ResidentMemory.peakBytes
+
     var mallocs: [Int] = []
-    for _ in 0..<steps {
-      let before = Allocations.snapshot().mallocs
-      times.append(microseconds { workload.step() })
-      mallocs.append(Allocations.snapshot().mallocs - before)
+    if counting {
+      Allocations.startCounting()
+      for _ in 0..<type.countedSteps {
+        let before = Allocations.snapshot().mallocs
+        workload.step()
+        mallocs.append(Allocations.snapshot().mallocs - before)
+      }
+      Allocations.stopCounting()
     }
-    Allocations.stopCounting()
 
     var line = header(name: type.name, engine: type.engine, dtype: type.dtype, steps: steps, times: times)
-    line.add("peak_rss_bytes", ResidentMemory.peakBytes)
+    line.add("peak_rss_bytes", peakRSS)
     line.add("allocations_per_step", counting ? Int(median(mallocs.map(Double.init))) : nil)
     line.add("graph_peak_bytes", heapPeak)
     if let flops = workload.flopsPerStep {
@@ -93,6 +102,7 @@ struct Bench: ParsableCommand {
 
   /// Runs moons-tensor `steps` times and reports whether memory stays flat: RSS after warm-up and
   /// at the end, and the malloc count of each step (the same in every step when nothing leaks).
+  /// Counting stays on for every step here, so these times are not compared with anything.
   func runSoak(steps: Int) -> JSONLine {
     ResidentMemory.resetPeak()
     let workload = MoonsTensor()
@@ -122,8 +132,10 @@ struct Bench: ParsableCommand {
     // A step's count can differ by one from the next: arrays grow to the usable size malloc reports,
     // which depends on which free chunk it reused. A leak shows as a count that grows over time.
     let window = max(1, steps / 10)
-    line.add("allocations_per_step_first", counting ? Int(median(mallocs.prefix(window).map(Double.init))) : nil)
-    line.add("allocations_per_step_last", counting ? Int(median(mallocs.suffix(window).map(Double.init))) : nil)
+    line.add(
+      "allocations_per_step_first", counting ? Int(median(mallocs.prefix(window).map(Double.init))) : nil)
+    line.add(
+      "allocations_per_step_last", counting ? Int(median(mallocs.suffix(window).map(Double.init))) : nil)
     line.add("allocations_per_step_min", counting ? mallocs.min() : nil)
     line.add("allocations_per_step_max", counting ? mallocs.max() : nil)
     line.add("rss_start_bytes", rssStart)

@@ -15,6 +15,8 @@ protocol Workload: AnyObject {
   static var defaultSteps: Int { get }
   /// Untimed steps before timing, to fault in memory and settle caches.
   static var warmUpSteps: Int { get }
+  /// Untimed steps after timing whose mallocs are counted (counting is off while steps are timed).
+  static var countedSteps: Int { get }
 
   /// Builds the model and data with fixed seeds.
   init()
@@ -35,6 +37,7 @@ protocol Workload: AnyObject {
 
 extension Workload {
   static var warmUpSteps: Int { 3 }
+  static var countedSteps: Int { 5 }
   func warmUp() { step() }
   var flopsPerStep: Double? { nil }
   var extraFields: [(String, JSONValue)] { [] }

@@ -2,9 +2,12 @@
 
     python micrograd_bench.py [moons-value] [--steps N] [--threads N]
 
-A step is the demo's loop body over all 100 points: forward through MLP(2, [16, 16, 1]), SVM hinge
-loss mean(relu(1 − yᵢ·scoreᵢ)) + 1e-4·Σp², zero_grad, backward, SGD update. Prints one JSON line
-with the keys of the Swift `bench` tool; graph_peak_bytes is the tracemalloc peak of one step.
+A step is the demo's loop body over all 100 points, as the Swift `moons-value` workload runs it on
+the Value engine: forward through MLP(2, [16, 16, 1]), SVM hinge loss mean(relu(1 − yᵢ·scoreᵢ)) +
+1e-4·Σp², zero_grad, backward, SGD update. The points come from the same distribution as the Swift
+side's (two moons, noise 0.1), not the same draws: the graph and its work do not depend on them.
+Prints one JSON line with the keys of the Swift `bench` tool; graph_peak_bytes is the tracemalloc peak
+of one step.
 """
 
 import argparse

@@ -1,20 +1,24 @@
-"""The tensor workloads of the Swift `bench` tool in PyTorch on the CPU.
+"""The tensor workloads of the Swift `bench` tool in PyTorch on the CPU, written as a PyTorch user would.
 
     python torch_bench.py WORKLOAD... [--steps N] [--threads N]
 
-Workloads: moons-tensor (float64), mlp-784, gemm-1024, fashion-mlp-epoch (float32, synthetic data).
-Each is written the way the Swift workload is: the same shapes, layers, losses and optimizer, weights
-stored [out, in] and applied as x·Wᵀ + b. Prints one JSON line per workload with the keys of `bench`;
-`torch.set_num_threads(--threads)` (default 1).
+Workloads: moons-tensor (float64), mlp-784, gemm-1024, fashion-mlp-epoch (float32). Each does the work
+of the Swift workload of the same name: the same shapes, `nn.Linear` layers (weights [out, in], applied
+as x·Wᵀ + b), the same loss, the same `torch.optim` optimizer, and `optimizer.zero_grad()` (gradients
+set to None) before each forward pass, as the Swift side's `optimizer.zeroGrad()` sets them to nil.
+Prints one JSON line per workload with the keys of `bench`; `torch.set_num_threads(--threads)`.
 """
 
 import argparse
+import gzip
 import math
 import os
 import statistics
 import sys
 
+import numpy as np
 import torch
+import torch.nn as nn
 import torch.nn.functional as F
 
 import benchlib
@@ -22,84 +26,84 @@ import benchlib
 sys.path.insert(0, os.path.dirname(__file__))
 from micrograd_bench import make_moons  # noqa: E402  the same moons data
 
-
-class Dense:
-    """Fully connected layers h ← act(h·Wᵀ + b), no activation after the last; weights uniform ±scale."""
-
-    def __init__(self, sizes, activation, scale, dtype, generator):
-        self.weights, self.biases = [], []
-        for fan_in, fan_out in zip(sizes, sizes[1:]):
-            bound = scale(fan_in)
-            w = (torch.rand(fan_out, fan_in, dtype=dtype, generator=generator) * 2 - 1) * bound
-            self.weights.append(w.requires_grad_())
-            self.biases.append(torch.zeros(fan_out, dtype=dtype, requires_grad=True))
-        self.activation = activation
-
-    def __call__(self, x):
-        for i, (w, b) in enumerate(zip(self.weights, self.biases)):
-            x = F.linear(x, w, b)
-            if i < len(self.weights) - 1:
-                x = self.activation(x)
-        return x
-
-    def parameters(self):
-        return self.weights + self.biases
-
-    def sgd_step(self, lr):
-        with torch.no_grad():
-            for p in self.parameters():
-                p.sub_(p.grad, alpha=lr)
-                p.grad = None
+# Where Debian's dataset-fashion-mnist puts the IDX files; the Swift side reads the same directory.
+FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"
 
 
-def run(name, dtype, threads, steps, warm_up, step, warm_up_step=None, flops=None, **extra):
+def mlp(sizes, activation, dtype):
+    """nn.Linear layers with `activation` after every one but the last (PyTorch's default init)."""
+    layers = []
+    for i, (fan_in, fan_out) in enumerate(zip(sizes, sizes[1:])):
+        layers.append(nn.Linear(fan_in, fan_out, dtype=dtype))
+        if i < len(sizes) - 2:
+            layers.append(activation())
+    return nn.Sequential(*layers)
+
+
+def run(name, dtype, threads, steps, warm_up, step, warm_up_step=None, flops=None, extra=None):
     benchlib.reset_peak_rss()
     for _ in range(warm_up):
         (warm_up_step or step)()
     times = benchlib.time_steps(step, steps)
     peak_rss = benchlib.peak_rss_bytes()
-    fields = dict(extra)
+    fields = dict(extra() if extra else {})
     if flops is not None:
         fields["gflops"] = flops / (statistics.median(times) * 1e-6) / 1e9
     benchlib.emit(name, "pytorch", dtype, threads, times, peak_rss, **fields)
 
 
 def moons_tensor(threads, steps):
+    """micrograd's demo step on the whole batch: MLP(2, [16, 16, 1]) with micrograd's U(-1, 1) weights
+    and zero biases, hinge loss + 1e-4·Σp², SGD lr 0.05."""
     X, y = make_moons()
     x = torch.tensor(X, dtype=torch.float64)
     y = torch.tensor(y, dtype=torch.float64).reshape(100, 1)
-    g = torch.Generator().manual_seed(0)
-    model = Dense([2, 16, 16, 1], torch.relu, lambda _: 1.0, torch.float64, g)
+    torch.manual_seed(0)
+    model = mlp([2, 16, 16, 1], nn.ReLU, torch.float64)
+    with torch.no_grad():
+        for layer in model:
+            if isinstance(layer, nn.Linear):
+                layer.weight.uniform_(-1, 1)
+                layer.bias.zero_()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
+    alpha = 1e-4
 
     def step():
+        optimizer.zero_grad()
         scores = model(x)
         data_loss = (1 - y * scores).relu().mean()
-        reg_loss = 1e-4 * sum((p * p).sum() for p in model.parameters())
-        (data_loss + reg_loss).backward()
-        model.sgd_step(0.05)
+        reg_loss = alpha * sum((p * p).sum() for p in model.parameters())
+        total_loss = data_loss + reg_loss
+        total_loss.backward()
+        optimizer.step()
 
-    run("moons-tensor", "float64", threads, steps or 1000, 20, step)
+    run("moons-tensor", "float64", threads, steps or 1000, 2000, step)  # as many warm-up steps as Swift's
 
 
 def mlp_784(threads, steps):
     sizes, batch = [784, 512, 512, 10], 256
-    g = torch.Generator().manual_seed(0)
-    x = torch.randn(batch, 784, generator=g)
-    labels = torch.randint(0, 10, (batch,), generator=g)
-    model = Dense(sizes, torch.tanh, lambda n: 1 / math.sqrt(n), torch.float32, g)
+    torch.manual_seed(0)
+    x = torch.randn(batch, 784)
+    labels = torch.randint(0, 10, (batch,))
+    model = mlp(sizes, nn.Tanh, torch.float32)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
 
     def step():
-        F.cross_entropy(model(x), labels).backward()
-        model.sgd_step(0.01)
+        optimizer.zero_grad()
+        loss = F.cross_entropy(model(x), labels)
+        loss.backward()
+        optimizer.step()
 
-    flops = sum(3 * 2 * batch * a * b for a, b in zip(sizes, sizes[1:]))
+    # Forward and ∂W products for every layer, ∂input for all but the first (autograd skips the data's).
+    layers = list(zip(sizes, sizes[1:]))
+    flops = sum((2 if i == 0 else 3) * 2 * batch * a * b for i, (a, b) in enumerate(layers))
     run("mlp-784", "float32", threads, steps or 50, 5, step, flops=flops)
 
 
 def gemm_1024(threads, steps):
     n = 1024
-    g = torch.Generator().manual_seed(0)
-    a, b = torch.randn(n, n, generator=g), torch.randn(n, n, generator=g)
+    torch.manual_seed(0)
+    a, b = torch.randn(n, n), torch.randn(n, n)
 
     def step():
         c = a @ b
@@ -108,29 +112,69 @@ def gemm_1024(threads, steps):
     run("gemm-1024", "float32", threads, steps or 20, 2, step, flops=2 * n ** 3)
 
 
-def fashion_mlp_epoch(threads, steps):
-    samples, features, batch = 60_000, 784, 64
-    g = torch.Generator().manual_seed(0)
-    images = torch.randn(samples, features, generator=g)
-    labels = torch.randint(0, 10, (samples,), generator=g)
-    model = Dense([784, 256, 128, 10], torch.relu, lambda n: 1 / math.sqrt(n), torch.float32, g)
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    shuffle = torch.Generator().manual_seed(1)
+def read_idx(path):
+    """An IDX file (gzip-compressed or not) as a numpy array of its shape (unsigned bytes)."""
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rb") as f:
+        data = f.read()
+    if data[0] != 0 or data[1] != 0 or data[2] != 0x08:
+        raise ValueError(f"{path}: not an IDX file of unsigned bytes")
+    rank = data[3]
+    shape = tuple(int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(rank))
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * rank).reshape(shape)
 
-    def batches(limit):
-        order = torch.randperm(samples, generator=shuffle)
+
+def training_images(samples):
+    """Fashion-MNIST's training set as uint8 [60000, 784] and labels when installed, else synthetic
+    float pixels in [0, 1) of the same shape; the source name for the JSON line."""
+    def find(name):
+        for candidate in (os.path.join(FASHION_MNIST_DIR, name + ".gz"), os.path.join(FASHION_MNIST_DIR, name)):
+            if os.path.exists(candidate):
+                return candidate
+        return None
+
+    images_path, labels_path = find("train-images-idx3-ubyte"), find("train-labels-idx1-ubyte")
+    if images_path and labels_path:
+        images = torch.from_numpy(read_idx(images_path).reshape(-1, 784).copy())
+        labels = torch.from_numpy(read_idx(labels_path).astype(np.int64))
+        return images, labels, "fashion-mnist"
+    g = torch.Generator().manual_seed(42)
+    return torch.rand(samples, 784, generator=g), torch.randint(0, 10, (samples,), generator=g), "synthetic"
+
+
+def fashion_mlp_epoch(threads, steps):
+    """One training epoch of the Fashion-MNIST example: MLP 784-256-128-10 ReLU, Adam lr 1e-3, batch 64,
+    a new shuffled order each epoch, pixels scaled to [0, 1], the loss read each batch."""
+    batch = 64
+    images, labels, source = training_images(60_000)
+    samples = len(labels)
+    torch.manual_seed(0)
+    model = mlp([784, 256, 128, 10], nn.ReLU, torch.float32)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    first_epoch_loss = []  # the mean loss of the first whole (timed) epoch, to check against Swift's
+
+    def train(batch_limit):
+        order = torch.randperm(samples)
+        loss_sum, seen = 0.0, 0
         for done, start in enumerate(range(0, samples, batch)):
-            if done >= limit:
+            if done >= batch_limit:
                 break
             index = order[start:start + batch]
-            x, target = images[index], labels[index]
-            optimizer.zero_grad(set_to_none=True)
-            F.cross_entropy(model(x), target).backward()
+            x = images[index].to(torch.float32) / 255 if images.dtype == torch.uint8 else images[index]
+            target = labels[index]
+            optimizer.zero_grad()
+            loss = F.cross_entropy(model(x), target)
+            loss.backward()
             optimizer.step()
+            loss_sum += loss.item() * len(index)
+            seen += len(index)
+        if batch_limit == math.inf and not first_epoch_loss:
+            first_epoch_loss.append(loss_sum / max(seen, 1))
 
-    run("fashion-mlp-epoch", "float32", threads, steps or 1, 1, lambda: batches(math.inf),
-        warm_up_step=lambda: batches(50), data="synthetic", step_unit="epoch",
-        batches_per_step=(samples + batch - 1) // batch)
+    run("fashion-mlp-epoch", "float32", threads, steps or 1, 1, lambda: train(math.inf),
+        warm_up_step=lambda: train(50),
+        extra=lambda: {"data": source, "step_unit": "epoch",
+                       "batches_per_step": (samples + batch - 1) // batch, "mean_loss": first_epoch_loss[0]})
 
 
 WORKLOADS = {
