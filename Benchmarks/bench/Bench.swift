@@ -44,6 +44,7 @@ struct Bench: ParsableCommand {
 
   func run() throws {
     setBLASThreadCount(threads)
+    keepFreedMemoryForReuse()  // as the examples do: reuse freed activation buffers across steps
     let names = all ? allWorkloads.map { $0.name } + [Self.soakName] : workloads
     for name in names {
       let line: JSONLine

@@ -69,6 +69,11 @@ public final class Linear<Scalar: TensorScalar>: Module {
     return [("weight", weight)]
   }
 
+  public var parameters: [Tensor<Scalar>] {
+    if let bias { return [weight, bias] }
+    return [weight]
+  }
+
   public func setTraining(_ training: Bool) { isTraining = training }
 
   /// x·Wᵀ + b.  x: `[batch, inputs]` → `[batch, outputs]`.

@@ -54,6 +54,8 @@ public final class MLP<Scalar: TensorScalar>: Module {
     layers.namedParameters.map { (joinedName("layers", $0.name), $0.tensor) }
   }
 
+  public var parameters: [Tensor<Scalar>] { layers.parameters }
+
   public func setTraining(_ training: Bool) { layers.setTraining(training) }
 
   /// x: `[batch, inputs]` → `[batch, outputs]`.

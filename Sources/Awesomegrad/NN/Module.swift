@@ -19,6 +19,10 @@ public protocol Module<Scalar>: AnyObject {
   /// The parameters with their `state_dict` names, in a stable order.
   var namedParameters: [(name: String, tensor: Tensor<Scalar>)] { get }
 
+  /// The parameters in the order of ``namedParameters``, without building their names: what an
+  /// optimizer is given and what a training step reads (e.g. for an L2 penalty).
+  var parameters: [Tensor<Scalar>] { get }
+
   /// Whether the module behaves as in training (dropout active) or evaluation.
   var isTraining: Bool { get }
 
@@ -30,15 +34,16 @@ public protocol Module<Scalar>: AnyObject {
 }
 
 extension Module {
-  /// The parameters in the order of ``namedParameters``: what an optimizer is given.
-  public var parameters: [Tensor<Scalar>] { namedParameters.map(\.tensor) }
+  /// The parameters in the order of ``namedParameters``. Modules that hold parameters list them
+  /// directly, since building the names on every call costs more than a small training step.
+  public var parameters: [Tensor<Scalar>] { namedParameters.map { $0.tensor } }
 
   /// The total number of scalars in the parameters.
-  public var parameterCount: Int { namedParameters.reduce(0) { $0 + $1.tensor.count } }
+  public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
 
   /// Clears the gradient of every parameter.
   public func zeroGrad() {
-    for (_, tensor) in namedParameters { tensor.zeroGrad() }
+    for tensor in parameters { tensor.zeroGrad() }
   }
 
   /// Training mode: dropout drops. Returns the module, so `model.train()` reads as a statement.

@@ -25,6 +25,8 @@ public final class Sequential<Scalar: TensorScalar>: Module {
     return result
   }
 
+  public var parameters: [Tensor<Scalar>] { layers.flatMap { $0.parameters } }
+
   public func setTraining(_ training: Bool) {
     isTraining = training
     for layer in layers { layer.setTraining(training) }
