@@ -11,8 +11,9 @@ of one step.
 """
 
 import argparse
-import math
 import random
+
+import sklearn.datasets
 
 from micrograd.engine import Value
 from micrograd.nn import MLP
@@ -20,20 +21,10 @@ from micrograd.nn import MLP
 import benchlib
 
 
-def make_moons(count=100, noise=0.1, rng=None):
-    """scikit-learn's make_moons: two noisy half circles, labels -1 (upper) and +1 (lower)."""
-    rng = rng or random.Random(0)
-    outer, inner = count // 2, count - count // 2
-    points, labels = [], []
-    for i in range(outer):
-        t = math.pi * i / max(outer - 1, 1)
-        points.append([math.cos(t) + rng.gauss(0, noise), math.sin(t) + rng.gauss(0, noise)])
-        labels.append(-1.0)
-    for i in range(inner):
-        t = math.pi * i / max(inner - 1, 1)
-        points.append([1 - math.cos(t) + rng.gauss(0, noise), 0.5 - math.sin(t) + rng.gauss(0, noise)])
-        labels.append(1.0)
-    return points, labels
+def make_moons(count=100, noise=0.1, seed=0):
+    """The data of micrograd's demo: scikit-learn's make_moons, labels mapped to -1/+1."""
+    X, y = sklearn.datasets.make_moons(n_samples=count, noise=noise, random_state=seed)
+    return X.tolist(), [float(2 * label - 1) for label in y]
 
 
 def moons_value(steps):
