@@ -88,7 +88,7 @@ struct FashionMNIST: ParsableCommand {
         optimizer.step()
         lossSum += Double(loss.item()) * Double(indices.count)
         seen += indices.count
-        if interactive && (b % 20 == 0 || b == batches.batchCount - 1) {
+        if interactive {  // one update per batch, rewriting the same line
           print(
             String(
               format: "\repoch %d  batch %d/%d  loss %.4f", epoch, b + 1, batches.batchCount,
