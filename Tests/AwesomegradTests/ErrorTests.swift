@@ -30,6 +30,16 @@ import Testing
     #expect(message.contains("ErrorTests.swift:"), "\(message)")
   }
 
+  /// A scalar has no axis 0: reducing over it is an axis error, not an index-out-of-range trap.
+  @Test func axisOfScalarIsOutOfRange() async {
+    let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+      _ = Tensor<Float>(scalar: 1).sum(axes: [0])
+    }
+    let message = Self.standardError(result)
+    #expect(
+      message.contains("sum: axis 0 is out of range for a tensor of rank 0; shape []"), "\(message)")
+  }
+
   @Test func broadcastMismatchNamesOpAndShapes() async {
     let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
       _ = Tensor<Float>.ones([3, 4]) + Tensor<Float>.ones([3])

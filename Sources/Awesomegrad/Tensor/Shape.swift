@@ -51,7 +51,7 @@ func normalizeAxis(
   _ axis: Int, rank: Int, op: String, shape: [Int], file: StaticString, line: UInt
 ) -> Int {
   let resolved = axis < 0 ? axis + rank : axis
-  if resolved < 0 || resolved >= max(rank, 1) {
+  if resolved < 0 || resolved >= rank {
     shapeFailure(op, "axis \(axis) is out of range for a tensor of rank \(rank)", shapes: [shape], file: file, line: line)
   }
   return resolved
