@@ -6,7 +6,7 @@
 ///
 /// ```swift
 /// for indices in MiniBatches(count: 60_000, batchSize: 64, shuffle: true, using: &rng) {
-///   let x = data.batch(indices)            // [indices.count, 784]
+///   let x = data.batch(indices, as: Float.self)   // [indices.count, 784]
 ///   …
 /// }
 /// ```
