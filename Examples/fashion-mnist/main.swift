@@ -49,7 +49,7 @@ struct FashionMNIST: ParsableCommand {
         hint: "Install Fashion-MNIST with `sudo apt-get install dataset-fashion-mnist` (or `make fashion`), "
           + "or pass --data DIR with the four IDX files.")
     } catch {
-      print("error: \(error)")
+      FileHandle.standardError.write(Data("error: \(error)\n".utf8))
       throw ExitCode.failure
     }
     let (train, test) = (dataset.train, dataset.test)

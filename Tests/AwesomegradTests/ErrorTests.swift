@@ -30,6 +30,33 @@ import Testing
     #expect(message.contains("ErrorTests.swift:"), "\(message)")
   }
 
+  /// A scalar has no axis 0: reducing over it is an axis error, not an index-out-of-range trap.
+  @Test func axisOfScalarIsOutOfRange() async {
+    let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+      _ = Tensor<Float>(scalar: 1).sum(axes: [0])
+    }
+    let message = Self.standardError(result)
+    #expect(
+      message.contains("sum: axis 0 is out of range for a tensor of rank 0; shape []"), "\(message)")
+  }
+
+  /// A shape whose element count overflows Int (2³² · 2³² = 2⁶⁴ wraps to 0) must stop, not allocate
+  /// an empty buffer that the kernels would then index by the shape's sizes.
+  @Test func overflowingShapeStops() async {
+    await #expect(processExitsWith: .failure) {
+      _ = Tensor<Float>.zeros([1 << 32, 1 << 32])
+    }
+  }
+
+  /// A negative size stops: [−1, −1] would otherwise count 1 element.
+  @Test func negativeSizeStops() async {
+    let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+      _ = Tensor<Float>.zeros([-1, -1])
+    }
+    let message = Self.standardError(result)
+    #expect(message.contains("shape [-1, -1] has a negative size"), "\(message)")
+  }
+
   @Test func broadcastMismatchNamesOpAndShapes() async {
     let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
       _ = Tensor<Float>.ones([3, 4]) + Tensor<Float>.ones([3])

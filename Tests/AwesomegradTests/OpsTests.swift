@@ -26,6 +26,9 @@ import Testing
     #expect(
       Self.close(
         x.gelu(approximate: .tanh).scalars, [-0.15880800939172324, 0.34571400982514394, 1.954597694087775]))
+    // The GELU module is PyTorch's nn.GELU(approximate='tanh').
+    #expect(
+      Self.close(GELU<Double>()(x).scalars, [-0.15880800939172324, 0.34571400982514394, 1.954597694087775]))
   }
 
   /// softplus: ln 2 at 0; x itself above the threshold 20; ≈ e^x for very negative x (no underflow to

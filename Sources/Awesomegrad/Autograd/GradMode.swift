@@ -11,7 +11,7 @@ public enum GradMode {
 /// Use it for evaluation and for updates that must not be differentiated.
 ///
 /// ```swift
-/// let accuracy = withoutGrad { model(xTest).argmax(...) }
+/// let testLoss = withoutGrad { crossEntropy(model(xTest), labels: yTest) }
 /// ```
 public func withoutGrad<R>(_ body: () throws -> R) rethrows -> R {
   try GradMode.$enabledValue.withValue(false, operation: body)

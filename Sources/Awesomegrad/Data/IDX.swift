@@ -40,7 +40,19 @@ public struct IDXArray: Sendable, Equatable {
       let i = 4 + 4 * axis
       shape.append(Int(data[i]) << 24 | Int(data[i + 1]) << 16 | Int(data[i + 2]) << 8 | Int(data[i + 3]))
     }
-    let expectedSize = headerSize + shape.reduce(1, *)
+    // The sizes come from the file: a damaged header can announce more bytes than an Int holds, which
+    // must be reported, not trap.
+    let tooLarge = DataError.inconsistent(
+      path: path, reason: "the header's sizes \(shape) are too large; is this an IDX file?")
+    var expectedSize = 1
+    for size in shape {
+      let (product, overflow) = expectedSize.multipliedReportingOverflow(by: size)
+      guard !overflow else { throw tooLarge }
+      expectedSize = product
+    }
+    let (total, overflow) = expectedSize.addingReportingOverflow(headerSize)
+    guard !overflow else { throw tooLarge }
+    expectedSize = total
     guard data.count >= expectedSize else {
       throw .truncated(path: path, expectedBytes: expectedSize, actualBytes: data.count)
     }

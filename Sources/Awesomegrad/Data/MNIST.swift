@@ -29,6 +29,8 @@ public struct MNISTSplit: Sendable {
 
   /// The images `indices` as a `[indices.count, rows·columns]` tensor, each pixel scaled to [0, 1]
   /// and then standardised as (x − mean) / standardDeviation (the defaults leave it in [0, 1]).
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   public func batch<Scalar: TensorScalar>(
     _ indices: [Int], mean: Scalar = 0, standardDeviation: Scalar = 1, as _: Scalar.Type = Scalar.self
   ) -> Tensor<Scalar> {

@@ -6,7 +6,7 @@
 ///
 /// ```swift
 /// for indices in MiniBatches(count: 60_000, batchSize: 64, shuffle: true, using: &rng) {
-///   let x = data.batch(indices)            // [indices.count, 784]
+///   let x = data.batch(indices, as: Float.self)   // [indices.count, 784]
 ///   …
 /// }
 /// ```
@@ -57,6 +57,8 @@ public struct MiniBatches: Sequence, Sendable {
 extension Tensor {
   /// The rows `indices` of a `[n, ...]` tensor, stacked into `[indices.count, ...]`: a copy for
   /// assembling mini-batches from a data set, outside the graph (the result is a leaf).
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   public func gatheringRows(_ indices: [Int], file: StaticString = #fileID, line: UInt = #line) -> Tensor {
     if rank == 0 {
       shapeFailure("gatheringRows", "needs at least one axis", shapes: [shape], file: file, line: line)

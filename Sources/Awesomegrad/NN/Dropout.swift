@@ -24,6 +24,8 @@ public final class Dropout<Scalar: TensorScalar>: Module {
   public var namedParameters: [(name: String, tensor: Tensor<Scalar>)] { [] }
   public func setTraining(_ training: Bool) { isTraining = training }
 
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
     guard isTraining, probability > 0 else { return x }
     let keep = 1 - probability

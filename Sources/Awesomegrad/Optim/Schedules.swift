@@ -63,8 +63,8 @@ public struct StepDecay: LearningRateSchedule {
   }
 }
 
-/// A linear warm-up from 0 to `peak` over `warmupSteps`, then a cosine decay to `minimum` at
-/// `totalSteps` (and `minimum` afterwards):
+/// A linear warm-up to `peak` over `warmupSteps` (peak/warmupSteps at step 0, `peak` at step
+/// warmupSteps − 1), then a cosine decay to `minimum` at `totalSteps` (and `minimum` afterwards):
 ///
 ///     lr(k) = peak · (k + 1) / warmupSteps                                  for k < warmupSteps
 ///     lr(k) = minimum + ½(peak − minimum)(1 + cos(π·(k − w) / (totalSteps − w)))   afterwards

@@ -1,10 +1,16 @@
 /// Shape arithmetic shared by every op: element counts, row-major strides, broadcasting, axes.
 
 /// The number of elements of a tensor with this shape; 1 for a scalar (`[]`).
+///
+/// Every buffer is allocated with this count, and kernels index by the sizes in the shape, so a
+/// negative size or a product past `Int.max` stops here: a wrapped count would allocate too little.
 @inline(__always)
 func elementCount(_ shape: [Int]) -> Int {
   var n = 1
-  for d in shape { n &*= d }
+  for d in shape {
+    precondition(d >= 0, "shape \(shape) has a negative size")
+    n *= d
+  }
   return n
 }
 
@@ -51,7 +57,7 @@ func normalizeAxis(
   _ axis: Int, rank: Int, op: String, shape: [Int], file: StaticString, line: UInt
 ) -> Int {
   let resolved = axis < 0 ? axis + rank : axis
-  if resolved < 0 || resolved >= max(rank, 1) {
+  if resolved < 0 || resolved >= rank {
     shapeFailure(op, "axis \(axis) is out of range for a tensor of rank \(rank)", shapes: [shape], file: file, line: line)
   }
   return resolved
