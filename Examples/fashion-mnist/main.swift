@@ -38,6 +38,11 @@ struct FashionMNIST: ParsableCommand {
     help: "Standardise pixels with the training set's mean and standard deviation (else scale to [0, 1]).")
   var normalize = false
 
+  func validate() throws {
+    guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1.") }
+    guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1.") }
+  }
+
   mutating func run() throws {
     setBLASThreadCount(threads)
     keepFreedMemoryForReuse()  // reuse freed activation buffers across steps (see its doc comment)
@@ -74,7 +79,7 @@ struct FashionMNIST: ParsableCommand {
     )
 
     let interactive = isatty(STDOUT_FILENO) != 0
-    for epoch in 1...max(epochs, 1) {
+    for epoch in 1...epochs {
       let epochStart = Date()
       model.train()
       let batches = MiniBatches(count: train.count, batchSize: batchSize, shuffle: true, using: &rng)
