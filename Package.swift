@@ -37,7 +37,9 @@ let package = Package(
     // MARK: - Examples and tools
     .executableTarget(
       name: "moons",
-      dependencies: ["Micrograd", "Awesomegrad", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      dependencies: [
+        "Micrograd", "Awesomegrad", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
       path: "Examples/moons"
     ),
     .executableTarget(

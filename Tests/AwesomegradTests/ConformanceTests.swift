@@ -1,6 +1,6 @@
-import TorchConformance
 import Foundation
 import Testing
+import TorchConformance
 
 /// The conformance runner over the PyTorch fixtures: every implemented op matches PyTorch in Double
 /// (1e-9) and Float (1e-4); exactly the ops not written yet fail.

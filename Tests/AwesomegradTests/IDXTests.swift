@@ -89,7 +89,8 @@ func gzipFixture(_ name: String) throws -> String {
   /// A header whose sizes multiply past Int.max ((2³² − 1)³) is an error, not a trap.
   @Test func oversizedHeaderIsInconsistent() throws {
     let path = try makeTemporaryDirectory() + "/huge.idx3"
-    try Data([0, 0, 8, 3] + [UInt8](repeating: 0xFF, count: 12) + [1, 2]).write(to: URL(fileURLWithPath: path))
+    try Data([0, 0, 8, 3] + [UInt8](repeating: 0xFF, count: 12) + [1, 2]).write(
+      to: URL(fileURLWithPath: path))
     #expect {
       try IDXArray(contentsOf: path)
     } throws: { error in

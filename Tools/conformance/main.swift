@@ -1,6 +1,6 @@
 import ArgumentParser
-import TorchConformance
 import Foundation
+import TorchConformance
 
 /// Runs every case of PyTorch-generated op fixtures through Awesomegrad in Double and Float, prints
 /// one line per failing case, and ends with `N passed, M failed`.

@@ -58,7 +58,9 @@ func normalizeAxis(
 ) -> Int {
   let resolved = axis < 0 ? axis + rank : axis
   if resolved < 0 || resolved >= rank {
-    shapeFailure(op, "axis \(axis) is out of range for a tensor of rank \(rank)", shapes: [shape], file: file, line: line)
+    shapeFailure(
+      op, "axis \(axis) is out of range for a tensor of rank \(rank)", shapes: [shape], file: file, line: line
+    )
   }
   return resolved
 }

@@ -190,7 +190,8 @@ func isSuffixBroadcast(_ small: [Int], of shape: [Int]) -> Bool {
 @inline(__always)
 func forEachBroadcastRow(
   shape: [Int], _ sa: [Int], _ sb: [Int],
-  _ body: (_ offsetA: Int, _ offsetB: Int, _ outOffset: Int, _ length: Int, _ strideA: Int, _ strideB: Int) -> Void
+  _ body: (_ offsetA: Int, _ offsetB: Int, _ outOffset: Int, _ length: Int, _ strideA: Int, _ strideB: Int) ->
+    Void
 ) {
   let rank = shape.count
   let length = shape[rank - 1]

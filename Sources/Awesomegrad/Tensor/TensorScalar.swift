@@ -66,4 +66,3 @@ extension Float {
     return abs(x) < 0.0004 ? x : clamped * p / q
   }
 }
-
