@@ -41,34 +41,11 @@ extension Tensor {
 }
 
 extension Storage {
-  /// The elements with axes reordered by `axes` (a valid permutation), copied into row-major order.
+  /// The elements with axes reordered by `axes` (a valid permutation), copied into row-major order:
+  /// output axis i is read with the source stride of axis `axes[i]`.
   func permuted(_ axes: [Int]) -> Storage {
-    let rank = shape.count
-    if axes == Array(0..<rank) { return self }
-    let outShape = axes.map { shape[$0] }
-    let out = Storage(uninitializedShape: outShape)
-    if count == 0 { return out }
-    // Stride in the source of each output axis; walk the output in order with an odometer.
+    if axes == Array(0..<shape.count) { return self }
     let sourceStrides = contiguousStrides(shape)
-    let strides = axes.map { sourceStrides[$0] }
-    let src = buffer.base, dst = out.buffer.base
-    let length = outShape[rank - 1], innerStride = strides[rank - 1]
-    var index = [Int](repeating: 0, count: rank)
-    var offset = 0
-    var o = 0
-    while o < count {
-      for j in 0..<length { dst[o + j] = src[offset + j * innerStride] }
-      o += length
-      var axis = rank - 2
-      while axis >= 0 {
-        index[axis] += 1
-        offset += strides[axis]
-        if index[axis] < outShape[axis] { break }
-        offset -= strides[axis] * outShape[axis]
-        index[axis] = 0
-        axis -= 1
-      }
-    }
-    return out
+    return gathered(shape: axes.map { shape[$0] }, strides: axes.map { sourceStrides[$0] })
   }
 }

@@ -41,13 +41,16 @@ extension Storage {
   /// This storage repeated along its size-1 and missing leading axes to `target` (numpy broadcasting).
   func expanded(to target: [Int]) -> Storage {
     if shape == target { return self }
+    if count == 1 { return Storage(repeating: buffer.base[0], shape: target) }
+    return gathered(shape: target, strides: broadcastStrides(shape, to: target))
+  }
+
+  /// A new row-major storage of `shape` whose element at index (i₀, i₁, …) is this storage's element
+  /// at offset Σ iₖ·strides[k]. Broadcasting (stride 0) and permuting axes are both such reads.
+  func gathered(shape target: [Int], strides: [Int]) -> Storage {
     let out = Storage(uninitializedShape: target)
+    if out.count == 0 { return out }
     let src = buffer.base, dst = out.buffer.base
-    if count == 1 {
-      dst.initialize(repeating: src[0], count: out.count)
-      return out
-    }
-    let strides = broadcastStrides(shape, to: target)
     forEachBroadcastRow(shape: target, strides, strides) { offset, _, outOffset, length, stride, _ in
       for j in 0..<length { dst[outOffset + j] = src[offset + j * stride] }
     }
@@ -74,9 +77,7 @@ extension Tensor {
     }
     let resolved = normalizeAxes(axes, rank: rank, op: "max", shape: inputShape, file: file, line: line)
     let x = storage
-    var kept = x
-    for axis in resolved { kept = kept.reduceAxis(axis, initial: -.infinity) { Swift.max($0, $1) } }
-    let maxima = kept
+    let maxima = x.max(keepingAxes: resolved)
     let outShape = keepDims ? maxima.shape : reducedShape(inputShape, removing: resolved)
     return Tensor(maxima.reshaped(outShape), parents: [self]) { g in
       // mask = 1[x = max]; each maximum's gradient is shared among its ties: g·mask / Σ mask.

@@ -12,8 +12,7 @@ extension Tensor {
     let inputShape = shape
     let resolved = normalizeAxes(axes, rank: rank, op: "logSumExp", shape: inputShape, file: file, line: line)
     let x = storage
-    var maxima = x
-    for axis in resolved { maxima = maxima.reduceAxis(axis, initial: -.infinity) { Swift.max($0, $1) } }
+    let maxima = x.max(keepingAxes: resolved)
     // A row of −∞ (or a reduction over nothing) keeps m = −∞; shift by 0 there to avoid ∞ − ∞.
     let shift = maxima.map { $0.isFinite ? $0 : 0 }
     let shifted = Storage.broadcasting(x, shift, op: "logSumExp") { Scalar.exp($0 - $1) }

@@ -125,13 +125,21 @@ public struct Storage<Scalar: TensorScalar> {
   // MARK: Reductions
 
   /// The sum over `axes` (sorted, unique), with each reduced axis kept as size 1.
-  func sum(keepingAxes axes: [Int]) -> Storage {
-    if axes.isEmpty { return self }
+  func sum(keepingAxes axes: [Int]) -> Storage { reduce(keepingAxes: axes, initial: 0, +) }
+
+  /// The maximum over `axes` (sorted, unique), with each reduced axis kept as size 1.
+  func max(keepingAxes axes: [Int]) -> Storage {
+    reduce(keepingAxes: axes, initial: -.infinity) { Swift.max($0, $1) }
+  }
+
+  /// Reduces `axes` one at a time with `combine`; each step reads `[outer, size, inner]` and writes
+  /// `[outer, 1, inner]`.
+  @inline(__always)
+  func reduce(
+    keepingAxes axes: [Int], initial: Scalar, _ combine: (Scalar, Scalar) -> Scalar
+  ) -> Storage {
     var current = self
-    // Reduce one axis at a time; each step reads [outer, size, inner] and writes [outer, 1, inner].
-    for axis in axes {
-      current = current.reduceAxis(axis, initial: 0, +)
-    }
+    for axis in axes { current = current.reduceAxis(axis, initial: initial, combine) }
     return current
   }
 
