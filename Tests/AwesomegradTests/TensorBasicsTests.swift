@@ -23,4 +23,11 @@ import Testing
     #expect(y.item() == 28)
     #expect(x.grad?.item() == 11)
   }
+
+  /// eye(3) is the 3×3 identity: ones on the diagonal, zeros elsewhere.
+  @Test func eyeIsTheIdentity() {
+    let i = Tensor<Float>.eye(3)
+    #expect(i.shape == [3, 3])
+    #expect(i.scalars == [1, 0, 0, 0, 1, 0, 0, 0, 1])
+  }
 }
