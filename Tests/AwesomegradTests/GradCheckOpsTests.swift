@@ -91,7 +91,7 @@ import Testing
   @Test func detectsAWrongGradient() {
     let wrongSquare: ([Tensor<Double>]) -> Tensor<Double> = { inputs in
       let x = inputs[0].storage
-      return Tensor(x.zipSameShape(x, *), parents: [inputs[0]]) { g in [g.zipSameShape(x, *)] }
+      return Tensor(x.zipSameShape(x, *), op: "wrongSquare", parents: [inputs[0]]) { g in [g.zipSameShape(x, *)] }
     }
     let result = checkGradients(of: wrongSquare, at: [Tensor<Double>([1, 2, 3])])
     #expect(!result.passed)

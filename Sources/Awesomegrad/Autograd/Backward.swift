@@ -2,14 +2,26 @@ extension Tensor {
   /// Computes the gradient of this tensor with respect to every leaf that requires grad, and adds it
   /// to that leaf's ``grad``.
   ///
-  /// - Parameter gradient: the upstream gradient ∂L/∂self, of this tensor's shape. May be omitted
-  ///   only for a tensor with one element, where it is 1.
+  /// - Parameters:
+  ///   - gradient: the upstream gradient ∂L/∂self, of this tensor's shape. May be omitted only for a
+  ///     tensor with one element, where it is 1.
+  ///   - retainGraph: keep the graph for another backward pass. By default, as PyTorch without
+  ///     `retain_graph`, each node drops its pullback (and with it the values it saved) and its inputs
+  ///     once it has been used, so a loss kept after backward (`history.append(loss)`) holds no
+  ///     activations. A second backward through a released graph stops with a message.
   ///
   /// Gradients accumulate across calls until ``zeroGrad()``. The walk is iterative, so graphs of any
   /// depth work. Intermediate gradients are dropped as soon as they have been propagated.
+  ///
+  /// Before a node's pullback runs, the versions of its inputs and output are compared with those
+  /// recorded by the forward pass; a tensor modified in place in between (an optimizer step between
+  /// forward and backward) stops the pass with the op's name and shapes, instead of silently giving
+  /// gradients of the new values.
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
-  public func backward(gradient: Tensor? = nil, file: StaticString = #fileID, line: UInt = #line) {
+  public func backward(
+    gradient: Tensor? = nil, retainGraph: Bool = false, file: StaticString = #fileID, line: UInt = #line
+  ) {
     let seed: Storage<Scalar>
     if let gradient {
       if gradient.shape != shape {
@@ -26,26 +38,52 @@ extension Tensor {
       }
       seed = Storage(repeating: 1, shape: shape)
     }
+    if isReleased { releasedGraphFailure(self, file: file, line: line) }
     guard requiresGrad else {
       shapeFailure(
         "backward", "the tensor does not require grad: no parameter with requiresGrad led to it",
         shapes: [shape], file: file, line: line)
     }
     accumulateGrad(seed)
-    for node in topologicalOrder().reversed() {
+    let order = topologicalOrder(file: file, line: line)
+    for node in order.reversed() {
       guard let pullback = node.pullback, let upstream = node.gradStorage else { continue }
       node.gradStorage = nil  // an interior node's gradient is not kept
-      let parentGradients = pullback(upstream)
-      for (parent, g) in zip(node.parents, parentGradients) where parent.requiresGrad {
-        if let g { parent.accumulateGrad(g) }
+      node.checkSavedVersions(file: file, line: line)
+      // `upstream` is handed over, so a gradient passed through unchanged stays uniquely owned.
+      var parentGradients = pullback(consume upstream)
+      for i in parentGradients.indices {
+        guard let g = parentGradients[i] else { continue }
+        parentGradients[i] = nil  // so that the receiving leaf can tell whether anyone else holds g
+        let parent = node.parents[i]
+        if parent.requiresGrad { parent.accumulateGrad(g) }
+      }
+      if !retainGraph {
+        node.pullback = nil
+        node.parents = []
+        node.isReleased = true
       }
     }
   }
 
+  /// Stops if an input or the output of this node was modified in place since the forward pass.
+  @inline(__always)
+  func checkSavedVersions(file: StaticString, line: UInt) {
+    let current = storage.buffer.version &+ versionSum(parents)
+    guard current != savedVersion else { return }
+    let inputs = parents.map { "\($0.shape)" }.joined(separator: ", ")
+    fatalError(
+      "backward: a tensor that \(op)'s gradient needs was modified by an in-place operation after the "
+        + "forward pass (inputs \(inputs), output \(shape)); its version is \(current), expected "
+        + "\(savedVersion). Call backward() before optimizer.step() or updateValues, or modify a clone(). "
+        + "(backward called at \(file):\(line))", file: file, line: line)
+  }
+
   /// The interior nodes of the graph ending here, each after all of its parents (inputs).
   /// Built with an explicit stack instead of recursion. Nodes are marked with `isVisited` during the
-  /// walk (cheaper than hashing them into a set) and unmarked before it returns.
-  func topologicalOrder() -> [Tensor] {
+  /// walk (cheaper than hashing them into a set) and unmarked before it returns. A node released by
+  /// an earlier backward pass stops the walk with a message.
+  func topologicalOrder(file: StaticString = #fileID, line: UInt = #line) -> [Tensor] {
     var order: [Tensor] = []
     var stack: [(node: Tensor, nextParent: Int)] = [(self, 0)]
     isVisited = true
@@ -53,6 +91,7 @@ extension Tensor {
       if next < node.parents.count {
         stack.append((node, next + 1))
         let parent = node.parents[next]
+        if parent.isReleased && parent.requiresGrad { releasedGraphFailure(parent, file: file, line: line) }
         if parent.pullback != nil && !parent.isVisited {
           parent.isVisited = true
           stack.append((parent, 0))
@@ -65,4 +104,13 @@ extension Tensor {
     for node in order { node.isVisited = false }
     return order
   }
+}
+
+/// Stops for a backward pass through a graph that an earlier backward pass released.
+func releasedGraphFailure<Scalar>(_ node: Tensor<Scalar>, file: StaticString, line: UInt) -> Never {
+  fatalError(
+    "backward: trying to backpropagate through the graph a second time: the node made by "
+      + "\(node.op) (shape \(node.shape)) was released by an earlier backward(). Pass "
+      + "backward(retainGraph: true) to the first call to keep the graph. (at \(file):\(line))",
+    file: file, line: line)
 }

@@ -62,7 +62,7 @@ public func crossEntropy<Scalar: TensorScalar>(
   case .sum: output = Storage(repeating: losses.sumAll(), shape: [])
   case .mean: output = Storage(repeating: losses.sumAll() / Scalar(batch), shape: [])
   }
-  return Tensor(output, parents: [logits]) { g in
+  return Tensor(output, op: "crossEntropy", parents: [logits]) { g in
     let grad = Storage<Scalar>(uninitializedShape: [batch, classes])
     // Read the probabilities through the captured storage, which keeps their buffer alive: the
     // pointer `p` alone would dangle once this function returns.

@@ -6,7 +6,7 @@ extension Tensor {
   @_specialize(where Scalar == Double)
   public func relu() -> Tensor {
     let y = storage.map { $0 > 0 ? $0 : 0 }
-    return Tensor(y, parents: [self]) { g in [g.zipSameShape(y) { g, y in y > 0 ? g : 0 }] }
+    return Tensor(y, op: "relu", parents: [self]) { g in [g.zipSameShape(y) { g, y in y > 0 ? g : 0 }] }
   }
 
   /// x where x > 0, else `negativeSlope`·x.  d/dx = 1 where x > 0, else `negativeSlope`.
@@ -15,7 +15,7 @@ extension Tensor {
   public func leakyReLU(negativeSlope: Scalar = 0.01) -> Tensor {
     let x = storage
     let y = x.map { $0 > 0 ? $0 : negativeSlope * $0 }
-    return Tensor(y, parents: [self]) { g in
+    return Tensor(y, op: "leakyReLU", parents: [self]) { g in
       [g.zipSameShape(x) { g, x in x > 0 ? g : negativeSlope * g }]
     }
   }
@@ -44,7 +44,7 @@ extension Tensor {
     let inverseSqrt2 = Scalar(0.7071067811865476)  // 1/√2
     let inverseSqrt2Pi = Scalar(0.3989422804014327)  // 1/√(2π)
     let y = x.map { $0 * 0.5 * (1 + Scalar.erf($0 * inverseSqrt2)) }
-    return Tensor(y, parents: [self]) { g in
+    return Tensor(y, op: "gelu", parents: [self]) { g in
       [
         g.zipSameShape(x) { g, x in
           let cdf = 0.5 * (1 + Scalar.erf(x * inverseSqrt2))
@@ -69,7 +69,7 @@ extension Tensor {
     let x = storage
     let limit = threshold ?? .infinity
     let y = x.map { x in x > limit ? x : Swift.max(x, 0) + Scalar.log1p(Scalar.exp(-Swift.abs(x))) }
-    return Tensor(y, parents: [self]) { g in
+    return Tensor(y, op: "softplus", parents: [self]) { g in
       [g.zipSameShape(x) { g, x in x > limit ? g : g * stableSigmoid(x) }]
     }
   }

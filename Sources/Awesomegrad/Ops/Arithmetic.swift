@@ -9,7 +9,7 @@ extension Tensor {
   @_specialize(where Scalar == Double)
   public static func + (lhs: Tensor, rhs: Tensor) -> Tensor {
     let (ls, rs) = (lhs.shape, rhs.shape)
-    return Tensor(Storage.broadcasting(lhs.storage, rhs.storage, op: "add", +), parents: [lhs, rhs]) { g in
+    return Tensor(Storage.broadcasting(lhs.storage, rhs.storage, op: "add", +), op: "add", parents: [lhs, rhs]) { g in
       [unbroadcast(g, to: ls), unbroadcast(g, to: rs)]
     }
   }
@@ -19,7 +19,7 @@ extension Tensor {
   @_specialize(where Scalar == Double)
   public static func - (lhs: Tensor, rhs: Tensor) -> Tensor {
     let (ls, rs) = (lhs.shape, rhs.shape)
-    return Tensor(Storage.broadcasting(lhs.storage, rhs.storage, op: "sub", -), parents: [lhs, rhs]) { g in
+    return Tensor(Storage.broadcasting(lhs.storage, rhs.storage, op: "sub", -), op: "sub", parents: [lhs, rhs]) { g in
       [unbroadcast(g, to: ls), unbroadcast(g.map { -$0 }, to: rs)]
     }
   }
@@ -29,7 +29,7 @@ extension Tensor {
   @_specialize(where Scalar == Double)
   public static func * (lhs: Tensor, rhs: Tensor) -> Tensor {
     let (a, b) = (lhs.storage, rhs.storage)
-    return Tensor(Storage.broadcasting(a, b, op: "mul", *), parents: [lhs, rhs]) { g in
+    return Tensor(Storage.broadcasting(a, b, op: "mul", *), op: "mul", parents: [lhs, rhs]) { g in
       [
         unbroadcast(Storage.broadcasting(g, b, op: "mul", *), to: a.shape),
         unbroadcast(Storage.broadcasting(g, a, op: "mul", *), to: b.shape),
@@ -43,7 +43,7 @@ extension Tensor {
   public static func / (lhs: Tensor, rhs: Tensor) -> Tensor {
     let (a, b) = (lhs.storage, rhs.storage)
     let y = Storage.broadcasting(a, b, op: "div", /)
-    return Tensor(y, parents: [lhs, rhs]) { g in
+    return Tensor(y, op: "div", parents: [lhs, rhs]) { g in
       // ∂/∂b = −(a/b)/b = −y/b, computed at the broadcast shape.
       let gOverB = Storage.broadcasting(g, b, op: "div", /)
       let gb = Storage.broadcasting(gOverB, y, op: "div") { gq, yv in -gq * yv }
@@ -55,7 +55,7 @@ extension Tensor {
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
   public static prefix func - (x: Tensor) -> Tensor {
-    Tensor(x.storage.map { -$0 }, parents: [x]) { g in [g.map { -$0 }] }
+    Tensor(x.storage.map { -$0 }, op: "neg", parents: [x]) { g in [g.map { -$0 }] }
   }
 
   // Tensor–scalar forms: the scalar becomes a rank-0 constant and broadcasts.

@@ -35,7 +35,7 @@ extension Tensor {
       out.copyBlocks(from: tensor.storage, axis: resolved, start: start, size: size, inner: inner)
       start += size
     }
-    return Tensor(out, parents: tensors) { g in
+    return Tensor(out, op: "concatenated", parents: tensors) { g in
       var starts = 0
       return zip(shapes, sizes).map { shape, size in
         defer { starts += size }
@@ -68,7 +68,7 @@ extension Tensor {
     var outShape = inputShape
     outShape[resolved] = upper - lower
     let out = storage.slice(axis: resolved, start: lower, size: upper - lower, inner: inner, shape: outShape)
-    return Tensor(out, parents: [self]) { g in
+    return Tensor(out, op: "sliced", parents: [self]) { g in
       let padded = Storage<Scalar>(repeating: 0, shape: inputShape)
       padded.copyBlocks(from: g, axis: resolved, start: lower, size: upper - lower, inner: inner)
       return [padded]

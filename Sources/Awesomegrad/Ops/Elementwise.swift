@@ -6,7 +6,7 @@ extension Tensor {
   @_specialize(where Scalar == Double)
   public func exp() -> Tensor {
     let y = storage.map(Scalar.exp)
-    return Tensor(y, parents: [self]) { g in [g.zipSameShape(y, *)] }
+    return Tensor(y, op: "exp", parents: [self]) { g in [g.zipSameShape(y, *)] }
   }
 
   /// ln x.  d/dx = 1/x.
@@ -14,7 +14,7 @@ extension Tensor {
   @_specialize(where Scalar == Double)
   public func log() -> Tensor {
     let x = storage
-    return Tensor(x.map(Scalar.log), parents: [self]) { g in [g.zipSameShape(x, /)] }
+    return Tensor(x.map(Scalar.log), op: "log", parents: [self]) { g in [g.zipSameShape(x, /)] }
   }
 
   /// tanh x.  d/dx = 1 − y².
@@ -22,7 +22,7 @@ extension Tensor {
   @_specialize(where Scalar == Double)
   public func tanh() -> Tensor {
     let y = storage.map(Scalar.tanh)
-    return Tensor(y, parents: [self]) { g in [g.zipSameShape(y) { g, y in g * (1 - y * y) }] }
+    return Tensor(y, op: "tanh", parents: [self]) { g in [g.zipSameShape(y) { g, y in g * (1 - y * y) }] }
   }
 
   /// √x.  d/dx = 1 / (2√x) = 1 / (2y).
@@ -30,7 +30,7 @@ extension Tensor {
   @_specialize(where Scalar == Double)
   public func sqrt() -> Tensor {
     let y = storage.map { $0.squareRoot() }
-    return Tensor(y, parents: [self]) { g in [g.zipSameShape(y) { g, y in g / (2 * y) }] }
+    return Tensor(y, op: "sqrt", parents: [self]) { g in [g.zipSameShape(y) { g, y in g / (2 * y) }] }
   }
 
   /// |x|.  d/dx = sign(x), taken as 0 at x = 0 (as PyTorch does).
@@ -38,7 +38,7 @@ extension Tensor {
   @_specialize(where Scalar == Double)
   public func abs() -> Tensor {
     let x = storage
-    return Tensor(x.map { Swift.abs($0) }, parents: [self]) { g in
+    return Tensor(x.map { Swift.abs($0) }, op: "abs", parents: [self]) { g in
       [g.zipSameShape(x) { g, x in x > 0 ? g : (x < 0 ? -g : 0) }]
     }
   }
@@ -56,7 +56,7 @@ extension Tensor {
       case 1: x.copy()
       default: x.map { Scalar.pow($0, exponent) }
       }
-    return Tensor(y, parents: [self]) { g in
+    return Tensor(y, op: "pow", parents: [self]) { g in
       let p = exponent
       return [
         g.zipSameShape(x) { g, x in
@@ -80,7 +80,7 @@ extension Tensor {
   @_specialize(where Scalar == Double)
   public func sigmoid() -> Tensor {
     let y = storage.map(stableSigmoid)
-    return Tensor(y, parents: [self]) { g in [g.zipSameShape(y) { g, y in g * y * (1 - y) }] }
+    return Tensor(y, op: "sigmoid", parents: [self]) { g in [g.zipSameShape(y) { g, y in g * y * (1 - y) }] }
   }
 }
 

@@ -5,26 +5,9 @@ extension Tensor {
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
   public func reshaped(_ newShape: [Int], file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-    var resolved = newShape
-    let inferred = newShape.indices.filter { newShape[$0] == -1 }
-    if inferred.count > 1 || newShape.contains(where: { $0 < -1 }) {
-      shapeFailure("reshape", "invalid target shape \(newShape)", shapes: [shape], file: file, line: line)
-    }
-    if let axis = inferred.first {
-      let known = newShape.reduce(1) { $1 == -1 ? $0 : $0 * $1 }
-      if known == 0 || count % known != 0 {
-        shapeFailure("reshape", "cannot infer axis of \(newShape)", shapes: [shape], file: file, line: line)
-      }
-      resolved[axis] = count / known
-    }
-    if elementCount(resolved) != count {
-      shapeFailure(
-        "reshape", "element counts differ (\(count) vs \(elementCount(resolved)))",
-        shapes: [shape, resolved],
-        file: file, line: line)
-    }
+    let resolved = resolveReshape(shape, to: newShape, op: "reshape", file: file, line: line)
     let inputShape = shape
-    return Tensor(storage.reshaped(resolved), parents: [self]) { g in [g.reshaped(inputShape)] }
+    return Tensor(storage.reshaped(resolved), op: "reshaped", parents: [self]) { g in [g.reshaped(inputShape)] }
   }
 }
 
@@ -66,6 +49,30 @@ extension Tensor {
         line: line)
     }
     let inputShape = shape
-    return Tensor(storage.expanded(to: target), parents: [self]) { g in [unbroadcast(g, to: inputShape)] }
+    return Tensor(storage.expanded(to: target), op: "expanded", parents: [self]) { g in [unbroadcast(g, to: inputShape)] }
   }
+}
+
+/// `newShape` with its one allowed -1 replaced by the size that keeps the element count of `shape`;
+/// stops with `op`'s name when the counts cannot agree.
+func resolveReshape(_ shape: [Int], to newShape: [Int], op: String, file: StaticString, line: UInt) -> [Int] {
+  let count = elementCount(shape)
+  var resolved = newShape
+  let inferred = newShape.indices.filter { newShape[$0] == -1 }
+  if inferred.count > 1 || newShape.contains(where: { $0 < -1 }) {
+    shapeFailure(op, "invalid target shape \(newShape)", shapes: [shape], file: file, line: line)
+  }
+  if let axis = inferred.first {
+    let known = newShape.reduce(1) { $1 == -1 ? $0 : $0 * $1 }
+    if known == 0 || count % known != 0 {
+      shapeFailure(op, "cannot infer axis of \(newShape)", shapes: [shape], file: file, line: line)
+    }
+    resolved[axis] = count / known
+  }
+  if elementCount(resolved) != count {
+    shapeFailure(
+      op, "element counts differ (\(count) vs \(elementCount(resolved)))", shapes: [shape, resolved],
+      file: file, line: line)
+  }
+  return resolved
 }

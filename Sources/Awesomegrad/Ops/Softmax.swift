@@ -19,7 +19,7 @@ extension Tensor {
     let totals = shifted.sum(keepingAxes: resolved)
     let kept = totals.zipSameShape(shift) { Scalar.log($0) + $1 }
     let outShape = keepDims ? kept.shape : reducedShape(inputShape, removing: resolved)
-    return Tensor(kept.reshaped(outShape), parents: [self]) { g in
+    return Tensor(kept.reshaped(outShape), op: "logSumExp", parents: [self]) { g in
       let upstream = g.reshaped(kept.shape)
       let softmax = Storage.broadcasting(x, kept, op: "logSumExp") { Scalar.exp($0 - $1) }
       return [Storage.broadcasting(softmax, upstream, op: "logSumExp", *)]

@@ -23,11 +23,18 @@ public struct Storage<Scalar: TensorScalar> {
     self.init(shape: shape, buffer: Buffer.make(uninitializedCount: elementCount(shape)))
   }
 
-  init(repeating value: Scalar, shape: [Int]) {
+  /// A storage of `shape` with every element equal to `value`.
+  public init(repeating value: Scalar, shape: [Int]) {
     self.init(shape: shape, buffer: Buffer.make(repeating: value, count: elementCount(shape)))
   }
 
-  init(_ values: [Scalar], shape: [Int]) {
+  /// A storage of `shape` over `values` in row-major order; `values.count` must equal the shape's
+  /// element count.
+  public init(_ values: [Scalar], shape: [Int]) {
+    if elementCount(shape) != values.count {
+      shapeFailure("Storage(_:shape:)", "\(values.count) scalars do not fill the shape", shapes: [shape],
+        file: #fileID, line: #line)
+    }
     let buffer = Buffer<Scalar>.make(uninitializedCount: values.count)
     values.withUnsafeBufferPointer { buffer.base.initialize(from: $0.baseAddress!, count: values.count) }
     self.init(shape: shape, buffer: buffer)
@@ -41,8 +48,29 @@ public struct Storage<Scalar: TensorScalar> {
   /// The elements in row-major order.
   public var scalars: [Scalar] { Array(UnsafeBufferPointer(start: buffer.base, count: count)) }
 
+  /// A storage of `shape` whose elements `initializer` writes, every one of them, through a pointer:
+  /// the way to build values in a custom op without an intermediate array.
+  public init(shape: [Int], initializingWith initializer: (UnsafeMutableBufferPointer<Scalar>) -> Void) {
+    self.init(uninitializedShape: shape)
+    buffer.base.initialize(repeating: 0, count: count)
+    initializer(UnsafeMutableBufferPointer(start: buffer.base, count: count))
+  }
+
+  /// Calls `body` with the elements in row-major order.
+  public func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Scalar>) throws -> R) rethrows -> R {
+    try body(UnsafeBufferPointer(start: buffer.base, count: count))
+  }
+
+  /// `f` applied to every element (for custom ops).
+  public func mapped(_ f: (Scalar) -> Scalar) -> Storage { map(f) }
+
+  /// `f` applied to pairs of elements of two storages broadcast against each other (for custom ops).
+  public func zip(_ other: Storage, _ f: (Scalar, Scalar) -> Scalar) -> Storage {
+    Storage.broadcasting(self, other, op: "Storage.zip", f)
+  }
+
   /// A copy with its own buffer.
-  func copy() -> Storage {
+  public func copy() -> Storage {
     let out = Storage(uninitializedShape: shape)
     out.buffer.base.initialize(from: buffer.base, count: count)
     return out

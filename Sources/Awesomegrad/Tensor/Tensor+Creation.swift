@@ -38,9 +38,14 @@ extension Tensor {
     full(shape, 1, requiresGrad: requiresGrad)
   }
 
+  /// `[0, 1, …]` up to but excluding `end`: `arange(6)` is `[0, 1, 2, 3, 4, 5]`.
+  public static func arange(_ end: Scalar) -> Tensor { arange(0, end) }
+
   /// `[start, start + step, …]` up to but excluding `end`, as numpy's `arange`.
-  public static func arange(_ start: Scalar = 0, _ end: Scalar, step: Scalar = 1) -> Tensor {
-    precondition(step != 0, "arange: step must not be 0")
+  public static func arange(
+    _ start: Scalar, _ end: Scalar, step: Scalar = 1, file: StaticString = #fileID, line: UInt = #line
+  ) -> Tensor {
+    if step == 0 { shapeFailure("arange", "step must not be 0", shapes: [], file: file, line: line) }
     let n = Swift.max(0, Int(((end - start) / step).rounded(.up)))
     return Tensor((0..<n).map { start + Scalar($0) * step })
   }

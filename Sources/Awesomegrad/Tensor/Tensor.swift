@@ -19,18 +19,27 @@
 /// engine never holds two accesses to one field at once, and the checks cost about 4% of a small
 /// training step.
 public final class Tensor<Scalar: TensorScalar> {
-  /// The values. Ops never mutate them; optimizers update parameters in place.
+  /// The values. Ops never mutate them; optimizers update parameters in place through
+  /// ``updateValues(_:)``, which counts the change in the buffer's version.
   public let storage: Storage<Scalar>
   /// Whether gradients flow to this tensor. Set on leaves (parameters); ops propagate it.
   @exclusivity(unchecked) public private(set) var requiresGrad: Bool
   /// The accumulated gradient, kept for leaves that require grad.
   @exclusivity(unchecked) var gradStorage: Storage<Scalar>?
-  /// The inputs of the op that made this tensor; empty for a leaf.
+  /// The inputs of the op that made this tensor; empty for a leaf and for a released node.
   @exclusivity(unchecked) var parents: [Tensor]
-  /// Maps the gradient of this tensor to the gradients of `parents`, in order. Nil for a leaf.
+  /// Maps the gradient of this tensor to the gradients of `parents`, in order. Nil for a leaf and
+  /// for a node whose graph a backward pass released.
   @exclusivity(unchecked) var pullback: ((Storage<Scalar>) -> [Storage<Scalar>?])?
+  /// The op that made this tensor (`"leaf"` for a leaf): named in errors and graph pictures.
+  public let op: StaticString
+  /// The sum of the buffer versions of `parents` and of this tensor when the op ran. Versions only
+  /// grow, so a different sum at backward time means a saved input was modified in place.
+  @exclusivity(unchecked) var savedVersion: Int
   /// Scratch mark for graph walks; always false between walks.
   @exclusivity(unchecked) var isVisited = false
+  /// Set when a backward pass without `retainGraph` used and dropped this node's pullback.
+  @exclusivity(unchecked) var isReleased = false
 
   /// A leaf tensor over `storage`.
   public init(_ storage: Storage<Scalar>, requiresGrad: Bool = false) {
@@ -38,16 +47,26 @@ public final class Tensor<Scalar: TensorScalar> {
     self.requiresGrad = requiresGrad
     self.parents = []
     self.pullback = nil
+    self.op = "leaf"
+    self.savedVersion = 0
   }
 
   /// The result of an op: records `parents` and `pullback` when any parent requires grad and grad
   /// mode is on; otherwise a plain leaf that remembers nothing.
+  ///
+  /// - Parameters:
+  ///   - storage: the op's output values.
+  ///   - op: the op's name, for errors and graph pictures.
+  ///   - parents: the op's tensor inputs.
+  ///   - pullback: maps ∂L/∂output to [∂L/∂parents[i]], nil where an input gets no gradient. It may
+  ///     read the inputs' and the output's storages: backward checks that none changed in between.
   @inline(__always)
   init(
-    _ storage: Storage<Scalar>, parents: [Tensor],
+    _ storage: Storage<Scalar>, op: StaticString, parents: [Tensor],
     pullback: @escaping (Storage<Scalar>) -> [Storage<Scalar>?]
   ) {
     self.storage = storage
+    self.op = op
     var anyRequiresGrad = false
     for p in parents where p.requiresGrad {
       anyRequiresGrad = true
@@ -57,10 +76,12 @@ public final class Tensor<Scalar: TensorScalar> {
       self.requiresGrad = true
       self.parents = parents
       self.pullback = pullback
+      self.savedVersion = storage.buffer.version &+ versionSum(parents)
     } else {
       self.requiresGrad = false
       self.parents = []
       self.pullback = nil
+      self.savedVersion = 0
     }
   }
 
@@ -107,8 +128,9 @@ public final class Tensor<Scalar: TensorScalar> {
     return storage.buffer.base[0]
   }
 
-  /// Whether this tensor was made by an op that recorded its inputs.
-  public var isLeaf: Bool { pullback == nil }
+  /// Whether this tensor is a leaf: not made by an op that recorded its inputs (a parameter, data,
+  /// or a result computed without grad). A node released by backward is not a leaf.
+  public var isLeaf: Bool { pullback == nil && !isReleased }
 
   // MARK: Gradients
 
@@ -121,7 +143,12 @@ public final class Tensor<Scalar: TensorScalar> {
   /// Clears the accumulated gradient.
   public func zeroGrad() { gradStorage = nil }
 
-  /// Marks this leaf as a parameter whose gradient is wanted, and returns it.
+  /// Marks this leaf, in place, as a parameter whose gradient is wanted (or not), like PyTorch's
+  /// `requires_grad_()`, and returns it so that a creation reads as one expression:
+  /// `let w = Tensor<Float>.randomNormal([3, 2], using: &rng).requiringGrad()`.
+  ///
+  /// It mutates `self`: every reference to this tensor sees the change. Use ``detached()`` or
+  /// ``clone()`` first for a separate leaf.
   @discardableResult
   public func requiringGrad(_ flag: Bool = true, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
     if !isLeaf {
@@ -133,14 +160,30 @@ public final class Tensor<Scalar: TensorScalar> {
     return self
   }
 
-  /// A leaf with the same values (shared, not copied) that is cut off from the graph.
+  /// A leaf with the same values (shared, not copied) that is cut off from the graph. An in-place
+  /// update of either one is seen by both, and counted in the shared version.
   public func detached() -> Tensor { Tensor(storage) }
 
+  /// A copy with its own buffer that stays in the graph: ∂clone/∂self is the identity, as PyTorch's
+  /// `clone()`. Modify the copy in place without touching what a pullback saved of `self`.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  public func clone() -> Tensor {
+    Tensor(storage.copy(), op: "clone", parents: [self]) { g in [g] }
+  }
+
   /// Adds `g` to the accumulated gradient, in place when no one else can see the gradient buffer.
+  ///
+  /// A leaf's gradient is private: when `g` is still referenced elsewhere (the same gradient sent to
+  /// two inputs of `a + b`, or a caller's tensor), the leaf keeps a copy, so that updating one
+  /// gradient in place never changes another. `g` is consumed, so a gradient nobody else holds is
+  /// kept without copying.
   @inline(__always)
-  func accumulateGrad(_ g: Storage<Scalar>) {
+  func accumulateGrad(_ g: consuming Storage<Scalar>) {
     guard var existing = gradStorage else {
-      gradStorage = g
+      var owned = consume g
+      if pullback == nil && !isKnownUniquelyReferenced(&owned.buffer) { owned = owned.copy() }
+      gradStorage = owned
       return
     }
     gradStorage = nil  // drop our reference so the uniqueness check sees only `existing`
@@ -153,9 +196,24 @@ public final class Tensor<Scalar: TensorScalar> {
     }
   }
 
-  /// Mutates the values in place. For optimizers and initialisers only: ops never mutate.
+  /// Mutates the values in place. For optimizers, initialisers and checkpoint loading: ops never
+  /// mutate.
+  ///
+  /// The change is counted in the buffer's version (shared by every view of the buffer, such as a
+  /// reshape or ``detached()``). A graph recorded before the change and backpropagated after it
+  /// stops with a message naming the op, as PyTorch's "modified by an inplace operation" does:
+  /// call `backward()` before `optimizer.step()`.
   @inline(__always)
   public func updateValues(_ body: (UnsafeMutableBufferPointer<Scalar>) -> Void) {
+    storage.buffer.version &+= 1
     body(UnsafeMutableBufferPointer(start: storage.buffer.base, count: storage.count))
   }
+}
+
+/// The sum of the buffer versions of `tensors` (see ``Tensor/savedVersion``).
+@inline(__always)
+func versionSum<Scalar>(_ tensors: [Tensor<Scalar>]) -> Int {
+  var sum = 0
+  for t in tensors { sum &+= t.storage.buffer.version }
+  return sum
 }
