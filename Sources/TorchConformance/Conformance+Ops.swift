@@ -1,9 +1,17 @@
 import Awesomegrad
 
-/// An input of a case: a differentiable tensor, or integer indices (class labels, token ids).
+/// An input of a case: a differentiable tensor, integer indices (class labels, token ids), or a
+/// boolean mask.
 enum Operand<Scalar: TensorScalar> {
   case tensor(Tensor<Scalar>)
-  case indices([Int], shape: [Int])
+  case indices(IndexTensor)
+  case mask(MaskTensor)
+}
+
+/// What an op returns: real values (with gradients), or integer indices (argmax).
+enum OpResult<Scalar: TensorScalar> {
+  case tensor(Tensor<Scalar>)
+  case indices(IndexTensor)
 }
 
 /// Why a case could not be run.
@@ -22,6 +30,13 @@ public enum ConformanceError: Error, CustomStringConvertible {
 /// The fixture's op names (PyTorch's) mapped to Awesomegrad calls.
 func apply<Scalar: TensorScalar>(
   _ op: String, attributes: [String: Fixture.Attribute], to inputs: [Operand<Scalar>]
+) throws -> OpResult<Scalar> {
+  try .tensor(applyReal(op, attributes: attributes, to: inputs))
+}
+
+/// The ops whose result is real-valued and differentiable.
+func applyReal<Scalar: TensorScalar>(
+  _ op: String, attributes: [String: Fixture.Attribute], to inputs: [Operand<Scalar>]
 ) throws -> Tensor<Scalar> {
   func tensor(_ i: Int) throws -> Tensor<Scalar> {
     guard i < inputs.count, case .tensor(let t) = inputs[i] else {
@@ -29,9 +44,16 @@ func apply<Scalar: TensorScalar>(
     }
     return t
   }
-  func indices(_ i: Int) throws -> [Int] {
-    guard i < inputs.count, case .indices(let values, _) = inputs[i] else {
+  func indices(_ i: Int) throws -> [Int] { try indexTensor(i).scalars }
+  func indexTensor(_ i: Int) throws -> IndexTensor {
+    guard i < inputs.count, case .indices(let values) = inputs[i] else {
       throw ConformanceError.badCase(op: op, problem: "input \(i) must be an integer tensor")
+    }
+    return values
+  }
+  func mask(_ i: Int) throws -> MaskTensor {
+    guard i < inputs.count, case .mask(let values) = inputs[i] else {
+      throw ConformanceError.badCase(op: op, problem: "input \(i) must be a boolean tensor")
     }
     return values
   }

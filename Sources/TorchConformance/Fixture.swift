@@ -26,7 +26,10 @@ public struct Fixture: Decodable, Sendable {
       throw FixtureError.unreadable(path: url.path, reason: error.localizedDescription)
     }
     do {
-      self = try JSONDecoder().decode(Fixture.self, from: data)
+      // The edge fixture writes non-finite numbers as the bare JSON5 tokens NaN and Infinity.
+      let decoder = JSONDecoder()
+      decoder.allowsJSON5 = true
+      self = try decoder.decode(Fixture.self, from: data)
     } catch {
       throw FixtureError.malformed(path: url.path, reason: "\(error)")
     }
@@ -41,12 +44,14 @@ public struct Fixture: Decodable, Sendable {
     public var inputs: [Array]
     public var output: Array
     /// The gradient fed to the output; the reference gradients are those of sum(output · upstream).
-    public var upstream: Array
+    /// Nil for an integer output (argmax), which has no gradient.
+    public var upstream: Array?
     /// One gradient per input, nil for integer inputs; nil altogether when no input is differentiable.
     public var grads: [Array?]?
   }
 
-  /// A shaped array in row-major order. Integer inputs (class labels, indices) have dtype `int64`.
+  /// A shaped array in row-major order. Integer inputs (class labels, indices) have dtype `int64`,
+  /// boolean ones (masks, `where` conditions) `bool` with data 0/1 (format v2).
   public struct Array: Decodable, Sendable {
     public var shape: [Int]
     public var data: [Double]
@@ -54,6 +59,8 @@ public struct Fixture: Decodable, Sendable {
 
     /// Whether the values are integers (indices) rather than differentiable reals.
     public var isInteger: Bool { dtype?.hasPrefix("int") ?? false }
+    /// Whether the values are booleans (a mask).
+    public var isBool: Bool { dtype == "bool" }
   }
 
   /// An op attribute: a number, a flag, a string, a list of numbers, or null.
