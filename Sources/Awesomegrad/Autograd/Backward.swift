@@ -60,10 +60,10 @@ extension Tensor {
       // `upstream` is handed over, so a gradient passed through unchanged stays uniquely owned.
       var parentGradients = pullback(consume upstream)
       for i in parentGradients.indices {
-        guard let g = parentGradients[i] else { continue }
-        parentGradients[i] = nil  // so that the receiving leaf can tell whether anyone else holds g
+        // Moved out, so that the receiving leaf can tell whether anyone else holds g.
+        guard let g = parentGradients[i].take() else { continue }
         let parent = node.parents[i]
-        if parent.requiresGrad { parent.accumulateGrad(g) }
+        if parent.requiresGrad { parent.accumulateGrad(consume g) }
       }
       if !retainGraph { node.release() }
     }

@@ -37,6 +37,12 @@ open class Module<Scalar: TensorScalar> {
 
   /// The registrations, in order. Names are unique within a module.
   private var entries: [(name: String, entry: Entry)] = []
+  /// The parameters of the tree, and the registration counts of this module and of every module
+  /// below it that they were collected from: valid while no module of the tree has registered
+  /// anything since. Only descendants are held (strongly, as the tree holds them anyway), never
+  /// `self`, so the cache makes no cycle.
+  private var parameterCache:
+    (parameters: [Tensor<Scalar>], ownCount: Int, descendants: [(Module<Scalar>, Int)])?
 
   /// Whether the module behaves as in training (dropout drops, batch norm uses batch statistics) or
   /// evaluation. Set for the whole tree by ``train(_:)`` and ``eval()``.
@@ -89,6 +95,9 @@ open class Module<Scalar: TensorScalar> {
     entries.append((name, entry))
   }
 
+  /// The number of registrations, which only grows; checked by the parameter cache.
+  private var registrationCount: Int { entries.count }
+
   // MARK: The tree
 
   /// The direct children, in registration order.
@@ -125,11 +134,18 @@ open class Module<Scalar: TensorScalar> {
   }
 
   /// The parameters in the order of ``namedParameters``, each tensor once: what an optimizer is
-  /// given. Walks the tree without building names, since a training step may ask for it.
+  /// given. Cached, because a training step may ask for it (an L2 penalty); the cache is checked
+  /// against every module's registration count, so a later registration anywhere in the tree is seen.
   public var parameters: [Tensor<Scalar>] {
+    if let cache = parameterCache, cache.ownCount == registrationCount,
+      cache.descendants.allSatisfy({ $0.0.registrationCount == $0.1 })
+    {
+      return cache.parameters
+    }
     var result: [Tensor<Scalar>] = []
     var modules: [Module<Scalar>] = []
     collectParameters(into: &result, visited: &modules)
+    parameterCache = (result, registrationCount, modules.dropFirst().map { ($0, $0.registrationCount) })
     return result
   }
 
