@@ -3,15 +3,27 @@
 /// The number of elements of a tensor with this shape; 1 for a scalar (`[]`).
 ///
 /// Every buffer is allocated with this count, and kernels index by the sizes in the shape, so a
-/// negative size or a product past `Int.max` stops here: a wrapped count would allocate too little.
+/// negative size or a product past `Int.max` stops here, with a message in release builds too: a
+/// wrapped count would allocate too little.
 @inline(__always)
 func elementCount(_ shape: [Int]) -> Int {
   var n = 1
+  var overflow = false
   for d in shape {
-    precondition(d >= 0, "shape \(shape) has a negative size")
-    n *= d
+    if d < 0 { shapeCountFailure(shape, "has a negative size") }
+    let (product, wrapped) = n.multipliedReportingOverflow(by: d)
+    n = product
+    overflow = overflow || wrapped
   }
+  // A later 0 does not rescue an overflowing prefix: such a shape would still break stride math.
+  if overflow { shapeCountFailure(shape, "has more elements than Int.max") }
   return n
+}
+
+/// Stops for a shape that ``elementCount(_:)`` rejects. Out of line, so that the loop above stays small.
+@inline(never)
+func shapeCountFailure(_ shape: [Int], _ problem: String) -> Never {
+  fatalError("shape \(shape) \(problem); sizes must be ≥ 0 and their product must fit in Int")
 }
 
 /// Row-major strides: the last axis is contiguous.
@@ -87,4 +99,13 @@ func shapeFailure(
   let shapeList = shapes.map { "\($0)" }.joined(separator: " and ")
   let noun = shapes.count == 1 ? "shape" : "shapes"
   fatalError("\(op): \(problem); \(noun) \(shapeList) (at \(file):\(line))", file: file, line: line)
+}
+
+/// Stops the program for a bad argument that is not a shape: a probability outside [0, 1), a batch
+/// size of 0, an index out of range. The message names the function, the problem with the value it
+/// got and the caller's file and line, in release builds too (unlike `precondition`, whose message
+/// release builds drop), e.g.
+/// `MiniBatches: batchSize must be positive, got 0 (at Train.swift:8)`.
+func argumentFailure(_ function: String, _ problem: String, file: StaticString, line: UInt) -> Never {
+  fatalError("\(function): \(problem) (at \(file):\(line))", file: file, line: line)
 }
