@@ -122,4 +122,50 @@ import TorchConformance
     #expect(message.contains("shape [2, 0]"), "\(message)")
     #expect(message.contains("EdgeCaseTests.swift:"), "\(message)")
   }
+
+  /// log softmax of x = [100000, 100000, 0] in Float: shifting by m = 100000 first gives
+  /// y = [0, 0, −100000] − ln(1 + 1 + e⁻¹⁰⁰⁰⁰⁰) = [−ln 2, −ln 2, −100000 − ln 2]. The composite
+  /// x − logSumExp(x) rounded logSumExp to 100000.6953 (Float's spacing there is 1/128) and gave
+  /// −0.6953. With upstream [1, 0, 0]: ∂ = g − softmax·Σg = [1 − ½, −½, −0].
+  @Test func logSoftmaxKeepsPrecisionInFloat() {
+    let x = Tensor<Float>([100_000, 100_000, 0], requiresGrad: true)
+    let y = x.logSoftmax()
+    let ln2 = Float(0.6931471805599453)
+    #expect(Swift.abs(y.scalars[0] + ln2) < 1e-6 && Swift.abs(y.scalars[1] + ln2) < 1e-6, "\(y.scalars)")
+    #expect(y.scalars[2] == -100_000 - ln2)
+    y.backward(gradient: Tensor([1, 0, 0]))
+    #expect(x.grad?.scalars == [0.5, -0.5, 0])
+  }
+
+  /// A softmax slice of −∞ except one entry is one-hot, with no NaN from ∞ − ∞: softmax([2, −∞, −∞])
+  /// = [1, 0, 0]; a slice of only −∞ is NaN (−∞ − log 0), as in PyTorch.
+  @Test func softmaxOfMaskedSlices() {
+    let y = Tensor<Double>([2, -.infinity, -.infinity, -.infinity, -.infinity, -.infinity], shape: [2, 3])
+      .softmax()
+    #expect(Array(y.scalars[0..<3]) == [1, 0, 0])
+    #expect(y.scalars[3...].allSatisfy { $0.isNaN })
+  }
+
+  /// A product with a size-0 axis calls no gemm (BLAS rejects a leading dimension of 0): [2, 0]·[0, 3]
+  /// is the empty sum 0 everywhere, and its gradients have the inputs' empty shapes; [0, 4]·[4, 3] is
+  /// empty, and ∂B = Aᵀ·G is a sum over 0 rows, so 0.
+  @Test func emptyProductsCallNoGemm() {
+    let counter = CallCounter()
+    BLAS.$gemmCounter.withValue(counter) {
+      let a = Tensor<Double>.zeros([2, 0], requiresGrad: true),
+        b = Tensor<Double>.zeros([0, 3], requiresGrad: true)
+      let c = a.matmul(b)
+      #expect(c.shape == [2, 3] && c.scalars == [0, 0, 0, 0, 0, 0])
+      c.backward(gradient: .ones([2, 3]))
+      #expect(a.grad?.shape == [2, 0] && b.grad?.shape == [0, 3])
+
+      let rows = Tensor<Double>.zeros([0, 4], requiresGrad: true),
+        w = Tensor<Double>.ones([4, 3], requiresGrad: true)
+      let d = rows.matmul(w)
+      #expect(d.shape == [0, 3])
+      d.backward(gradient: .zeros([0, 3]))
+      #expect(w.grad?.scalars == [Double](repeating: 0, count: 12))
+    }
+    #expect(counter.count == 0)
+  }
 }
