@@ -7,22 +7,23 @@
 /// wrapped count would allocate too little.
 @inline(__always)
 func elementCount(_ shape: [Int]) -> Int {
+  // Every allocation passes here, so the loop stays as small as the trapping `n *= d` it replaced:
+  // one multiply, one cold exit, the message built out of line. (Accumulating a validity flag
+  // instead cost 0.5 µs of a 37 µs moons-tensor step.)
   var n = 1
-  var overflow = false
   for d in shape {
-    if d < 0 { shapeCountFailure(shape, "has a negative size") }
-    let (product, wrapped) = n.multipliedReportingOverflow(by: d)
+    let (product, overflow) = n.multipliedReportingOverflow(by: d)
+    if _slowPath(d < 0 || overflow) { shapeCountFailure(shape) }
     n = product
-    overflow = overflow || wrapped
   }
-  // A later 0 does not rescue an overflowing prefix: such a shape would still break stride math.
-  if overflow { shapeCountFailure(shape, "has more elements than Int.max") }
   return n
 }
 
-/// Stops for a shape that ``elementCount(_:)`` rejects. Out of line, so that the loop above stays small.
+/// Stops for a shape that ``elementCount(_:)`` rejects: a negative size, or sizes whose product does
+/// not fit in Int (a later 0 does not rescue an overflowing prefix, whose strides would overflow too).
 @inline(never)
-func shapeCountFailure(_ shape: [Int], _ problem: String) -> Never {
+func shapeCountFailure(_ shape: [Int]) -> Never {
+  let problem = shape.contains { $0 < 0 } ? "has a negative size" : "has more elements than Int.max"
   fatalError("shape \(shape) \(problem); sizes must be ≥ 0 and their product must fit in Int")
 }
 
