@@ -18,6 +18,7 @@ enum BLAS {
     alpha: T, a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int,
     beta: T, c: UnsafeMutablePointer<T>, ldc: Int
   ) {
+    _ = checkedCore  // the one-time kernel check (BLASBackend.swift), before the first product
     gemmCounter?.increment()
     let ta = transposeA ? CblasTrans : CblasNoTrans
     let tb = transposeB ? CblasTrans : CblasNoTrans
