@@ -123,6 +123,42 @@ import TorchConformance
     #expect(backend.threads >= 1)
   }
 
+  // MARK: - The small A·Bᵀ path
+
+  /// OpenBLAS's AVX-512 small-matrix permit refuses column-major TN (row-major A·Bᵀ) when
+  /// M·N = m·n > 1200 or K < 32, and every product with M·N·K > 100³.
+  @Test func theSmallTNRuleIsOpenBLASs() {
+    #expect(BLAS.smallProductRefusesTN(m: 100, n: 16, k: 16))  // m·n = 1600 > 1200
+    #expect(BLAS.smallProductRefusesTN(m: 10, n: 10, k: 2))  // K < 32
+    #expect(!BLAS.smallProductRefusesTN(m: 10, n: 10, k: 64))  // permitted as it is
+    #expect(!BLAS.smallProductRefusesTN(m: 256, n: 512, k: 784))  // too big for small kernels
+  }
+
+  /// Row-major A·Bᵀ at the moons layer sizes (the copied-transpose path on AVX-512 cores, the plain
+  /// one elsewhere) against a triple loop in Double: c[i][j] = Σₗ a[i][l]·b[j][l]. One gemm call each.
+  @Test(arguments: [(100, 16, 2), (100, 16, 16), (100, 1, 16), (7, 300, 3)])
+  func smallProductsWithBTransposedMatchALoop(_ shape: (Int, Int, Int)) {
+    let (m, n, k) = shape
+    let a = Self.input(m * k, seed: 1, as: Double.self), b = Self.input(n * k, seed: 2, as: Double.self)
+    var c = [Double](repeating: .nan, count: m * n)
+    let counter = CallCounter()
+    BLAS.$gemmCounter.withValue(counter) {
+      BLAS.gemm(
+        transposeA: false, transposeB: true, m: m, n: n, k: k, alpha: 1, a: a, lda: k, b: b, ldb: k, beta: 0,
+        c: &c, ldc: n)
+    }
+    #expect(counter.count == 1)
+    var worst = 0.0
+    for i in 0..<m {
+      for j in 0..<n {
+        var sum = 0.0
+        for l in 0..<k { sum += a[i * k + l] * b[j * k + l] }
+        worst = max(worst, abs(c[i * n + j] - sum))
+      }
+    }
+    #expect(worst <= 1e-13, "largest difference \(worst)")
+  }
+
   // MARK: - The correction, in child processes
 
   /// Set in a child process only: where the child writes its report and results, and what it does.

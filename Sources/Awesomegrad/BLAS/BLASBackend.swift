@@ -63,7 +63,7 @@ public struct BLASBackend: Sendable, Equatable, CustomStringConvertible {
   /// The backend as it is now. Reading it runs the one-time kernel check first, so ``coreName`` is
   /// the kernel every product of this process uses.
   public static var current: BLASBackend {
-    let correction = BLAS.checkedCore
+    let correction = BLAS.checkedCore.correction
     let config = String(cString: openblas_get_config())
     return BLASBackend(
       version: OpenBLASCore.version(fromConfig: config), config: config,
@@ -174,6 +174,15 @@ enum OpenBLASCore {
   }
 }
 
+/// What the one-time kernel check found: what it did, and a fact about the kernel that runs.
+struct CheckedCore: Sendable {
+  /// What the library did about OpenBLAS's choice of kernel.
+  var correction: BLASCoreCorrection
+  /// Whether the core is one of OpenBLAS's AVX-512 cores (SkylakeX, Cooperlake, SapphireRapids),
+  /// whose small-matrix kernels refuse some small A·Bᵀ products (`BLAS.smallProductRefusesTN`).
+  var smallTransposedBIsSlow: Bool
+}
+
 extension BLAS {
   /// The kernel check, run once before the first BLAS call (every doorway function reads it first).
   ///
@@ -181,5 +190,11 @@ extension BLAS {
   /// that a read costs one load and compare. It is the only global this check keeps, and it never
   /// changes once set. The other state it touches is OpenBLAS's own (its selected core) and, for the
   /// duration of the switch, the process environment's `OPENBLAS_CORETYPE`.
-  static let checkedCore: BLASCoreCorrection = OpenBLASCore.checkAndCorrect()
+  static let checkedCore: CheckedCore = {
+    let correction = OpenBLASCore.checkAndCorrect()
+    let core = String(cString: openblas_get_corename()).lowercased()
+    return CheckedCore(
+      correction: correction,
+      smallTransposedBIsSlow: ["skylakex", "cooperlake", "sapphirerapids"].contains(core))
+  }()
 }
