@@ -184,6 +184,8 @@ def main():
         detail += (f"; ceiling: numpy sgemm-1024 2 threads vs 1 = {numpy_scaling:.2f}× "
                    f"({fmt_us(med(runs, 'numpy-gemm-1024', 'numpy', 2))} vs "
                    f"{fmt_us(med(runs, 'numpy-gemm-1024', 'numpy', 1))})")
+        if r is not None and r < 1.6 and numpy_scaling < 1.6:
+            detail += "; the machine gave numpy's sgemm less than 1.6× either (busy or too few free cores)"
     row("mlp-784 on 2 threads vs 1 thread", "mlp-threads", r, f"{r:.2f}×" if r else "", detail)
 
     # fashion-mlp-epoch: against PyTorch, on the same data.
