@@ -102,6 +102,19 @@ import TorchConformance
     #expect(BLASCoreCorrection.userSetting("Haswell").description == "user OPENBLAS_CORETYPE=Haswell")
   }
 
+  /// When the switch is impossible, the one warning names the kernel and says exactly what to set.
+  @Test func theWarningSaysWhatToSet() {
+    let dynamic = OpenBLASCore.warning(
+      selected: "Prescott", target: "Cooperlake", cpu: Self.xeonModel207,
+      config: "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Prescott MAX_THREADS=64")
+    #expect(dynamic.contains("OpenBLAS 0.3.21 chose its generic 'Prescott' kernel"))
+    #expect(dynamic.contains("Set OPENBLAS_CORETYPE=Cooperlake in the environment"))
+    #expect(dynamic.contains("GenuineIntel family 6 model 207"))
+    let fixed = OpenBLASCore.warning(
+      selected: "Prescott", target: "Haswell", cpu: Self.xeonModel207, config: "OpenBLAS 0.3.21 Prescott")
+    #expect(fixed.contains("Install an OpenBLAS built with DYNAMIC_ARCH=1 or for TARGET=HASWELL"))
+  }
+
   // MARK: - This machine
 
   static var userSetCoreType: Bool { ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] != nil }

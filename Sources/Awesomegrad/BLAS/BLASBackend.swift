@@ -143,6 +143,21 @@ enum OpenBLASCore {
     return String(cString: openblas_get_corename())
   }
 
+  /// The one warning printed when the library cannot switch OpenBLAS away from a generic kernel: what
+  /// happened and exactly what to set (`OPENBLAS_CORETYPE`) or, for an OpenBLAS built for one core,
+  /// what to install.
+  static func warning(selected: String, target: String, cpu: CPUFeatures, config: String) -> String {
+    if config.contains("DYNAMIC_ARCH") {
+      return "OpenBLAS \(version(fromConfig: config)) chose its generic '\(selected)' kernel for this CPU "
+        + "(\(cpu)) and could not be switched in-process; matrix products run several times slower. "
+        + "Set OPENBLAS_CORETYPE=\(target) in the environment before starting the program "
+        + "(OpenBLAS issue 4267, fixed in 0.3.25)."
+    }
+    return "this OpenBLAS (\(config)) is built for the generic '\(selected)' kernel only, on a CPU with "
+      + "\(target) kernels (\(cpu)); matrix products run several times slower. Install an OpenBLAS "
+      + "built with DYNAMIC_ARCH=1 or for TARGET=\(target.uppercased())."
+  }
+
   /// The one-time check behind `BLAS.checkedCore`: decides, corrects or warns (once, on standard
   /// error), and returns what it did.
   static func checkAndCorrect() -> BLASCoreCorrection {
@@ -154,20 +169,8 @@ enum OpenBLASCore {
       return .none
     }
     if let now = reselect(target), !isGeneric(now) { return .corrected(from: selected, to: now) }
-    let config = String(cString: openblas_get_config())
-    let message: String
-    if config.contains("DYNAMIC_ARCH") {
-      message =
-        "OpenBLAS \(version(fromConfig: config)) chose its generic '\(selected)' kernel for this CPU "
-        + "(\(cpu)) and could not be switched in-process; matrix products run several times slower. "
-        + "Set OPENBLAS_CORETYPE=\(target) in the environment before starting the program "
-        + "(OpenBLAS issue 4267, fixed in 0.3.25)."
-    } else {
-      message =
-        "this OpenBLAS (\(config)) is built for the generic '\(selected)' kernel only, on a CPU with "
-        + "\(target) kernels (\(cpu)); matrix products run several times slower. Install an OpenBLAS "
-        + "built with DYNAMIC_ARCH=1 or for TARGET=\(target.uppercased())."
-    }
+    let message = warning(
+      selected: selected, target: target, cpu: cpu, config: String(cString: openblas_get_config()))
     let line = Array("Awesomegrad warning: \(message)\n".utf8)
     _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }  // standard error, unbuffered
     return .warning(message)
