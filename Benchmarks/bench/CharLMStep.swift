@@ -1,7 +1,7 @@
 import Awesomegrad
 
 /// One AdamW step of the char-lm example's GPT on random tokens, Float: vocabulary 128, context 64,
-/// 4 layers, 4 heads, width 128, GELU MLP 4×, tied `lm_head`, batch 32, AdamW lr 1e-3 betas
+/// 4 layers, 4 heads, width 128, tanh-GELU MLP 4×, tied `lm_head`, batch 32, AdamW lr 1e-3 betas
 /// (0.9, 0.99) with weight decay 0.1 on matrices only (two optimizers, as the example does):
 ///
 ///     model.zeroGrad(); model.loss(x, targets: y).backward(); decayed.step(); undecayed.step()
@@ -15,7 +15,7 @@ final class CharLMStep: Workload {
   static let warmUpSteps = 3
 
   static let configuration = GPTConfiguration(
-    vocabularySize: 128, contextLength: 64, layers: 4, heads: 4, width: 128)
+    vocabularySize: 128, contextLength: 64, layers: 4, heads: 4, width: 128, gelu: .tanh)
   static let batch = 32
 
   let x: IndexTensor

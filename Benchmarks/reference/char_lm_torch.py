@@ -122,7 +122,9 @@ def main():
     parser.add_argument("--layers", type=int, default=4)
     parser.add_argument("--heads", type=int, default=4)
     parser.add_argument("--width", type=int, default=128)
-    parser.add_argument("--gelu", choices=["none", "tanh"], default="none")
+    parser.add_argument("--gelu", choices=["none", "tanh"], default="tanh",
+                        help="tanh (the Swift example's default) or none (exact, nanoGPT's)")
+    parser.add_argument("--untied", action="store_true", help="a separate lm_head weight")
     parser.add_argument("--eval-every", type=int, default=250)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
@@ -144,7 +146,7 @@ def main():
         y = torch.stack([source[i + 1:i + 1 + args.context] for i in starts])
         return x, y
 
-    model = GPT(len(vocab), args.context, args.layers, args.heads, args.width, gelu=args.gelu)
+    model = GPT(len(vocab), args.context, args.layers, args.heads, args.width, tie=not args.untied, gelu=args.gelu)
     optimizer = adamw(model)
 
     @torch.no_grad()

@@ -40,6 +40,9 @@ struct CharLM: ParsableCommand {
   @Option(help: "Width of the residual stream.")
   var width = 128
 
+  @Option(help: "GELU form in the MLPs: tanh (GPT-2's, a fused primitive) or exact (nanoGPT's nn.GELU()).")
+  var gelu: GELUForm = .tanh
+
   @Option(help: "AdamW's learning rate.")
   var lr = 1e-3
 
@@ -106,7 +109,7 @@ struct CharLM: ParsableCommand {
     var rng = SeededGenerator(seed: seed)
     let configuration = GPTConfiguration(
       vocabularySize: corpus.vocabulary.count, contextLength: context, layers: layers, heads: heads,
-      width: width)
+      width: width, gelu: gelu == .tanh ? .tanh : .none)
     let model = GPT<Float>(configuration, using: &rng)
     // Weight decay on matrices only (nanoGPT's rule: rank ≥ 2), as two AdamW optimizers, since
     // a parameter group is one optimizer here.
@@ -117,7 +120,7 @@ struct CharLM: ParsableCommand {
       parameters.filter { $0.rank < 2 }, learningRate: lr, betas: (0.9, 0.99), weightDecay: 0)
     log.print(
       "\(corpus.source): \(corpus.byteCount) bytes, vocabulary \(corpus.vocabulary.count); GPT \(layers) layers, "
-        + "\(heads) heads, width \(width), context \(context), \(model.parameterCount) parameters; AdamW lr \(lr), "
+        + "\(heads) heads, width \(width), context \(context), \(gelu.rawValue) GELU, \(model.parameterCount) parameters; AdamW lr \(lr), "
         + "batch \(batchSize), seed \(seed)")
 
     let interactive = isatty(json ? STDERR_FILENO : STDOUT_FILENO) != 0
@@ -190,6 +193,11 @@ struct CharLM: ParsableCommand {
       return total / 20
     }
   }
+}
+
+/// The `--gelu` choices.
+enum GELUForm: String, ExpressibleByArgument, CaseIterable {
+  case tanh, exact
 }
 
 /// Where progress goes: stdout, or stderr when stdout is kept for `--json`. A terminal's progress
