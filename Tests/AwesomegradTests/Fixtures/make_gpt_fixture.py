@@ -1,6 +1,7 @@
 """Writes gpt_tiny_seed0.json: a tiny nanoGPT-style model in PyTorch (float64) with its parameters, a batch
 of tokens and targets, the logits, the mean cross-entropy loss and the gradient of that loss with respect
-to every parameter, for the Swift GPT to reproduce by name.
+to every parameter, and the losses of five AdamW steps on that batch (lr 1e-2, betas (0.9, 0.99), weight
+decay 0.1 on matrices only), for the Swift GPT to reproduce by name.
 
     python Tests/AwesomegradTests/Fixtures/make_gpt_fixture.py OUT.json
 
@@ -38,16 +39,30 @@ def main():
     logits = model(tokens)
     loss = F.cross_entropy(logits.view(-1, config["vocab"]), targets.view(-1))
     loss.backward()
+    grads = {name: array(p.grad) for name, p in model.named_parameters()}
+    # Five AdamW steps (lr 1e-2, betas (0.9, 0.99), weight decay 0.1 on matrices only) on the same
+    # batch, from the parameters saved above: the loss before each step.
+    from char_lm_torch import adamw  # noqa: E402
+    initial = {name: array(p) for name, p in model.named_parameters()}
+    optimizer = adamw(model, lr=1e-2)
+    trace = []
+    for _ in range(5):
+        optimizer.zero_grad()
+        step_loss = F.cross_entropy(model(tokens).view(-1, config["vocab"]), targets.view(-1))
+        trace.append(step_loss.item())
+        step_loss.backward()
+        optimizer.step()
     out = {
         "description": __doc__.strip(),
         "reference": f"torch {torch.__version__}, float64, CPU",
         "config": config,
-        "parameters": {name: array(p) for name, p in model.named_parameters()},
+        "parameters": initial,
         "tokens": array(tokens),
         "targets": array(targets),
         "logits": array(logits),
         "loss": loss.item(),
-        "grads": {name: array(p.grad) for name, p in model.named_parameters()},
+        "grads": grads,
+        "adamw_losses": trace,
     }
     with open(sys.argv[1], "w") as f:
         json.dump(out, f)
