@@ -43,6 +43,9 @@ struct CharLM: ParsableCommand {
   @Option(help: "GELU form in the MLPs: tanh (GPT-2's, a fused primitive) or exact (nanoGPT's nn.GELU()).")
   var gelu: GELUForm = .tanh
 
+  @Flag(help: "Give lm_head its own weight instead of sharing transformer.wte's.")
+  var untied = false
+
   @Option(help: "AdamW's learning rate.")
   var lr = 1e-3
 
@@ -109,7 +112,7 @@ struct CharLM: ParsableCommand {
     var rng = SeededGenerator(seed: seed)
     let configuration = GPTConfiguration(
       vocabularySize: corpus.vocabulary.count, contextLength: context, layers: layers, heads: heads,
-      width: width, gelu: gelu == .tanh ? .tanh : .none)
+      width: width, tiesWeights: !untied, gelu: gelu == .tanh ? .tanh : .none)
     let model = GPT<Float>(configuration, using: &rng)
     // Weight decay on matrices only (nanoGPT's rule: rank ≥ 2), as two AdamW optimizers, since
     // a parameter group is one optimizer here.
