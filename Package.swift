@@ -53,6 +53,11 @@ let package = Package(
       path: "Examples/fashion-mnist"
     ),
     .executableTarget(
+      name: "char-lm",
+      dependencies: ["Awesomegrad", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      path: "Examples/char-lm"
+    ),
+    .executableTarget(
       name: "conformance",
       dependencies: ["TorchConformance", .product(name: "ArgumentParser", package: "swift-argument-parser")],
       path: "Tools/conformance"

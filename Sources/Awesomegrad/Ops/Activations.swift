@@ -26,16 +26,13 @@ extension Tensor {
   /// Gaussian error linear unit, GELU(x) = x·Φ(x), with Φ the standard normal CDF.
   ///
   /// - `.none` (exact): Φ(x) = ½(1 + erf(x/√2)).  d/dx = Φ(x) + x·φ(x), φ(x) = e^(−x²/2)/√(2π).
-  /// - `.tanh`: ½x(1 + tanh(√(2/π)(x + 0.044715x³))), composed from primitives.
+  /// - `.tanh`: ½x(1 + tanh(√(2/π)(x + 0.044715x³))), one fused primitive (GELU+Tanh.swift).
   ///
   /// The names follow PyTorch's `gelu(x, approximate='none' | 'tanh')`.
   public func gelu(approximate: GELUApproximation = .none) -> Tensor {
     switch approximate {
     case .none: return exactGELU()
-    case .tanh:
-      let c = Scalar(0.7978845608028654)  // √(2/π)
-      let inner = c * (self + 0.044715 * self * self * self)
-      return 0.5 * self * (1 + inner.tanh())
+    case .tanh: return tanhGELU()
     }
   }
 
