@@ -40,7 +40,8 @@ let package = Package(
     .target(name: "Awesomegrad", dependencies: ["CBLAS"], path: "Sources/Awesomegrad"),
     /// Data-parallel training over MPI: broadcast, fused gradient allreduce, sharded mini-batches.
     .target(
-      name: "AwesomegradDistributed", dependencies: ["Awesomegrad", "CMPI"], path: "Sources/AwesomegradDistributed"),
+      name: "AwesomegradDistributed", dependencies: ["Awesomegrad", "CMPI"],
+      path: "Sources/AwesomegradDistributed"),
     /// The fixture-driven op runner shared by the `conformance` tool and the tests (named apart from the
     /// tool, so the two modules do not clash on case-insensitive file systems).
     .target(name: "TorchConformance", dependencies: ["Awesomegrad"], path: "Sources/TorchConformance"),
@@ -61,7 +62,8 @@ let package = Package(
     .executableTarget(
       name: "fashion-mnist",
       dependencies: [
-        "Awesomegrad", "AwesomegradDistributed", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "Awesomegrad", "AwesomegradDistributed",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       path: "Examples/fashion-mnist"
     ),
@@ -82,7 +84,9 @@ let package = Package(
     /// `mpirun -np 2 ddp-check`: data-parallel training against one process at the whole batch.
     .executableTarget(
       name: "ddp-check",
-      dependencies: ["AwesomegradDistributed", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      dependencies: [
+        "AwesomegradDistributed", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
       path: "Tools/ddp-check"
     ),
 
@@ -93,7 +97,8 @@ let package = Package(
       dependencies: ["Awesomegrad", "Micrograd", "TorchConformance", "CBLAS"],
       resources: [.copy("Fixtures")]
     ),
-    .testTarget(name: "AwesomegradDistributedTests", dependencies: ["AwesomegradDistributed", "Awesomegrad"]),
+    .testTarget(
+      name: "AwesomegradDistributedTests", dependencies: ["AwesomegradDistributed", "Awesomegrad"]),
   ],
   swiftLanguageModes: [.v6]
 )

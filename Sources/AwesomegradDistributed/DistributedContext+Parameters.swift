@@ -73,7 +73,8 @@ extension DistributedContext {
   /// - Parameter parameters: the same shapes in the same order on every rank (checked on first use).
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
-  public func averageGradients<Scalar: TensorScalar>(of parameters: [Tensor<Scalar>]) throws(DistributedError) {
+  public func averageGradients<Scalar: TensorScalar>(of parameters: [Tensor<Scalar>]) throws(DistributedError)
+  {
     let call = "averageGradients"
     try checkActive(call)
     guard let communicator, size > 1 else { return }
@@ -102,7 +103,8 @@ extension DistributedContext {
         if copied == nil { (buffer + bufferOffset).update(repeating: 0, count: local.count) }
       }
       try allreduceInPlace(
-        buffer, count: window.count, datatype: datatype, op: awesomegrad_mpi_sum(), communicator: communicator,
+        buffer, count: window.count, datatype: datatype, op: awesomegrad_mpi_sum(),
+        communicator: communicator,
         call: "MPI_Iallreduce (\(call))")
       for flag in window.clamped(to: 0..<flagCount) { holders[flag] = buffer[flag - windowStart] }
       // The holder counts come first in the vector, so they are known before any gradient is unpacked.
@@ -136,11 +138,16 @@ extension DistributedContext {
   }
 
   /// The scalars one window holds: the fusion threshold in scalars, no more than the vector needs.
-  private func windowCapacity<Scalar>(_: Scalar.Type, total: Int, call: String) throws(DistributedError) -> Int {
+  private func windowCapacity<Scalar>(_: Scalar.Type, total: Int, call: String) throws(DistributedError)
+    -> Int
+  {
     let stride = MemoryLayout<Scalar>.stride
     guard fusionThresholdBytes >= stride else {
       throw .invalidUse(
-        call: call, detail: "fusionThresholdBytes is \(fusionThresholdBytes); it must hold one \(Scalar.self) (\(stride) bytes)")
+        call: call,
+        detail:
+          "fusionThresholdBytes is \(fusionThresholdBytes); it must hold one \(Scalar.self) (\(stride) bytes)"
+      )
     }
     return Swift.max(1, Swift.min(total, fusionThresholdBytes / stride, Int(Int32.max)))
   }

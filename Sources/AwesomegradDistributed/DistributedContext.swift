@@ -61,7 +61,8 @@ public enum Distributed {
     case .singleProcess: useMPI = false
     }
     if let timeout, timeout <= .zero {
-      throw .invalidUse(call: "Distributed.initialize", detail: "the timeout must be positive, got \(timeout)")
+      throw .invalidUse(
+        call: "Distributed.initialize", detail: "the timeout must be positive, got \(timeout)")
     }
     if useMPI {
       guard Lifecycle.shared.claim() else {
@@ -246,7 +247,9 @@ public final class DistributedContext {
 
   /// The element-wise sum or maximum of `values` over all ranks, on every rank: for metrics such as
   /// the summed loss and sample count of an epoch. `values` must have the same count on every rank.
-  public func allreduce(_ values: [Double], _ operation: ReductionOperation) throws(DistributedError) -> [Double] {
+  public func allreduce(_ values: [Double], _ operation: ReductionOperation) throws(DistributedError)
+    -> [Double]
+  {
     try checkActive("allreduce")
     guard let communicator, size > 1, !values.isEmpty else { return values }
     var result = values
@@ -262,7 +265,8 @@ public final class DistributedContext {
   /// Throws unless the context can still communicate.
   func checkActive(_ call: String) throws(DistributedError) {
     if isFinalized {
-      throw .invalidUse(call: call, detail: "the context was finalized; make every collective call before finalize()")
+      throw .invalidUse(
+        call: call, detail: "the context was finalized; make every collective call before finalize()")
     }
   }
 
@@ -277,7 +281,8 @@ public final class DistributedContext {
     var request: MPI_Request? = nil
     try mpiCheck(
       MPI_Iallreduce(
-        UnsafeRawPointer(awesomegrad_mpi_in_place()), base, Int32(count), datatype, op, communicator, &request),
+        UnsafeRawPointer(awesomegrad_mpi_in_place()), base, Int32(count), datatype, op, communicator, &request
+      ),
       call)
     try mpiWait(&request, call: call, timeout: timeout, rank: rank, size: size)
   }
@@ -291,7 +296,8 @@ public final class DistributedContext {
     let copy = UnsafeMutablePointer<T>.allocate(capacity: count)
     defer { copy.deallocate() }
     copy.initialize(from: values, count: count)
-    try allreduceInPlace(copy, count: count, datatype: datatype, op: op, communicator: communicator, call: call)
+    try allreduceInPlace(
+      copy, count: count, datatype: datatype, op: op, communicator: communicator, call: call)
     values = Array(UnsafeBufferPointer(start: copy, count: count))
     copy.deinitialize(count: count)
   }
@@ -355,7 +361,9 @@ public final class DistributedContext {
       if maxima[1] != minima[1] { parts.append("between \(minima[1]) and \(maxima[1]) scalars") }
       if parts.isEmpty { parts.append("parameter tensors of different shapes") }
       throw .mismatch(
-        call: call, detail: parts.joined(separator: ", ") + " (rank \(rank) has \(shapes.count) tensors, \(elements) scalars)")
+        call: call,
+        detail: parts.joined(separator: ", ")
+          + " (rank \(rank) has \(shapes.count) tensors, \(elements) scalars)")
     }
     verifiedLayouts.insert(hash)
   }

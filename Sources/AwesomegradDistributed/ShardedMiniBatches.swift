@@ -73,7 +73,9 @@ public struct ShardedMiniBatches: Sequence, Sendable {
       let part = (batch.count + size - 1) / size  // every rank's length, padding included
       let lower = sharded.rank * part
       // Positions past the batch's end wrap to the start of the epoch's order.
-      return (lower..<(lower + part)).map { $0 < batch.count ? batch[$0] : order[($0 - batch.count) % order.count] }
+      return (lower..<(lower + part)).map {
+        $0 < batch.count ? batch[$0] : order[($0 - batch.count) % order.count]
+      }
     }
   }
 }

@@ -21,7 +21,8 @@ import Foundation
 struct DDPCheck: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "ddp-check",
-    abstract: "Checks that N ranks at batch B train exactly as one process at batch N·B (SGD and Adam, Double).")
+    abstract:
+      "Checks that N ranks at batch B train exactly as one process at batch N·B (SGD and Adam, Double).")
 
   @Option(help: "Optimizer steps per check.")
   var steps = 20
@@ -38,29 +39,52 @@ struct DDPCheck: ParsableCommand {
   @Option(help: "Seconds a collective may wait for the other ranks.")
   var timeout = 120
 
+  @Option(help: "automatic (MPI under a launcher), mpi (also as a singleton without one) or single.")
+  var launch = "automatic"
+
+  @Option(
+    help: """
+      Instead of the checks, make a fault to see how it is reported: 'stall' (the last rank sleeps \
+      instead of joining a barrier; the others time out) or 'mismatch' (the last rank averages one \
+      parameter fewer).
+      """)
+  var fault: String?
+
   func validate() throws {
-    guard steps >= 1, batchSize >= 1 else { throw ValidationError("--steps and --batch-size must be at least 1.") }
+    guard steps >= 1, batchSize >= 1 else {
+      throw ValidationError("--steps and --batch-size must be at least 1.")
+    }
     guard timeout >= 1 else { throw ValidationError("--timeout must be at least 1.") }
+    guard ["automatic", "mpi", "single"].contains(launch) else {
+      throw ValidationError("--launch must be automatic, mpi or single.")
+    }
+    guard fault == nil || ["stall", "mismatch"].contains(fault!) else {
+      throw ValidationError("--fault must be stall or mismatch.")
+    }
   }
 
   func run() throws {
     setBLASThreadCount(1)
     let context: DistributedContext
     do {
-      context = try Distributed.initialize(timeout: .seconds(timeout))
+      let mode: Distributed.LaunchMode =
+        launch == "mpi" ? .mpi : launch == "single" ? .singleProcess : .automatic
+      context = try Distributed.initialize(mode, timeout: .seconds(timeout))
     } catch {
       FileHandle.standardError.write(Data("ddp-check: \(error)\n".utf8))
       throw ExitCode.failure
     }
     var failed = false
     do {
+      if let fault { try makeFault(fault, context: context) }
       let checks: [(name: String, optimizer: OptimizerKind, fusionBytes: Int?)] = [
         ("sgd", .sgd, nil), ("adam", .adam, nil),
         // 200 bytes = 25 Doubles per window: many allreduces, tensors split across windows.
         ("adam-small-fusion-windows", .adam, 200),
       ]
       for check in checks {
-        let result = try runCheck(check.name, check.optimizer, fusionBytes: check.fusionBytes, context: context)
+        let result = try runCheck(
+          check.name, check.optimizer, fusionBytes: check.fusionBytes, context: context)
         if result.maxDifference > tolerance || result.rankSpread != 0 { failed = true }
         context.onRankZero { print(result.json) }
       }
@@ -72,6 +96,20 @@ struct DDPCheck: ParsableCommand {
     if failed { throw ExitCode.failure }
   }
 
+  /// Breaks the lockstep of the ranks on purpose; the error must name the call on every rank that sees it.
+  func makeFault(_ fault: String, context: DistributedContext) throws(DistributedError) {
+    let isLast = context.rank == context.size - 1
+    switch fault {
+    case "stall":
+      if isLast { sleep(UInt32(timeout * 3)) }
+      try context.barrier()
+    default:  // mismatch
+      var rng = SeededGenerator(seed: seed)
+      let model = Problem(samples: 1, seed: seed).makeModel(using: &rng)
+      try context.averageGradients(of: Array(model.parameters.dropLast(isLast ? 1 : 0)))
+    }
+  }
+
   enum OptimizerKind { case sgd, adam }
 
   struct CheckResult {
@@ -81,7 +119,8 @@ struct DDPCheck: ParsableCommand {
 
     var json: String {
       func number(_ x: Double) -> String { String(format: "%.6g", x) }
-      return "{\"check\": \"\(name)\", \"ranks\": \(ranks), \"steps\": \(steps), \"batch_per_rank\": \(batchPerRank), "
+      return
+        "{\"check\": \"\(name)\", \"ranks\": \(ranks), \"steps\": \(steps), \"batch_per_rank\": \(batchPerRank), "
         + "\"global_batch\": \(ranks * batchPerRank), \"fusion_threshold_bytes\": \(fusionBytes), "
         + "\"max_abs_difference\": \(number(maxDifference)), \"rank_spread\": \(number(rankSpread)), "
         + "\"max_parameter_change\": \(number(maxChange)), "
@@ -125,7 +164,8 @@ struct DDPCheck: ParsableCommand {
     let referenceOptimizer = kind.make(reference.parameters)
     for indices in MiniBatches(count: data.count, batchSize: batchSize * context.size, using: &referenceRNG) {
       referenceOptimizer.zeroGrad()
-      crossEntropy(reference(data.x.gatheringRows(indices)), labels: indices.map { data.labels[$0] }).backward()
+      crossEntropy(reference(data.x.gatheringRows(indices)), labels: indices.map { data.labels[$0] })
+        .backward()
       referenceOptimizer.step()
     }
     let expected = reference.parameters.flatMap(\.scalars)
