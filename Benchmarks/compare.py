@@ -25,6 +25,7 @@ TARGETS = {
     "mlp-of-gemm": ("≥ 85% of gemm-1024", lambda r: r >= 0.85),
     "mlp-threads": ("≥ 1.6× 1-thread", lambda r: r >= 1.6),
     "fashion-vs-torch": ("≥ 1.0× (no slower)", lambda r: r >= 1.0),
+    "ddp-scaling": ("≥ 1.7× 1 process", lambda r: r >= 1.7),
     "soak-rss": ("flat (≤ 1 MiB growth)", lambda r: r <= SOAK_RSS_TOLERANCE),
     "soak-allocs": ("constant, reported", lambda r: r == 0),
 }
@@ -139,6 +140,17 @@ def main():
     loss_text = (f", mean loss {losses[0]:.3f} vs {losses[1]:.3f}" if None not in losses else "")
     row("fashion-mlp-epoch vs PyTorch: time per epoch", "fashion-vs-torch", r, f"{r:.2f}×" if r else "",
         f"{fmt_us(swift_fashion)} vs {fmt_us(torch_fashion)}, data: {'/'.join(sources)}{loss_text}")
+
+    # ddp-fashion-epoch: the same epoch (total batch 128) on 2 MPI ranks against 1 process, 1 thread each.
+    ddp = med(runs, "ddp-fashion-epoch", SWIFT)
+    single = med(runs, "ddp-fashion-epoch", SWIFT, key="single_process_us")
+    r = ratio(single, ddp)
+    allreduce = med(runs, "ddp-fashion-epoch", SWIFT, key="allreduce_us_per_step")
+    isolated = med(runs, "ddp-fashion-epoch", SWIFT, key="allreduce_isolated_us")
+    moved = med(runs, "ddp-fashion-epoch", SWIFT, key="allreduce_bytes_per_step")
+    row("ddp-fashion-epoch: 2 ranks vs 1 process, time per epoch", "ddp-scaling", r, f"{r:.2f}×" if r else "",
+        f"{fmt_us(ddp)} vs {fmt_us(single)}; allreduce {fmt_us(allreduce)} per step in the epoch "
+        f"({fmt_us(isolated)} after a barrier), {fmt_bytes(moved)} per step")
 
     # The soak: memory over 10,000 moons-tensor steps.
     soak = runs.get(("moons-tensor-soak", SWIFT, 1), [])

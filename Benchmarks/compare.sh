@@ -110,6 +110,7 @@ for round in $(seq 1 "$rounds"); do
     pair $swift_first "$workload" Benchmarks/reference/torch_bench.py
   done
   run 2 "$bench" mlp-784
+  run 1 "$bench" ddp-fashion-epoch  # 2 MPI ranks of 1 thread against 1 process, both timed by bench
 done
 echo "Soak" >&2
 run 1 "$bench" moons-tensor-soak --steps 10000
