@@ -18,6 +18,7 @@ static inline MPI_Comm awesomegrad_mpi_comm_null(void) { return MPI_COMM_NULL; }
 static inline MPI_Datatype awesomegrad_mpi_float(void) { return MPI_FLOAT; }
 static inline MPI_Datatype awesomegrad_mpi_double(void) { return MPI_DOUBLE; }
 static inline MPI_Datatype awesomegrad_mpi_int64(void) { return MPI_INT64_T; }
+static inline MPI_Datatype awesomegrad_mpi_int32(void) { return MPI_INT32_T; }
 
 // Reduction operations.
 static inline MPI_Op awesomegrad_mpi_sum(void) { return MPI_SUM; }

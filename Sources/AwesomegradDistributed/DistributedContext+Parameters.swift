@@ -63,8 +63,10 @@ extension DistributedContext {
   /// size·B (up to the rounding of the sums).
   ///
   /// Tensor fusion: the gradients are packed, last parameter first (the order in which backward
-  /// completes them), into one buffer per scalar type, reduced with one `MPI_Iallreduce` per window of
-  /// at most ``fusionThresholdBytes``, and unpacked divided by size. A parameter without a gradient on
+  /// completes them), into one buffer per scalar type, summed over the ranks per window of at most
+  /// ``fusionThresholdBytes`` (see ``gradientReduction``: through shared memory within a machine and
+  /// `MPI_Iallreduce` between machines, or `MPI_Iallreduce` alone), and unpacked divided by size.
+  /// The sum is the same in every bit on every rank. A parameter without a gradient on
   /// some rank counts as zero there; one without a gradient on every rank keeps none (a count of the
   /// ranks holding each gradient travels in the same buffer).
   ///
@@ -86,7 +88,15 @@ extension DistributedContext {
     let flagCount = parameters.count
     let total = flagCount + parameters.reduce(0) { $0 + $1.count }
     let capacity = try windowCapacity(Scalar.self, total: total, call: call)
-    let buffer = fusionBuffer(Scalar.self, count: capacity)
+    // Pack into `buffer`, read the sum from `sum`: one private buffer reduced in place by MPI, or this
+    // rank's slot of the node's shared window and the window's result area.
+    let shared =
+      gradientReduction == .hierarchical ? try sharedWindow(Scalar.self, capacity: capacity) : nil
+    let (buffer, sum) =
+      shared.map { slots($0, Scalar.self) }
+      ?? {
+        let private_ = fusionBuffer(Scalar.self, count: capacity); return (private_, private_)
+      }()
     var holders = [Scalar](repeating: 0, count: flagCount)
     let divisor = Scalar(size)
     var windowStart = 0
@@ -102,11 +112,15 @@ extension DistributedContext {
         }
         if copied == nil { (buffer + bufferOffset).update(repeating: 0, count: local.count) }
       }
-      try allreduceInPlace(
-        buffer, count: window.count, datatype: datatype, op: awesomegrad_mpi_sum(),
-        communicator: communicator,
-        call: "MPI_Iallreduce (\(call))")
-      for flag in window.clamped(to: 0..<flagCount) { holders[flag] = buffer[flag - windowStart] }
+      if let shared {
+        try reduceThroughSharedMemory(
+          shared, Scalar.self, count: window.count, datatype: datatype, call: call)
+      } else {
+        try allreduceInPlace(
+          buffer, count: window.count, datatype: datatype, op: awesomegrad_mpi_sum(),
+          communicator: communicator, call: "MPI_Iallreduce (\(call))")
+      }
+      for flag in window.clamped(to: 0..<flagCount) { holders[flag] = sum[flag - windowStart] }
       // The holder counts come first in the vector, so they are known before any gradient is unpacked.
       forEachPiece(of: parameters, window: window, after: flagCount) { index, tensor, local, bufferOffset in
         guard holders[index] > 0 else { return }
@@ -114,7 +128,7 @@ extension DistributedContext {
           tensor.setGradient([Scalar](repeating: 0, count: tensor.count))
         }
         tensor.withGradientBuffer { gradient in
-          let source = buffer + bufferOffset, destination = gradient.baseAddress! + local.lowerBound
+          let source = sum + bufferOffset, destination = gradient.baseAddress! + local.lowerBound
           for i in 0..<local.count { destination[i] = source[i] / divisor }
         }
       }

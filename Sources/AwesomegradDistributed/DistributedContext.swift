@@ -110,6 +110,17 @@ public struct CommunicationStatistics: Sendable, Equatable {
   public init() {}
 }
 
+/// How ``DistributedContext/averageGradients(of:)`` sums the fused gradients over the ranks.
+public enum GradientReduction: Sendable {
+  /// Horovod's hierarchical allreduce: the ranks of one machine sum through an MPI shared-memory window
+  /// (`MPI_Win_allocate_shared`; each rank adds up one slice of every rank's buffer), then one rank per
+  /// machine allreduces the machine sums over the network (`MPI_Iallreduce`), and every rank reads
+  /// the result from shared memory. No gradient is copied between the processes of one machine.
+  case hierarchical
+  /// One `MPI_Iallreduce` over all ranks per fused window.
+  case mpi
+}
+
 /// The reduction of ``DistributedContext/allreduce(_:_:)``.
 public enum ReductionOperation: Sendable {
   /// The element-wise sum over ranks.
@@ -135,6 +146,8 @@ public final class DistributedContext {
   public let localRank: Int
   /// The number of ranks on this machine.
   public let localSize: Int
+  /// The number of machines (groups of ranks that share memory) in the job.
+  public let nodeCount: Int
   /// Whether MPI carries the collectives (false for the one-process stand-in).
   public let usesMPI: Bool
   /// How long a collective may wait for the other ranks before throwing; nil waits forever.
@@ -145,12 +158,21 @@ public final class DistributedContext {
   public var fusionThresholdBytes = 64 << 20
   /// What this context has communicated so far.
   public var statistics = CommunicationStatistics()
+  /// How ``averageGradients(of:)`` sums: ``GradientReduction/hierarchical`` by default. Set it to the
+  /// same value on every rank, between calls.
+  public var gradientReduction = GradientReduction.hierarchical
 
   /// Rank 0: the rank that prints, writes checkpoints and broadcasts its parameters.
   public var isRoot: Bool { rank == 0 }
 
   /// The private duplicate of `MPI_COMM_WORLD`, or nil without MPI or after ``finalize()``.
   var communicator: MPI_Comm?
+  /// The ranks of this machine (or of a simulated machine, see ``init(mpiWithTimeout:)``).
+  var nodeCommunicator: MPI_Comm?
+  /// Local rank 0 of every machine; nil on the other ranks.
+  var leaderCommunicator: MPI_Comm?
+  /// One shared-memory window per scalar type for ``GradientReduction/hierarchical``, keyed by the type.
+  var sharedWindows: [ObjectIdentifier: SharedWindow] = [:]
   private var isFinalized = false
   /// One fusion buffer per scalar type, grown on demand, keyed by the type.
   private var fusionBuffers: [ObjectIdentifier: (base: UnsafeMutableRawPointer, bytes: Int)] = [:]
@@ -158,11 +180,14 @@ public final class DistributedContext {
   private var verifiedLayouts: Set<UInt64> = []
 
   init(singleProcessWithTimeout timeout: Duration?) {
-    (rank, size, localRank, localSize) = (0, 1, 0, 1)
+    (rank, size, localRank, localSize, nodeCount) = (0, 1, 0, 1, 1)
     usesMPI = false
     self.timeout = timeout
   }
 
+  /// Starts MPI. The ranks sharing memory form a node (`MPI_Comm_split_type` with
+  /// `MPI_COMM_TYPE_SHARED`); for tests of the multi-machine path on one machine,
+  /// `AWESOMEGRAD_DISTRIBUTED_RANKS_PER_NODE=k` groups consecutive ranks into nodes of k instead.
   init(mpiWithTimeout timeout: Duration?) throws(DistributedError) {
     var initialized: Int32 = 0
     try mpiCheck(MPI_Initialized(&initialized), "MPI_Initialized")
@@ -181,17 +206,34 @@ public final class DistributedContext {
     try mpiCheck(MPI_Comm_size(communicator, &size), "MPI_Comm_size")
     // The ranks sharing this machine's memory: the local rank and size.
     var local: MPI_Comm? = nil
-    try mpiCheck(
-      MPI_Comm_split_type(
-        communicator, Int32(MPI_COMM_TYPE_SHARED), rank, awesomegrad_mpi_info_null(), &local),
-      "MPI_Comm_split_type")
+    let environment = ProcessInfo.processInfo.environment
+    if let text = environment["AWESOMEGRAD_DISTRIBUTED_RANKS_PER_NODE"], let perNode = Int32(text),
+      perNode > 0
+    {
+      try mpiCheck(MPI_Comm_split(communicator, rank / perNode, rank, &local), "MPI_Comm_split (nodes)")
+    } else {
+      try mpiCheck(
+        MPI_Comm_split_type(
+          communicator, Int32(MPI_COMM_TYPE_SHARED), rank, awesomegrad_mpi_info_null(), &local),
+        "MPI_Comm_split_type")
+    }
     var localRank: Int32 = 0, localSize: Int32 = 0
     try mpiCheck(MPI_Comm_rank(local, &localRank), "MPI_Comm_rank")
     try mpiCheck(MPI_Comm_size(local, &localSize), "MPI_Comm_size")
-    try mpiCheck(MPI_Comm_free(&local), "MPI_Comm_free")
+    // Local rank 0 of each node joins the leaders; the number of leaders is the number of nodes.
+    var leaders: MPI_Comm? = nil
+    try mpiCheck(
+      MPI_Comm_split(communicator, localRank == 0 ? 0 : MPI_UNDEFINED, rank, &leaders),
+      "MPI_Comm_split (leaders)")
+    var isLeader: Int32 = localRank == 0 ? 1 : 0, nodes: Int32 = 0
+    try mpiCheck(
+      MPI_Allreduce(&isLeader, &nodes, 1, awesomegrad_mpi_int32(), awesomegrad_mpi_sum(), communicator),
+      "MPI_Allreduce (node count)")
     self.communicator = communicator
+    nodeCommunicator = local
+    leaderCommunicator = leaders == awesomegrad_mpi_comm_null() ? nil : leaders
     (self.rank, self.size) = (Int(rank), Int(size))
-    (self.localRank, self.localSize) = (Int(localRank), Int(localSize))
+    (self.localRank, self.localSize, nodeCount) = (Int(localRank), Int(localSize), Int(nodes))
     usesMPI = true
     self.timeout = timeout
   }
@@ -210,9 +252,11 @@ public final class DistributedContext {
     try checkActive("finalize")
     if let communicator {
       try barrier()
-      var handle: MPI_Comm? = communicator
-      try mpiCheck(MPI_Comm_free(&handle), "MPI_Comm_free")
-      self.communicator = nil
+      try freeSharedWindows()
+      for var handle in [nodeCommunicator, leaderCommunicator, communicator] where handle != nil {
+        try mpiCheck(MPI_Comm_free(&handle), "MPI_Comm_free")
+      }
+      (self.communicator, nodeCommunicator, leaderCommunicator) = (nil, nil, nil)
       try mpiCheck(MPI_Finalize(), "MPI_Finalize")
     }
     isFinalized = true

@@ -6,30 +6,45 @@ import Testing
 /// The proof: for a loss that is the mean over the batch, ∇(1/2B)Σ_{2B} ℓ = ½(∇(1/B)Σ_{first B} ℓ +
 /// ∇(1/B)Σ_{last B} ℓ), so two ranks at batch B that average their gradients take the same step as
 /// one process at batch 2B. `ddp-check` trains both ways from one seed (MLP 5-8-3, Double, 20 steps of
-/// SGD with momentum, of Adam, and of Adam with the fused buffer cut into 200-byte windows) and
-/// reports the largest parameter difference, which must be within 1e-12 (only the order of the sums
-/// differs).
+/// SGD with momentum, of Adam, and of Adam with the fused buffer cut into 200-byte windows; summed
+/// through shared memory and, again, with MPI_Iallreduce) and reports the largest parameter
+/// difference, which must be within 1e-12 (only the order of the sums differs).
 @Suite(.serialized) struct MPIEquivalenceTests {
   /// Open MPI on loopback only, as root in a container too: shared memory between the two ranks, the
   /// runtime's own TCP on `lo`, no UCX probing, no core binding, more ranks than cores allowed, and
   /// mpirun's own timeout as a last resort.
   static let mpirunArguments = [
-    "-np", "2", "--oversubscribe", "--bind-to", "none",
+    "--oversubscribe", "--bind-to", "none",
     "--mca", "btl", "self,vader", "--mca", "btl_vader_single_copy_mechanism", "none",
     "--mca", "pml", "ob1", "--mca", "oob_tcp_if_include", "lo", "--timeout", "240",
   ]
 
   @Test func twoRanksTrainAsOneProcessAtTheGlobalBatch() throws {
-    let run = try Self.runDDPCheck([])
+    try checkEquivalence(ranks: 2, nodes: 1)
+  }
+
+  /// Four ranks grouped into two simulated machines of two: the node sums travel between the two node
+  /// leaders with MPI_Iallreduce, as they would over a network. Against one process at batch 16.
+  @Test func fourRanksOnTwoSimulatedMachinesTrainAsOneProcess() throws {
+    try checkEquivalence(ranks: 4, nodes: 2, environment: ["AWESOMEGRAD_DISTRIBUTED_RANKS_PER_NODE": "2"])
+  }
+
+  func checkEquivalence(ranks: Int, nodes: Int, environment: [String: String] = [:]) throws {
+    let run = try Self.runDDPCheck([], ranks: ranks, environment: environment)
     #expect(run.status == 0, "ddp-check failed:\n\(run.stdout)\n\(run.stderr)")
     let lines = run.stdout.split(separator: "\n").filter { $0.hasPrefix("{") }
     let results = try lines.map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
-    #expect(results.map { $0["check"] as? String } == ["sgd", "adam", "adam-small-fusion-windows"])
+    #expect(
+      results.map { $0["check"] as? String } == [
+        "sgd", "adam", "adam-small-fusion-windows", "sgd-mpi-allreduce",
+        "adam-mpi-allreduce-small-fusion-windows",
+      ])
     for result in results {
       let name = result["check"] as? String ?? "?"
-      #expect(result["ranks"] as? Int == 2, "\(name)")
+      #expect(result["ranks"] as? Int == ranks, "\(name)")
+      #expect(result["nodes"] as? Int == nodes, "\(name)")
       #expect(result["steps"] as? Int == 20, "\(name)")
-      #expect(result["global_batch"] as? Int == 8, "\(name)")
+      #expect(result["global_batch"] as? Int == 4 * ranks, "\(name)")
       let difference = try #require(result["max_abs_difference"] as? Double)
       #expect(difference <= 1e-12, "\(name): max |distributed − one process| = \(difference)")
       #expect(result["rank_spread"] as? Double == 0, "\(name): the ranks' parameters differ")
@@ -40,7 +55,7 @@ import Testing
       // counts + 75 gradients = 79 Doubles = 632 bytes per step, 12,640 bytes in 20 steps; in windows
       // of 200 bytes = 25 Doubles, ⌈79/25⌉ = 4 allreduces per step.
       #expect(result["allreduce_bytes"] as? Int == 12_640, "\(name)")
-      #expect(result["allreduce_calls"] as? Int == (name.hasSuffix("windows") ? 80 : 20), "\(name)")
+      #expect(result["allreduce_calls"] as? Int == (name.hasSuffix("fusion-windows") ? 80 : 20), "\(name)")
     }
   }
 
@@ -72,8 +87,11 @@ import Testing
     var stderr: String
   }
 
-  /// `mpirun <mpirunArguments> ddp-check <arguments>`, with a deadline.
-  static func runDDPCheck(_ arguments: [String]) throws -> Run {
+  /// `mpirun -np <ranks> <mpirunArguments> ddp-check <arguments>`, with a deadline.
+  static func runDDPCheck(_ arguments: [String], ranks: Int = 2, environment extra: [String: String] = [:])
+    throws
+    -> Run
+  {
     let mpirun = try #require(
       findInPath("mpirun"), "mpirun not found: install Open MPI (openmpi-bin) with scripts/install-deps")
     let tool = try #require(
@@ -83,7 +101,10 @@ import Testing
     environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
     environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
     environment["OPENBLAS_NUM_THREADS"] = "1"
-    return try run(mpirun, mpirunArguments + [tool.path] + arguments, environment: environment, deadline: 300)
+    environment.merge(extra) { $1 }
+    return try run(
+      mpirun, ["-np", "\(ranks)"] + mpirunArguments + [tool.path] + arguments, environment: environment,
+      deadline: 300)
   }
 
   /// Runs `executable`, its output going to temporary files (a pipe could fill and block it), and kills it

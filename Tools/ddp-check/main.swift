@@ -77,12 +77,16 @@ struct DDPCheck: ParsableCommand {
     var failed = false
     do {
       if let fault { try makeFault(fault, context: context) }
-      let checks: [(name: String, optimizer: OptimizerKind, fusionBytes: Int?)] = [
-        ("sgd", .sgd, nil), ("adam", .adam, nil),
-        // 200 bytes = 25 Doubles per window: many allreduces, tensors split across windows.
-        ("adam-small-fusion-windows", .adam, 200),
-      ]
+      let checks:
+        [(name: String, optimizer: OptimizerKind, fusionBytes: Int?, reduction: GradientReduction)] = [
+          ("sgd", .sgd, nil, .hierarchical), ("adam", .adam, nil, .hierarchical),
+          // 200 bytes = 25 Doubles per window: many allreduces, tensors split across windows.
+          ("adam-small-fusion-windows", .adam, 200, .hierarchical),
+          ("sgd-mpi-allreduce", .sgd, nil, .mpi),
+          ("adam-mpi-allreduce-small-fusion-windows", .adam, 200, .mpi),
+        ]
       for check in checks {
+        context.gradientReduction = check.reduction
         let result = try runCheck(
           check.name, check.optimizer, fusionBytes: check.fusionBytes, context: context)
         if result.maxDifference > tolerance || result.rankSpread != 0 { failed = true }
@@ -113,14 +117,14 @@ struct DDPCheck: ParsableCommand {
   enum OptimizerKind { case sgd, adam }
 
   struct CheckResult {
-    var name: String, ranks: Int, steps: Int, batchPerRank: Int, fusionBytes: Int
+    var name: String, ranks: Int, nodes: Int, steps: Int, batchPerRank: Int, fusionBytes: Int
     var maxDifference: Double, rankSpread: Double, maxChange: Double, localGradientSpread: Double
     var allreduceCalls: Int, allreduceBytes: Int
 
     var json: String {
       func number(_ x: Double) -> String { String(format: "%.6g", x) }
       return
-        "{\"check\": \"\(name)\", \"ranks\": \(ranks), \"steps\": \(steps), \"batch_per_rank\": \(batchPerRank), "
+        "{\"check\": \"\(name)\", \"ranks\": \(ranks), \"nodes\": \(nodes), \"steps\": \(steps), \"batch_per_rank\": \(batchPerRank), "
         + "\"global_batch\": \(ranks * batchPerRank), \"fusion_threshold_bytes\": \(fusionBytes), "
         + "\"max_abs_difference\": \(number(maxDifference)), \"rank_spread\": \(number(rankSpread)), "
         + "\"max_parameter_change\": \(number(maxChange)), "
@@ -174,7 +178,7 @@ struct DDPCheck: ParsableCommand {
     let maxDifference = try context.allreduce([localDifference], .max)[0]
     let statistics = context.statistics
     return CheckResult(
-      name: name, ranks: context.size, steps: steps, batchPerRank: batchSize,
+      name: name, ranks: context.size, nodes: context.nodeCount, steps: steps, batchPerRank: batchSize,
       fusionBytes: context.fusionThresholdBytes, maxDifference: maxDifference,
       rankSpread: try spread(distributed, context),
       maxChange: zip(expected, initial).map { abs($0 - $1) }.max() ?? 0,
