@@ -51,6 +51,7 @@ enum DDPFashionEpoch {
       let global = MiniBatches(count: data.count, batchSize: totalBatch, shuffle: true, using: &generator)
       return context.map { Array(global.sharded(for: $0)) } ?? Array(global)
     }
+    /// The mean loss over every rank's samples.
     func train(_ batches: some Sequence<[Int]>) throws -> Double {
       var lossSum = 0.0, seen = 0
       for indices in batches {
@@ -63,7 +64,8 @@ enum DDPFashionEpoch {
         lossSum += Double(loss.item()) * Double(indices.count)
         seen += indices.count
       }
-      return lossSum / Double(max(seen, 1))
+      let totals = try context?.allreduce([lossSum, Double(seen)], .sum) ?? [lossSum, Double(seen)]
+      return totals[0] / max(totals[1], 1)
     }
     _ = try train(batches().prefix(warmUpBatches))
     let epoch = batches()
