@@ -88,21 +88,18 @@ extension DistributedContext {
     let flagCount = parameters.count
     let total = flagCount + parameters.reduce(0) { $0 + $1.count }
     let capacity = try windowCapacity(Scalar.self, total: total, call: call)
-    // Pack into `buffer`, read the sum from `sum`: one private buffer reduced in place by MPI, or this
-    // rank's slot of the node's shared window and the window's result area.
+    // Pack into a private buffer that MPI reduces in place, or into this rank's slot of the node's
+    // shared window.
     let shared =
       gradientReduction == .hierarchical ? try sharedWindow(Scalar.self, capacity: capacity) : nil
-    let (buffer, sum) =
-      shared.map { slots($0, Scalar.self) }
-      ?? {
-        let private_ = fusionBuffer(Scalar.self, count: capacity); return (private_, private_)
-      }()
+    let privateBuffer = shared == nil ? fusionBuffer(Scalar.self, count: capacity) : nil
     var holders = [Scalar](repeating: 0, count: flagCount)
     let divisor = Scalar(size)
     var windowStart = 0
     while windowStart < total {
       let windowEnd = Swift.min(total, windowStart + capacity)
       let window = windowStart..<windowEnd
+      let buffer = shared.map { packingSlot($0, Scalar.self) } ?? privateBuffer!
       for flag in window.clamped(to: 0..<flagCount) {
         buffer[flag - windowStart] = parameters[flag].withGradient { _ in } == nil ? 0 : 1
       }
@@ -112,15 +109,17 @@ extension DistributedContext {
         }
         if copied == nil { (buffer + bufferOffset).update(repeating: 0, count: local.count) }
       }
+      let summed: SummedWindow<Scalar>
       if let shared {
-        try reduceThroughSharedMemory(
+        summed = try reduceThroughSharedMemory(
           shared, Scalar.self, count: window.count, datatype: datatype, call: call)
       } else {
         try allreduceInPlace(
           buffer, count: window.count, datatype: datatype, op: awesomegrad_mpi_sum(),
           communicator: communicator, call: "MPI_Iallreduce (\(call))")
+        summed = .sum(buffer)
       }
-      for flag in window.clamped(to: 0..<flagCount) { holders[flag] = sum[flag - windowStart] }
+      for flag in window.clamped(to: 0..<flagCount) { holders[flag] = summed.value(flag - windowStart) }
       // The holder counts come first in the vector, so they are known before any gradient is unpacked.
       forEachPiece(of: parameters, window: window, after: flagCount) { index, tensor, local, bufferOffset in
         guard holders[index] > 0 else { return }
@@ -128,8 +127,9 @@ extension DistributedContext {
           tensor.setGradient([Scalar](repeating: 0, count: tensor.count))
         }
         tensor.withGradientBuffer { gradient in
-          let source = sum + bufferOffset, destination = gradient.baseAddress! + local.lowerBound
-          for i in 0..<local.count { destination[i] = source[i] / divisor }
+          summed.average(
+            into: gradient.baseAddress! + local.lowerBound, from: bufferOffset, count: local.count,
+            divisor: divisor)
         }
       }
       statistics.allreduceCalls += 1

@@ -1,17 +1,67 @@
 import Awesomegrad
 import CMPI
 
-/// An MPI shared-memory window of the ranks of one node: `localSize` slots of `capacity` scalars, one
-/// per local rank, then one result area of `capacity` scalars. Local rank 0 allocates it all, so it is
-/// one contiguous region that every local rank addresses directly.
+/// An MPI shared-memory window of the ranks of one node: two sets of `localSize` slots of `capacity`
+/// scalars (one slot per local rank; successive reductions alternate between the sets), then one
+/// result area of `capacity` scalars. Local rank 0 allocates it all, so it is one contiguous region
+/// that every local rank addresses directly.
 final class SharedWindow {
   let window: MPI_Win?
   let base: UnsafeMutableRawPointer
   /// Scalars per slot.
   let capacity: Int
+  /// Reductions done through this window; its parity picks the set of slots.
+  var reductions = 0
 
   init(window: MPI_Win?, base: UnsafeMutableRawPointer, capacity: Int) {
     (self.window, self.base, self.capacity) = (window, base, capacity)
+  }
+}
+
+/// The most ranks of a single node that each add up all the slots themselves (one barrier per
+/// reduction) rather than one slice each (two barriers): reading every slot costs localSize passes
+/// over the buffer per rank, which stays cheaper than a barrier for a few ranks.
+let directSumLimit = 4
+
+/// Where the sum of one reduced window can be read.
+enum SummedWindow<Scalar: TensorScalar> {
+  /// The sum itself.
+  case sum(UnsafeMutablePointer<Scalar>)
+  /// Every rank's summand, to add up in order: slots[0] + slots[1] + ….
+  case slots([UnsafeMutablePointer<Scalar>])
+
+  /// Element `i` of the sum.
+  @inline(__always)
+  func value(_ i: Int) -> Scalar {
+    switch self {
+    case .sum(let sum): return sum[i]
+    case .slots(let slots):
+      var value = slots[0][i]
+      for slot in slots.dropFirst() { value += slot[i] }
+      return value
+    }
+  }
+
+  /// destination[j] = sum[offset + j] / divisor for j in 0..<count.
+  @inline(__always)
+  func average(into destination: UnsafeMutablePointer<Scalar>, from offset: Int, count: Int, divisor: Scalar)
+  {
+    switch self {
+    case .sum(let sum):
+      let source = sum + offset
+      for j in 0..<count { destination[j] = source[j] / divisor }
+    case .slots(let slots) where slots.count == 1:
+      let source = slots[0] + offset
+      for j in 0..<count { destination[j] = source[j] / divisor }
+    case .slots(let slots):
+      let first = slots[0] + offset, second = slots[1] + offset
+      for j in 0..<count { destination[j] = first[j] + second[j] }
+      for slot in slots.dropFirst(2) {
+        let source = slot + offset
+        for j in 0..<count { destination[j] += source[j] }
+      }
+      for j in 0..<count { destination[j] /= divisor }
+    }
   }
 }
 
@@ -23,20 +73,21 @@ extension DistributedContext {
     if let existing = sharedWindows[key], existing.capacity >= capacity { return existing }
     if let existing = sharedWindows.removeValue(forKey: key) { try free(existing) }
     let stride = MemoryLayout<Scalar>.stride
-    let bytes = localRank == 0 ? (localSize + 1) * capacity * stride : 0
+    let total = (2 * localSize + 1) * capacity * stride
+    let bytes = localRank == 0 ? total : 0
     var window: MPI_Win? = nil
     var mine: UnsafeMutableRawPointer? = nil
     let code = withUnsafeMutablePointer(to: &mine) { pointer in
       MPI_Win_allocate_shared(
         bytes, Int32(stride), awesomegrad_mpi_info_null(), nodeCommunicator, pointer, &window)
     }
-    try mpiCheck(code, "MPI_Win_allocate_shared (\((localSize + 1) * capacity * stride) bytes)")
+    try mpiCheck(code, "MPI_Win_allocate_shared (\(total) bytes)")
     var size = 0, unit: Int32 = 0
     var base: UnsafeMutableRawPointer? = nil
     let query = withUnsafeMutablePointer(to: &base) { MPI_Win_shared_query(window, 0, &size, &unit, $0) }
     try mpiCheck(query, "MPI_Win_shared_query")
     try mpiCheck(MPI_Win_lock_all(MPI_MODE_NOCHECK, window), "MPI_Win_lock_all")
-    guard let base, size >= (localSize + 1) * capacity * stride else {
+    guard let base, size >= total else {
       throw .mpi(call: "MPI_Win_shared_query", code: 0, message: "the shared window has \(size) bytes")
     }
     let shared = SharedWindow(window: window, base: base, capacity: capacity)
@@ -55,33 +106,36 @@ extension DistributedContext {
     try mpiCheck(MPI_Win_free(&window), "MPI_Win_free")
   }
 
-  /// Where this rank packs its part of the fused vector, and where every rank reads the sum.
-  func slots<Scalar>(_ shared: SharedWindow, _: Scalar.Type) -> (
-    mine: UnsafeMutablePointer<Scalar>, sum: UnsafeMutablePointer<Scalar>
-  ) {
-    let base = shared.base.assumingMemoryBound(to: Scalar.self)
-    return (base + localRank * shared.capacity, base + localSize * shared.capacity)
+  /// Where this rank packs its part of the fused vector for the next reduction.
+  func packingSlot<Scalar>(_ shared: SharedWindow, _: Scalar.Type) -> UnsafeMutablePointer<Scalar> {
+    let set = shared.reductions % 2
+    return shared.base.assumingMemoryBound(to: Scalar.self) + (set * localSize + localRank) * shared.capacity
   }
 
-  /// Sums the first `count` scalars of every local rank's slot into the result area, then, across
-  /// nodes, allreduces the node sums between the node leaders. On return the result area holds
-  /// Σ over all ranks, in the same bits on every rank: slot 0 + slot 1 + … in order on each node.
+  /// Sums the first `count` scalars of every local rank's slot over all ranks, in the same bits on
+  /// every rank: slot 0 + slot 1 + … in order on each node, then the nodes' sums by MPI_Iallreduce.
   ///
-  /// Each local rank adds up one contiguous slice. Barriers (`MPI_Win_sync` around `MPI_Ibarrier`, as
-  /// MPI's shared-memory model asks) separate packing, summing and reading, so a slot is rewritten
-  /// only after every rank has finished reading the previous sum.
+  /// On one node with at most ``directSumLimit`` ranks, one barrier suffices: every rank then reads all
+  /// the slots and adds them up itself while unpacking (`.slots`). The slots alternate between two
+  /// sets, so a rank packing the next reduction never overwrites a slot another rank is still reading
+  /// (to pack reduction k + 2 into a set, a rank must have passed the barrier of k + 1, which every
+  /// rank reaches only after reading reduction k). Otherwise each rank adds up one slice into the
+  /// result area, the node leaders allreduce it across nodes, and a last barrier publishes it (`.sum`).
+  /// The barriers are `MPI_Win_sync` around `MPI_Ibarrier`, as MPI's shared-memory model asks.
   func reduceThroughSharedMemory<Scalar: TensorScalar>(
     _ shared: SharedWindow, _: Scalar.Type, count: Int, datatype: MPI_Datatype?, call: String
-  ) throws(DistributedError) {
-    try nodeBarrier(shared, call: call)  // every slot is packed
+  ) throws(DistributedError) -> SummedWindow<Scalar> {
     let base = shared.base.assumingMemoryBound(to: Scalar.self), capacity = shared.capacity
-    let sum = base + localSize * capacity
+    let slots = (0..<localSize).map { base + ((shared.reductions % 2) * localSize + $0) * capacity }
+    shared.reductions += 1
+    try nodeBarrier(shared, call: call)  // every slot is packed
+    if nodeCount == 1 && localSize <= directSumLimit { return .slots(slots) }
+    let sum = base + 2 * localSize * capacity
     let slice = (count + localSize - 1) / localSize
     let lower = Swift.min(count, localRank * slice), upper = Swift.min(count, lower + slice)
     if lower < upper {
-      (sum + lower).update(from: base + lower, count: upper - lower)
-      for slot in 1..<localSize {
-        let source = base + slot * capacity
+      (sum + lower).update(from: slots[0] + lower, count: upper - lower)
+      for source in slots.dropFirst() {
         for i in lower..<upper { sum[i] += source[i] }
       }
     }
@@ -94,6 +148,7 @@ extension DistributedContext {
       }
     }
     try nodeBarrier(shared, call: call)  // the sum is complete
+    return .sum(sum)
   }
 
   /// A barrier of the node's ranks that also orders their memory accesses to the window.
