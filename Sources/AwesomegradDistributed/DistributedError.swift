@@ -17,6 +17,7 @@ public enum DistributedError: Error, Equatable, CustomStringConvertible {
   /// bad root rank, …).
   case invalidUse(call: String, detail: String)
 
+  /// The error in a sentence: the call, what went wrong and what to do.
   public var description: String {
     switch self {
     case .mpi(let call, let code, let message):

@@ -60,6 +60,7 @@ public struct ShardedMiniBatches: Sequence, Sendable {
   /// The length of this rank's part of a full batch: the global batch size / size.
   public var batchSize: Int { global.batchSize / size }
 
+  /// An iterator over this rank's batches, in the order of the global batches.
   public func makeIterator() -> Iterator { Iterator(sharded: self, batches: global.makeIterator()) }
 
   /// Serves this rank's part of each global batch in turn.
@@ -67,6 +68,7 @@ public struct ShardedMiniBatches: Sequence, Sendable {
     let sharded: ShardedMiniBatches
     var batches: MiniBatches.Iterator
 
+    /// This rank's indices of the next global batch, or nil after the last one.
     public mutating func next() -> [Int]? {
       guard let batch = batches.next() else { return nil }
       let size = sharded.size, order = sharded.global.order
