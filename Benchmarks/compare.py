@@ -148,9 +148,12 @@ def main():
     allreduce = med(runs, "ddp-fashion-epoch", SWIFT, key="allreduce_us_per_step")
     isolated = med(runs, "ddp-fashion-epoch", SWIFT, key="allreduce_isolated_us")
     moved = med(runs, "ddp-fashion-epoch", SWIFT, key="allreduce_bytes_per_step")
+    projected = med(runs, "ddp-fashion-epoch", SWIFT, key="projected_speedup")
+    load_average = med(runs, "ddp-fashion-epoch", SWIFT, key="load_average")
     row("ddp-fashion-epoch: 2 ranks vs 1 process, time per epoch", "ddp-scaling", r, f"{r:.2f}×" if r else "",
         f"{fmt_us(ddp)} vs {fmt_us(single)}; allreduce {fmt_us(allreduce)} per step in the epoch "
-        f"({fmt_us(isolated)} after a barrier), {fmt_bytes(moved)} per step")
+        f"({fmt_us(isolated)} after a barrier), {fmt_bytes(moved)} per step; "
+        f"from CPU times {projected or 0:.2f}× on two free cores; load average {load_average or 0:.1f}")
 
     # The soak: memory over 10,000 moons-tensor steps.
     soak = runs.get(("moons-tensor-soak", SWIFT, 1), [])
