@@ -26,10 +26,17 @@ let package = Package(
       pkgConfig: "openblas",
       providers: [.apt(["libopenblas-dev", "liblapacke-dev"]), .brew(["openblas", "lapack"])]
     ),
+    /// zlib's inflate and crc32 for gzip files; Swift reaches it only through Data/Zlib.swift.
+    .systemLibrary(
+      name: "CZlib",
+      path: "Modules/CZlib",
+      pkgConfig: "zlib",
+      providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
+    ),
 
     // MARK: - Libraries
     .target(name: "Micrograd", path: "Sources/Micrograd"),
-    .target(name: "Awesomegrad", dependencies: ["CBLAS"], path: "Sources/Awesomegrad"),
+    .target(name: "Awesomegrad", dependencies: ["CBLAS", "CZlib"], path: "Sources/Awesomegrad"),
     /// The fixture-driven op runner shared by the `conformance` tool and the tests (named apart from the
     /// tool, so the two modules do not clash on case-insensitive file systems).
     .target(name: "TorchConformance", dependencies: ["Awesomegrad"], path: "Sources/TorchConformance"),

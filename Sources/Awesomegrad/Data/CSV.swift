@@ -25,11 +25,12 @@ public struct CSVTable: Sendable {
   ///   - hasHeader: whether the first line names the columns.
   ///   - labelColumn: the column to take out as labels, or nil for features only.
   ///   - separator: the field separator.
+  ///   - maxDecompressedBytes: the cap on the decompressed size of a gzip file (default 1 GiB).
   public init(
     contentsOf path: String, hasHeader: Bool = false, labelColumn: LabelColumn? = nil,
-    separator: Character = ","
+    separator: Character = ",", maxDecompressedBytes: Int = 1 << 30
   ) throws(DataError) {
-    let bytes = try readFileBytes(path, hint: "Check the path.")
+    let bytes = try readFileBytes(path, hint: "Check the path.", maxDecompressedBytes: maxDecompressedBytes)
     let text = String(decoding: bytes, as: UTF8.self)
     // "\r\n" is one Character, and a newline, so this splits Unix and Windows line ends alike.
     var lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated().map {
