@@ -65,6 +65,11 @@ let package = Package(
       path: "Tools/conformance"
     ),
     .executableTarget(
+      name: "checkpoint",
+      dependencies: ["Awesomegrad", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      path: "Tools/checkpoint"
+    ),
+    .executableTarget(
       name: "bench",
       dependencies: [
         "Micrograd", "Awesomegrad", .product(name: "ArgumentParser", package: "swift-argument-parser"),

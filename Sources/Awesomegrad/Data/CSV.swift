@@ -30,7 +30,16 @@ public struct CSVTable: Sendable {
     contentsOf path: String, hasHeader: Bool = false, labelColumn: LabelColumn? = nil,
     separator: Character = ",", maxDecompressedBytes: Int = 1 << 30
   ) throws(DataError) {
-    let bytes = try readFileBytes(path, hint: "Check the path.", maxDecompressedBytes: maxDecompressedBytes)
+    try self.init(
+      decoded: readFileBytes(path, hint: "Check the path.", maxDecompressedBytes: maxDecompressedBytes),
+      path: path,
+      hasHeader: hasHeader, labelColumn: labelColumn, separator: separator)
+  }
+
+  /// Parses the (decompressed) contents `bytes` of a CSV file; `path` names it in errors.
+  init(
+    decoded bytes: [UInt8], path: String, hasHeader: Bool, labelColumn: LabelColumn?, separator: Character
+  ) throws(DataError) {
     let text = String(decoding: bytes, as: UTF8.self)
     // "\r\n" is one Character, and a newline, so this splits Unix and Windows line ends alike.
     var lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated().map {

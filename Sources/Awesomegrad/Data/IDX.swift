@@ -27,7 +27,13 @@ public struct IDXArray: Sendable, Equatable {
     contentsOf path: String, rank: Int? = nil, hint: String = "Check the path.",
     maxDecompressedBytes: Int = 1 << 30
   ) throws(DataError) {
-    let data = try readFileBytes(path, hint: hint, maxDecompressedBytes: maxDecompressedBytes)
+    try self.init(
+      decoded: readFileBytes(path, hint: hint, maxDecompressedBytes: maxDecompressedBytes), path: path,
+      rank: rank)
+  }
+
+  /// Parses the (decompressed) contents `data` of an IDX file; `path` names it in errors.
+  init(decoded data: [UInt8], path: String, rank: Int?) throws(DataError) {
     guard data.count >= 4 else { throw .truncated(path: path, expectedBytes: 4, actualBytes: data.count) }
     let magic = UInt32(data[0]) << 24 | UInt32(data[1]) << 16 | UInt32(data[2]) << 8 | UInt32(data[3])
     let axes = Int(data[3])
