@@ -365,6 +365,17 @@ func safeTensorsBytes(header: String, length: UInt64? = nil, data: [UInt8] = [])
     #expect(throws: CheckpointError.tensorNotFound(path: "<memory>", tensor: "c")) { try file.entry("c") }
   }
 
+  /// Error messages are one line even when a name read from the file holds a newline or a quote,
+  /// so `checkpoint inspect` prints exactly one line for a malformed file.
+  @Test func messagesAreOneLine() {
+    #expect {
+      try SafeTensorsFile(bytes: safeTensorsBytes(header: #"{"a\nb\"":{"dtype":"X","shape":[],"data_offsets":[0,0]}}"#))
+    } throws: { error in
+      (error as? CheckpointError)?.description
+        == #"<memory>: tensor "a\nb\"": unknown dtype "X"; known: F64, F32, F16, BF16, I64, I32, I16, I8, U8, BOOL"#
+    }
+  }
+
   /// Half precision bit patterns (IEEE 754 binary16): 0x3C00 = 1, 0x7BFF = 65504 (the largest),
   /// 0x0001 = 2⁻²⁴ (the smallest subnormal), 0x03FF = 1023·2⁻²⁴, 0x8000 = −0, 0x7C00 = +∞,
   /// 0xFC00 = −∞, 0xC000 = −2, 0x3555 = 0.333251953125. bfloat16 0x3F80 = 1, 0xC2F7 = −123.5.
