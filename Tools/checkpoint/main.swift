@@ -53,13 +53,21 @@ struct Inspect: ParsableCommand {
     for name in file.names {
       let entry = file.entries[name]!
       let values = try file.doubles(name).values
-      let finite = values.filter { !$0.isNaN }
+      // One pass: min and max over the non-NaN values, the mean over all (NaN if any is NaN).
+      var low = Double.infinity, high = -Double.infinity, sum = 0.0, seen = false
+      for v in values {
+        sum += v
+        if !v.isNaN {
+          seen = true
+          low = min(low, v)
+          high = max(high, v)
+        }
+      }
+      let format = { (v: Double) in String(format: "%.6g", v) }
       let stats =
         values.isEmpty
         ? ["-", "-", "-"]
-        : [finite.min(), finite.max(), values.reduce(0, +) / Double(values.count)].map {
-          $0.map { String(format: "%.6g", $0) } ?? "nan"
-        }
+        : [seen ? format(low) : "nan", seen ? format(high) : "nan", format(sum / Double(values.count))]
       rows.append(
         [
           name, entry.dtype.rawValue, "[" + entry.shape.map(String.init).joined(separator: ", ") + "]",
