@@ -12,7 +12,9 @@ import Testing
       Bundle.module.url(forResource: "README", withExtension: "md", subdirectory: "Fixtures/fuzz"))
     let directory = readme.deletingLastPathComponent().appendingPathComponent(target)
     let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
-    return try names.sorted().map { ($0, [UInt8](try Data(contentsOf: directory.appendingPathComponent($0)))) }
+    return try names.sorted().map {
+      ($0, [UInt8](try Data(contentsOf: directory.appendingPathComponent($0))))
+    }
   }
 
   @Test func safetensorsInputs() throws {
@@ -32,7 +34,8 @@ import Testing
     #expect(inputs.map(\.0).contains("zero-leading-dimension.idx3"))
     for (name, bytes) in inputs {
       do {
-        let data = Gzip.isGzip(bytes) ? try Gzip.decompress(bytes, path: name, maxDecompressedBytes: 1 << 22) : bytes
+        let data =
+          Gzip.isGzip(bytes) ? try Gzip.decompress(bytes, path: name, maxDecompressedBytes: 1 << 22) : bytes
         let array = try IDXArray(decoded: data, path: name, rank: nil)
         #expect(array.bytes.count == array.shape.reduce(1, *), "\(name)")
         if array.shape.count == 3 { _ = array.shape[1] * array.shape[2] }

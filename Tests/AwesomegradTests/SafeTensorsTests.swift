@@ -369,7 +369,8 @@ func safeTensorsBytes(header: String, length: UInt64? = nil, data: [UInt8] = [])
   /// so `checkpoint inspect` prints exactly one line for a malformed file.
   @Test func messagesAreOneLine() {
     #expect {
-      try SafeTensorsFile(bytes: safeTensorsBytes(header: #"{"a\nb\"":{"dtype":"X","shape":[],"data_offsets":[0,0]}}"#))
+      try SafeTensorsFile(
+        bytes: safeTensorsBytes(header: #"{"a\nb\"":{"dtype":"X","shape":[],"data_offsets":[0,0]}}"#))
     } throws: { error in
       (error as? CheckpointError)?.description
         == #"<memory>: tensor "a\nb\"": unknown dtype "X"; known: F64, F32, F16, BF16, I64, I32, I16, I8, U8, BOOL"#
