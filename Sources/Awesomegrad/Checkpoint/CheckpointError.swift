@@ -52,6 +52,7 @@ public enum CheckpointError: Error, Equatable, Sendable, CustomStringConvertible
   /// The file could not be written (`reason` says why); nothing was put in its place.
   case unwritable(path: String, reason: String)
 
+  /// One line: the file, the tensor when there is one, what is wrong and, where it helps, what to do.
   public var description: String {
     switch self {
     case .unreadable(let path, let reason):

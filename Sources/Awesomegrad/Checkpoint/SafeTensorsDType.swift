@@ -3,7 +3,20 @@
 /// Floats read into `Tensor<Float>` or `Tensor<Double>`; integers into `Int64`; `BOOL` into `Bool`.
 /// Every element is stored little-endian. The writer writes `F32`, `F64`, `I64` and `BOOL`.
 public enum SafeTensorsDType: String, CaseIterable, Sendable {
-  case F64, F32, F16, BF16, I64, I32, I16, I8, U8, BOOL
+  /// IEEE binary64 (`torch.float64`).
+  case F64
+  /// IEEE binary32 (`torch.float32`).
+  case F32
+  /// IEEE binary16 (`torch.float16`).
+  case F16
+  /// bfloat16, the top half of a binary32 (`torch.bfloat16`).
+  case BF16
+  /// Signed integers of 64, 32, 16 and 8 bits.
+  case I64, I32, I16, I8
+  /// Unsigned bytes (`torch.uint8`).
+  case U8
+  /// One byte per element, 0 or 1 (`torch.bool`).
+  case BOOL
 
   /// Bytes per element.
   public var byteCount: Int {
