@@ -2,7 +2,7 @@
 SWIFT ?= swift
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: demo test deps fashion bench compare format
+.PHONY: demo test deps fashion bench compare format interop fuzz
 
 ## Train micrograd's moons demo (release build).
 demo: deps
@@ -59,3 +59,18 @@ ddp-bench:
 	@bash scripts/install-deps --fashion-mnist
 	$(SWIFT) build -c release --product bench
 	"$$($(SWIFT) build -c release --show-bin-path)/bench" ddp-fashion-epoch --threads 1
+
+## Check that safetensors files go both ways between Awesomegrad and Python's safetensors/PyTorch
+## (Benchmarks/reference/interop.py in the reference venv; prints PASS/FAIL per check).
+interop: deps
+	@bash Benchmarks/compare.sh --setup-only
+	@[ -n "$${REFERENCE_PYTHON:-}" ] || Benchmarks/reference/.venv/bin/python -c "import safetensors" 2>/dev/null \
+		|| Benchmarks/reference/.venv/bin/python -m pip install --quiet -r Benchmarks/reference/requirements.txt
+	$(SWIFT) build -c release --product checkpoint
+	@"$${REFERENCE_PYTHON:-Benchmarks/reference/.venv/bin/python}" Benchmarks/reference/interop.py \
+		--checkpoint "$$($(SWIFT) build -c release --show-bin-path)/checkpoint"
+
+## Run each libFuzzer target (safetensors, idx-gzip, csv) for SECONDS seconds (scripts/fuzz).
+SECONDS ?= 60
+fuzz: deps
+	@bash scripts/fuzz --seconds $(SECONDS)
