@@ -63,12 +63,15 @@ ddp-bench:
 ## Check that safetensors files go both ways between Awesomegrad and Python's safetensors/PyTorch
 ## (Benchmarks/reference/interop.py in the reference venv; prints PASS/FAIL per check).
 interop: deps
+	@bash scripts/install-deps --fashion-mnist
 	@bash Benchmarks/compare.sh --setup-only
 	@[ -n "$${REFERENCE_PYTHON:-}" ] || Benchmarks/reference/.venv/bin/python -c "import safetensors" 2>/dev/null \
 		|| Benchmarks/reference/.venv/bin/python -m pip install --quiet -r Benchmarks/reference/requirements.txt
 	$(SWIFT) build -c release --product checkpoint
+	$(SWIFT) build -c release --product fashion-mnist
 	@"$${REFERENCE_PYTHON:-Benchmarks/reference/.venv/bin/python}" Benchmarks/reference/interop.py \
-		--checkpoint "$$($(SWIFT) build -c release --show-bin-path)/checkpoint"
+		--checkpoint "$$($(SWIFT) build -c release --show-bin-path)/checkpoint" \
+		--fashion-mnist "$$($(SWIFT) build -c release --show-bin-path)/fashion-mnist"
 
 ## Run each libFuzzer target (safetensors, idx-gzip, csv) for SECONDS seconds (scripts/fuzz).
 SECONDS ?= 60

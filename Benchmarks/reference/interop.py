@@ -47,9 +47,11 @@ def check(function):
 class Context:
     """What checks share: the `checkpoint` tool and a scratch directory."""
 
-    def __init__(self, checkpoint, scratch):
+    def __init__(self, checkpoint, scratch, fashion_mnist=None, data=None):
         self.checkpoint = checkpoint
         self.scratch = scratch
+        self.fashion_mnist = fashion_mnist
+        self.data = data
 
     def path(self, name):
         return os.path.join(self.scratch, name)
@@ -253,16 +255,118 @@ def malformed_rejected_by_both(ctx):
             raise CheckFailed(f"{name}: exit {status}, stdout {out!r}, stderr {err!r}")
 
 
+# MARK: - Models: the fashion MLP both ways
+
+FASHION_DATA = "/usr/share/datasets/fashion-mnist"
+
+
+def read_idx(path):
+    """An IDX file (gzip'd) as a numpy array, as the example reads it."""
+    import gzip
+    with gzip.open(path, "rb") as f:
+        raw = f.read()
+    dims = raw[3]
+    shape = struct.unpack(">" + "I" * dims, raw[4:4 + 4 * dims])
+    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
+
+
+def fashion_split(ctx, prefix):
+    """Images as float32 in [0, 1], flattened (the example's default preprocessing), and labels."""
+    images = read_idx(os.path.join(ctx.data, f"{prefix}-images-idx3-ubyte.gz"))
+    labels = read_idx(os.path.join(ctx.data, f"{prefix}-labels-idx1-ubyte.gz"))
+    x = torch.from_numpy(images.reshape(len(images), -1).astype(np.float32) / 255)
+    return x, torch.from_numpy(labels.astype(np.int64))
+
+
+class FashionMLP(torch.nn.Module):
+    """The example's MLP as PyTorch holds it: nn.Sequential in an attribute `layers`, so the
+    state-dict names are layers.0.weight … layers.4.bias."""
+
+    def __init__(self):
+        super().__init__()
+        self.layers = torch.nn.Sequential(
+            torch.nn.Linear(784, 256), torch.nn.ReLU(), torch.nn.Linear(256, 128), torch.nn.ReLU(),
+            torch.nn.Linear(128, 10))
+
+    def forward(self, x):
+        return self.layers(x)
+
+
+def accuracy(model, x, y):
+    with torch.no_grad():
+        return (model(x).argmax(dim=1) == y).double().mean().item()
+
+
+def run_fashion(ctx, *args):
+    done = subprocess.run([ctx.fashion_mnist, "--data", ctx.data, "--json", *args], capture_output=True,
+                          text=True)
+    if done.returncode != 0:
+        raise CheckFailed(f"fashion-mnist {' '.join(args)} exited {done.returncode}: {done.stderr.strip()}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def need_fashion(ctx):
+    if not ctx.fashion_mnist:
+        raise CheckFailed("pass --fashion-mnist PATH (make interop does)")
+    if not os.path.isdir(ctx.data):
+        raise CheckFailed(f"no Fashion-MNIST in {ctx.data}; run bash scripts/install-deps --fashion-mnist")
+
+
+@check
+def mlp_trained_here_same_accuracy_in_pytorch(ctx):
+    """fashion-mnist trains one epoch and saves; PyTorch loads the file into nn.Sequential and gets
+    the same test accuracy."""
+    need_fashion(ctx)
+    path = ctx.path("swift-mlp.safetensors")
+    report = run_fashion(ctx, "--epochs", "1", "--save", path)
+    model = FashionMLP()
+    model.load_state_dict(safetensors.torch.load_file(path))
+    x, y = fashion_split(ctx, "t10k")
+    torch_accuracy = accuracy(model, x, y)
+    print(f"  Swift test accuracy {report['test_accuracy']:.4f}, PyTorch on the same weights "
+          f"{torch_accuracy:.4f}")
+    if abs(torch_accuracy - report["test_accuracy"]) > 1e-4:  # at most one image of 10,000
+        raise CheckFailed(f"accuracies differ: {report['test_accuracy']} vs {torch_accuracy}")
+
+
+@check
+def mlp_trained_in_pytorch_same_accuracy_here(ctx):
+    """PyTorch trains the same MLP (Adam, batch 64, one epoch) and saves with safetensors;
+    fashion-mnist --epochs 0 --load evaluates it and gets PyTorch's test accuracy."""
+    need_fashion(ctx)
+    torch.manual_seed(0)
+    model = FashionMLP()
+    x, y = fashion_split(ctx, "train")
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    order = torch.randperm(len(x))
+    for start in range(0, len(x), 64):
+        batch = order[start:start + 64]
+        optimizer.zero_grad()
+        torch.nn.functional.cross_entropy(model(x[batch]), y[batch]).backward()
+        optimizer.step()
+    tx, ty = fashion_split(ctx, "t10k")
+    torch_accuracy = accuracy(model, tx, ty)
+    path = ctx.path("torch-mlp.safetensors")
+    safetensors.torch.save_file(model.state_dict(), path)
+    report = run_fashion(ctx, "--epochs", "0", "--load", path)
+    print(f"  PyTorch test accuracy {torch_accuracy:.4f}, Swift on the same weights "
+          f"{report['test_accuracy']:.4f}")
+    if abs(torch_accuracy - report["test_accuracy"]) > 1e-4:
+        raise CheckFailed(f"accuracies differ: {torch_accuracy} vs {report['test_accuracy']}")
+
+
 # MARK: - Main
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", required=True, help="the built `checkpoint` executable")
     parser.add_argument("--only", nargs="*", help="run only these checks")
+    parser.add_argument("--fashion-mnist", help="the built `fashion-mnist` example, for the model checks")
+    parser.add_argument("--data", default=FASHION_DATA, help="the Fashion-MNIST IDX directory")
     args = parser.parse_args()
     failed = 0
     with tempfile.TemporaryDirectory(prefix="awesomegrad-interop-") as scratch:
-        context = Context(args.checkpoint, scratch)
+        context = Context(args.checkpoint, scratch, args.fashion_mnist, args.data)
         for name, function in CHECKS:
             if args.only and name not in args.only:
                 continue
