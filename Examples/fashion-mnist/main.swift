@@ -34,6 +34,12 @@ struct FashionMNIST: ParsableCommand {
   @Option(help: "BLAS threads.")
   var threads = 1
 
+  @Option(help: "Save the trained model's state dict to this safetensors file (PyTorch's names).")
+  var save: String?
+
+  @Option(help: "Load the model's state dict from this safetensors file before training; with --epochs 0, only evaluate it.")
+  var load: String?
+
   @Flag(help: "Print the BLAS backend first: OpenBLAS version, kernel (core), threads, kernel correction.")
   var verbose = false
 
@@ -55,7 +61,9 @@ struct FashionMNIST: ParsableCommand {
   var json = false
 
   func validate() throws {
-    guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1.") }
+    guard epochs >= 1 || (epochs == 0 && load != nil) else {
+      throw ValidationError("--epochs must be at least 1 (0 only with --load, to evaluate a saved model).")
+    }
     guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1.") }
   }
 
@@ -95,10 +103,15 @@ struct FashionMNIST: ParsableCommand {
     print(
       "MLP 784-256-128-10, \(model.parameterCount) parameters; Adam lr \(lr), batch \(batchSize), seed \(seed)"
     )
+    if let load { try loadCheckpoint(into: model, from: load) }
 
     let interactive = isatty(STDOUT_FILENO) != 0
     var trainingSeconds = 0.0, accuracy = 0.0  // for --json
-    for epoch in 1...epochs {
+    if epochs == 0 {
+      accuracy = evaluate(model, on: test, mean: mean, standardDeviation: standardDeviation)
+      print(String(format: "test accuracy %.2f%%", 100 * accuracy))
+    }
+    for epoch in stride(from: 1, through: epochs, by: 1) {
       let epochStart = Date()
       model.train()
       let batches = MiniBatches(count: train.count, batchSize: batchSize, shuffle: true, using: &rng)
@@ -129,10 +142,11 @@ struct FashionMNIST: ParsableCommand {
           format: "epoch %d  train loss %.4f  test accuracy %.2f%%  %.2f s", epoch, lossSum / Double(seen),
           100 * accuracy, Date().timeIntervalSince(epochStart)))
     }
+    if let save { try saveCheckpoint(model, to: save) }
     if json {
       print(
         "{\"model\": \"mlp\", \"epochs\": \(epochs), \"test_accuracy\": \(String(format: "%.6g", accuracy)), "
-          + "\"seconds_per_epoch\": \(String(format: "%.6g", trainingSeconds / Double(epochs)))}")
+          + "\"seconds_per_epoch\": \(String(format: "%.6g", trainingSeconds / Double(Swift.max(epochs, 1))))}")
     }
   }
 
@@ -154,6 +168,28 @@ struct FashionMNIST: ParsableCommand {
       }
       return Double(correct) / Double(split.count)
     }
+  }
+}
+
+/// Loads `path` into `model`, or exits with one line naming the problem.
+func loadCheckpoint(into model: Module<Float>, from path: String) throws {
+  do {
+    try model.load(from: path)
+    print("Loaded \(path)")
+  } catch {
+    FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+    throw ExitCode.failure
+  }
+}
+
+/// Saves `model`'s state dict to `path`, or exits with one line naming the problem.
+func saveCheckpoint(_ model: Module<Float>, to path: String) throws {
+  do {
+    try model.save(to: path, metadata: ["format": "pt", "source": "awesomegrad fashion-mnist"])
+    print("Saved \(path)")
+  } catch {
+    FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+    throw ExitCode.failure
   }
 }
 
