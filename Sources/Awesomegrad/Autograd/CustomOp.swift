@@ -28,13 +28,14 @@ extension Tensor {
   public static func custom(
     _ name: StaticString, inputs: [Tensor], file: StaticString = #fileID, line: UInt = #line,
     forward: ([Storage<Scalar>]) -> Storage<Scalar>,
-    pullback: @escaping (
-      _ upstream: Storage<Scalar>, _ inputs: [Storage<Scalar>], _ output: Storage<Scalar>
-    ) -> [Storage<Scalar>?]
+    pullback:
+      @escaping (
+        _ upstream: Storage<Scalar>, _ inputs: [Storage<Scalar>], _ output: Storage<Scalar>
+      ) -> [Storage<Scalar>?]
   ) -> Tensor {
     let values = inputs.map(\.storage)
     let output = forward(values)
-    return Tensor(output, op: name, parents: inputs) { g in
+    return Tensor(output, op: name, parents: inputs, file: file, line: line) { g in
       let grads = pullback(g, values, output)
       if grads.count != values.count {
         shapeFailure(

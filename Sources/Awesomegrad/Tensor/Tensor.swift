@@ -61,12 +61,14 @@ public final class Tensor<Scalar: TensorScalar> {
   ///   - storage: the op's output values.
   ///   - op: the op's name, for errors and graph pictures.
   ///   - parents: the op's tensor inputs.
+  ///   - file, line: where the caller created the op, for anomaly mode's message; ops that take the
+  ///     caller's `file:line` pass them on (the default, a library line, means "find it on the stack").
   ///   - pullback: maps ∂L/∂output to [∂L/∂parents[i]], nil where an input gets no gradient. It may
   ///     read the inputs' and the output's storages: backward checks that none changed in between.
   @inline(__always)
   init(
-    _ storage: Storage<Scalar>, op: StaticString, parents: [Tensor],
-    pullback: @escaping (Storage<Scalar>) -> [Storage<Scalar>?]
+    _ storage: Storage<Scalar>, op: StaticString, parents: [Tensor], file: StaticString = #fileID,
+    line: UInt = #line, pullback: @escaping (Storage<Scalar>) -> [Storage<Scalar>?]
   ) {
     self.storage = storage
     self.op = op
@@ -75,7 +77,8 @@ public final class Tensor<Scalar: TensorScalar> {
       anyRequiresGrad = true
       break
     }
-    if anyRequiresGrad && GradMode.isEnabled {
+    let mode = GradMode.state  // the one task-local read of an op: grad mode and anomaly mode
+    if anyRequiresGrad && mode.recordsGraph {
       self.requiresGrad = true
       self.parents = parents
       self.pullback = pullback
@@ -86,6 +89,7 @@ public final class Tensor<Scalar: TensorScalar> {
       self.pullback = nil
       self.savedVersion = 0
     }
+    if mode.detectsAnomalies { checkForAnomalies(inputs: parents, file: file, line: line) }
   }
 
   /// Releases a long chain of ops without recursing once per link (see ``releaseParents()``).
