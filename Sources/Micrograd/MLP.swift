@@ -21,9 +21,9 @@ public struct MLP: Module {
   public init(_ inputCount: Int, _ layerSizes: [Int], parameters values: [Double]) {
     let sizes = [inputCount] + layerSizes
     let expected = layerSizes.indices.reduce(0) { $0 + sizes[$1 + 1] * (sizes[$1] + 1) }
-    precondition(
-      values.count == expected,
-      "MLP(\(inputCount), \(layerSizes)) has \(expected) parameters, not \(values.count)")
+    if values.count != expected {
+      fatalError("MLP(\(inputCount), \(layerSizes)) has \(expected) parameters, not \(values.count)")
+    }
     var next = 0
     var layers: [Layer] = []
     for i in layerSizes.indices {

@@ -32,8 +32,15 @@ public struct MNISTSplit: Sendable {
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
   public func batch<Scalar: TensorScalar>(
-    _ indices: [Int], mean: Scalar = 0, standardDeviation: Scalar = 1, as _: Scalar.Type = Scalar.self
+    _ indices: [Int], mean: Scalar = 0, standardDeviation: Scalar = 1, as _: Scalar.Type = Scalar.self,
+    file: StaticString = #fileID, line: UInt = #line
   ) -> Tensor<Scalar> {
+    // Every index is checked before anything is read: the gather below has no bounds checks.
+    for (row, index) in indices.enumerated() where index < 0 || index >= count {
+      argumentFailure(
+        "MNISTSplit.batch", "index \(index) at position \(row) is outside 0..<\(count)", file: file,
+        line: line)
+    }
     let width = featureCount
     // One lookup table for the 256 pixel values, so the gather is a copy through a table.
     let table = (0..<256).map { (Scalar($0) / 255 - mean) / standardDeviation }
@@ -42,8 +49,6 @@ public struct MNISTSplit: Sendable {
     pixels.withUnsafeBufferPointer { pixels in
       table.withUnsafeBufferPointer { table in
         for (row, index) in indices.enumerated() {
-          precondition(
-            index >= 0 && index < count, "MNISTSplit.batch: index \(index) is outside 0..<\(count)")
           let source = pixels.baseAddress! + index * width, destination = out + row * width
           for j in 0..<width { destination[j] = table[Int(source[j])] }
         }

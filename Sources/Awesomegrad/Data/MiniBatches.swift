@@ -17,9 +17,13 @@ public struct MiniBatches: Sequence, Sendable {
   public let dropLast: Bool
 
   public init<G: RandomNumberGenerator>(
-    count: Int, batchSize: Int, shuffle: Bool = true, dropLast: Bool = false, using generator: inout G
+    count: Int, batchSize: Int, shuffle: Bool = true, dropLast: Bool = false, using generator: inout G,
+    file: StaticString = #fileID, line: UInt = #line
   ) {
-    precondition(count >= 0 && batchSize > 0, "MiniBatches: need count ≥ 0 and batchSize > 0")
+    if count < 0 { argumentFailure("MiniBatches", "count must be ≥ 0, got \(count)", file: file, line: line) }
+    if batchSize < 1 {
+      argumentFailure("MiniBatches", "batchSize must be positive, got \(batchSize)", file: file, line: line)
+    }
     var order = Array(0..<count)
     if shuffle { order.shuffle(using: &generator) }
     self.order = order
@@ -28,9 +32,13 @@ public struct MiniBatches: Sequence, Sendable {
   }
 
   /// The batches in order, without shuffling (no generator needed).
-  public init(count: Int, batchSize: Int, dropLast: Bool = false) {
+  public init(
+    count: Int, batchSize: Int, dropLast: Bool = false, file: StaticString = #fileID, line: UInt = #line
+  ) {
     var unused = SeededGenerator(seed: 0)
-    self.init(count: count, batchSize: batchSize, shuffle: false, dropLast: dropLast, using: &unused)
+    self.init(
+      count: count, batchSize: batchSize, shuffle: false, dropLast: dropLast, using: &unused, file: file,
+      line: line)
   }
 
   /// The number of batches.

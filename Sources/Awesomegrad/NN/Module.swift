@@ -253,9 +253,3 @@ public struct StateEntry<Scalar: TensorScalar> {
   /// Parameter or buffer.
   public let role: Role
 }
-
-/// Stops for a programmer error in a function's arguments, naming the function, the problem and the
-/// caller's file and line. Unlike `precondition`, the message is printed in release builds too.
-func argumentFailure(_ function: String, _ problem: String, file: StaticString, line: UInt) -> Never {
-  fatalError("\(function): \(problem) (at \(file):\(line))", file: file, line: line)
-}

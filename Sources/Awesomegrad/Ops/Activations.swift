@@ -2,11 +2,14 @@
 /// GELU (exact and tanh-approximated), SiLU and softplus.
 extension Tensor {
   /// max(x, 0).  d/dx = 1 where x > 0, else 0.
+  ///
+  /// As PyTorch: NaN stays NaN and passes the gradient through (relu(NaN) = NaN, and the pullback
+  /// zeroes only where y ≤ 0, which NaN is not); −0 stays −0 and, like 0, gets no gradient.
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
   public func relu() -> Tensor {
-    let y = storage.map { $0 > 0 ? $0 : 0 }
-    return Tensor(y, op: "relu", parents: [self]) { g in [g.zipSameShape(y) { g, y in y > 0 ? g : 0 }] }
+    let y = storage.map { $0 < 0 ? 0 : $0 }
+    return Tensor(y, op: "relu", parents: [self]) { g in [g.zipSameShape(y) { g, y in y <= 0 ? 0 : g }] }
   }
 
   /// x where x > 0, else `negativeSlope`·x.  d/dx = 1 where x > 0, else `negativeSlope`.

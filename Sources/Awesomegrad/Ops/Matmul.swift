@@ -89,6 +89,8 @@ func batchedProduct<Scalar: TensorScalar>(
   guard let batch = broadcastShape(xBatch, yBatch) else { return nil }
   let out = Storage<Scalar>(uninitializedShape: batch + [m, n])
   let batchCount = elementCount(batch)
+  // An empty product calls no gemm: BLAS rejects a leading dimension of 0 (ldc = n = 0).
+  if out.count == 0 { return out }
   if k == 0 {
     out.buffer.base.initialize(repeating: 0, count: out.count)
     return out
