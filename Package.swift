@@ -35,10 +35,13 @@ let package = Package(
     .target(name: "TorchConformance", dependencies: ["Awesomegrad"], path: "Sources/TorchConformance"),
 
     // MARK: - Examples and tools
+    /// The SVG training curves the examples draw, in one place.
+    .target(name: "ExamplePlots", path: "Examples/Plots"),
     .executableTarget(
       name: "moons",
       dependencies: [
-        "Micrograd", "Awesomegrad", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "Micrograd", "Awesomegrad", "ExamplePlots",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       path: "Examples/moons"
     ),

@@ -141,3 +141,19 @@ import Testing
   let (quotient, line): (Tensor<Double>, UInt) = (run ? a / b : a, #line)
   return (quotient.sum(), line)
 }
+
+/// An infinity that an input already holds (a −∞ attention mask) is not an anomaly where it flows:
+/// softmax([0, −∞]) = [1, 0] and its gradient is finite; only a NaN or a new infinity stops.
+@Suite struct AnomalyMaskTests {
+  @Test func deliberateInfinityFlowsThrough() {
+    let scores = Tensor<Double>([0.5, 0.5]).requiringGrad()
+    let mask = Tensor<Double>([0, -.infinity])
+    withAnomalyDetection {
+      let p = (scores + mask).softmax(axis: 0)
+      #expect(p.scalars == [1, 0])
+      (p * Tensor([2, 3])).sum().backward()
+    }
+    // ∂Σ pᵢcᵢ/∂s₀ = p₀(c₀ − Σ pⱼcⱼ) = 1·(2 − 2) = 0, and s₁ is masked: 0.
+    #expect(scores.grad!.scalars == [0, 0])
+  }
+}

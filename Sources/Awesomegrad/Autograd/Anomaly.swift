@@ -4,13 +4,13 @@ import Foundation
   import Runtime
 #endif
 
-/// Anomaly mode (see ``withAnomalyDetection(_:)``): what an op does when it runs inside it.
+/// Anomaly mode (see ``withAnomalyDetection(_:_:)``): what an op does when it runs inside it.
 ///
 /// The op-node initializer calls ``Tensor/checkForAnomalies(inputs:file:line:)`` only when the
 /// task-local mode says so; nothing here runs otherwise. It
 /// 1. finds where the op was created: the caller's `file:line` when the op received it, else a
 ///    backtrace captured now and symbolicated only if something goes wrong;
-/// 2. checks the op's output for NaN and infinity;
+/// 2. checks the op's output for NaN, and for infinities that it made from finite inputs;
 /// 3. wraps the pullback, so that backward checks the gradients it returns.
 extension Tensor {
   @inline(never)
@@ -18,17 +18,22 @@ extension Tensor {
     let site = CreationSite(file: file, line: line)
     let inputShapes = inputs.map(\.shape)
     if let bad = firstNonFinite(storage) {
-      let inputsNote: String
-      if let index = inputs.firstIndex(where: { firstNonFinite($0.storage) != nil }) {
-        let input = inputs[index]
-        let origin = input.isLeaf ? "a leaf: data or a parameter" : "made by \(input.op)"
-        inputsNote = "input \(index) (\(origin)) already holds non-finite values"
-      } else {
-        inputsNote = "every input was finite"
+      let nonFiniteInput = inputs.firstIndex { firstNonFinite($0.storage) != nil }
+      // NaN is always an anomaly. An infinity is one where this op made it from finite inputs: a −∞
+      // put in on purpose (an attention mask, a padding score) flows through the ops after it.
+      if bad.kind == "NaN" || nonFiniteInput == nil {
+        let inputsNote: String
+        if let index = nonFiniteInput {
+          let input = inputs[index]
+          let origin = input.isLeaf ? "a leaf: data or a parameter" : "made by \(input.op)"
+          inputsNote = "input \(index) (\(origin)) already holds non-finite values"
+        } else {
+          inputsNote = "every input was finite"
+        }
+        anomalyFailure(
+          "the forward pass of \(op) produced \(bad.kind) at element \(bad.index) of its output \(shape) "
+            + "(inputs \(describe(inputShapes))); \(inputsNote)", site: site)
       }
-      anomalyFailure(
-        "the forward pass of \(op) produced \(bad.kind) at element \(bad.index) of its output \(shape) "
-          + "(inputs \(describe(inputShapes))); \(inputsNote)", site: site)
     }
     guard let pullback else { return }
     let (op, outputShape) = (self.op, shape)

@@ -9,7 +9,7 @@ public enum GradMode {
   struct State: Sendable {
     /// Ops record parents and pullbacks (off inside ``withoutGrad(_:)``).
     var recordsGraph = true
-    /// Ops check their outputs and pullback results (on inside ``withAnomalyDetection(_:)``).
+    /// Ops check their outputs and pullback results (on inside ``withAnomalyDetection(_:_:)``).
     var detectsAnomalies = false
   }
 
@@ -18,7 +18,7 @@ public enum GradMode {
   /// True unless inside ``withoutGrad(_:)``.
   public static var isEnabled: Bool { state.recordsGraph }
 
-  /// True inside ``withAnomalyDetection(_:)``.
+  /// True inside ``withAnomalyDetection(_:_:)``.
   public static var isAnomalyDetectionEnabled: Bool { state.detectsAnomalies }
 }
 
@@ -60,14 +60,20 @@ public func withoutGrad<R>(_ body: () async throws -> R) async rethrows -> R {
 /// It slows training down (every value is scanned, and operators capture a backtrace); turn it on
 /// to find where a NaN comes from, not for every run. When it is off it costs nothing measurable:
 /// ops read the same single task-local value that holds grad mode.
-public func withAnomalyDetection<R>(_ body: () throws -> R) rethrows -> R {
+///
+/// - Parameter enabled: `false` runs `body` as it is, so that a command-line flag can switch the
+///   mode: `withAnomalyDetection(options.detectAnomaly) { train() }`.
+public func withAnomalyDetection<R>(_ enabled: Bool = true, _ body: () throws -> R) rethrows -> R {
+  guard enabled else { return try body() }
   var state = GradMode.state
   state.detectsAnomalies = true
   return try GradMode.$state.withValue(state, operation: body)
 }
 
-/// Async form of ``withAnomalyDetection(_:)``.
-public func withAnomalyDetection<R>(_ body: () async throws -> R) async rethrows -> R {
+/// Async form of ``withAnomalyDetection(_:_:)``.
+public func withAnomalyDetection<R>(_ enabled: Bool = true, _ body: () async throws -> R) async rethrows -> R
+{
+  guard enabled else { return try await body() }
   var state = GradMode.state
   state.detectsAnomalies = true
   return try await GradMode.$state.withValue(state, operation: body)
