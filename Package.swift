@@ -17,6 +17,8 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     // Counts malloc calls and bytes for `bench`'s allocations-per-step and graph-memory columns.
     .package(url: "https://github.com/ordo-one/malloc-interposer", from: "1.6.0"),
+    // `make docs`: the DocC catalogs in Sources/<Target>/<Target>.docc as a static site.
+    .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
   ],
   targets: [
     // MARK: - C doorway

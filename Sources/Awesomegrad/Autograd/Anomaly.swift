@@ -4,7 +4,7 @@ import Foundation
   import Runtime
 #endif
 
-/// Anomaly mode (see ``withAnomalyDetection(_:_:)``): what an op does when it runs inside it.
+/// Anomaly mode (see ``withAnomalyDetection(_:_:)-1kwzh``): what an op does when it runs inside it.
 ///
 /// The op-node initializer calls ``Tensor/checkForAnomalies(inputs:file:line:)`` only when the
 /// task-local mode says so; nothing here runs otherwise. It

@@ -7,18 +7,18 @@
 public enum GradMode {
   /// The modes of the current task, as one value.
   struct State: Sendable {
-    /// Ops record parents and pullbacks (off inside ``withoutGrad(_:)``).
+    /// Ops record parents and pullbacks (off inside ``withoutGrad(_:)-5c1h3``).
     var recordsGraph = true
-    /// Ops check their outputs and pullback results (on inside ``withAnomalyDetection(_:_:)``).
+    /// Ops check their outputs and pullback results (on inside ``withAnomalyDetection(_:_:)-1kwzh``).
     var detectsAnomalies = false
   }
 
   @TaskLocal static var state = State()
 
-  /// True unless inside ``withoutGrad(_:)``.
+  /// True unless inside ``withoutGrad(_:)-5c1h3``.
   public static var isEnabled: Bool { state.recordsGraph }
 
-  /// True inside ``withAnomalyDetection(_:_:)``.
+  /// True inside ``withAnomalyDetection(_:_:)-1kwzh``.
   public static var isAnomalyDetectionEnabled: Bool { state.detectsAnomalies }
 }
 
@@ -34,7 +34,7 @@ public func withoutGrad<R>(_ body: () throws -> R) rethrows -> R {
   return try GradMode.$state.withValue(state, operation: body)
 }
 
-/// Async form of ``withoutGrad(_:)``.
+/// Async form of ``withoutGrad(_:)-5c1h3``.
 public func withoutGrad<R>(_ body: () async throws -> R) async rethrows -> R {
   var state = GradMode.state
   state.recordsGraph = false
@@ -61,8 +61,10 @@ public func withoutGrad<R>(_ body: () async throws -> R) async rethrows -> R {
 /// to find where a NaN comes from, not for every run. When it is off it costs nothing measurable:
 /// ops read the same single task-local value that holds grad mode.
 ///
-/// - Parameter enabled: `false` runs `body` as it is, so that a command-line flag can switch the
-///   mode: `withAnomalyDetection(options.detectAnomaly) { train() }`.
+/// - Parameters:
+///   - enabled: `false` runs `body` as it is, so that a command-line flag can switch the mode:
+///     `withAnomalyDetection(options.detectAnomaly) { train() }`.
+///   - body: the code to check.
 public func withAnomalyDetection<R>(_ enabled: Bool = true, _ body: () throws -> R) rethrows -> R {
   guard enabled else { return try body() }
   var state = GradMode.state
@@ -70,7 +72,7 @@ public func withAnomalyDetection<R>(_ enabled: Bool = true, _ body: () throws ->
   return try GradMode.$state.withValue(state, operation: body)
 }
 
-/// Async form of ``withAnomalyDetection(_:_:)``.
+/// Async form of ``withAnomalyDetection(_:_:)-1kwzh``.
 public func withAnomalyDetection<R>(_ enabled: Bool = true, _ body: () async throws -> R) async rethrows -> R
 {
   guard enabled else { return try await body() }

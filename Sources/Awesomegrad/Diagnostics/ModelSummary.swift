@@ -16,7 +16,7 @@ import Foundation
 ///
 /// ## How it finds the output shapes
 /// Swift modules have no forward hooks, so the summary does not watch the forward pass; it runs it.
-/// It feeds zeros of the input shape through the model, in ``withoutGrad(_:)`` and in evaluation
+/// It feeds zeros of the input shape through the model, in ``withoutGrad(_:)-5c1h3`` and in evaluation
 /// mode (so dropout is the identity and batch norm does not update its running statistics; each
 /// module's mode is restored afterwards), walking containers whose forward pass is their children in
 /// order: a ``Sequential`` (each layer gets a row, recursively) and an ``MLP`` (its `layers`). Any

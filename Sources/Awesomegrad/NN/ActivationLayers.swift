@@ -22,7 +22,7 @@ public final class Sigmoid<Scalar: TensorScalar>: Module<Scalar> {
 ///
 ///     gelu(x) ≈ ½·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))
 ///
-/// That is ``Tensor/gelu(approximate:)`` with `.tanh`, composed from primitives.
+/// That is ``Tensor/gelu(approximate:file:line:)`` with `.tanh`, composed from primitives.
 public final class GELU<Scalar: TensorScalar>: Module<Scalar> {
   public override init() {}
   public override func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> { x.gelu(approximate: .tanh) }

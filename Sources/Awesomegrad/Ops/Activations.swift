@@ -45,7 +45,7 @@ extension Tensor {
     }
   }
 
-  /// x·Φ(x) with the exact normal CDF; see ``gelu(approximate:)``.
+  /// x·Φ(x) with the exact normal CDF; see ``gelu(approximate:file:line:)``.
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
   func exactGELU(file: StaticString, line: UInt) -> Tensor {
@@ -64,7 +64,7 @@ extension Tensor {
     }
   }
 
-  /// SiLU (swish), x·σ(x), composed from ``sigmoid()``.
+  /// SiLU (swish), x·σ(x), composed from ``sigmoid(file:line:)``.
   public func silu(file: StaticString = #fileID, line: UInt = #line) -> Tensor {
     self * sigmoid(file: file, line: line)
   }
@@ -86,7 +86,7 @@ extension Tensor {
   }
 }
 
-/// Which formula ``Tensor/gelu(approximate:)`` uses.
+/// Which formula ``Tensor/gelu(approximate:file:line:)`` uses.
 public enum GELUApproximation: Sendable {
   /// The exact x·Φ(x), through erf.
   case none
