@@ -2,7 +2,7 @@
 SWIFT ?= swift
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: demo test deps fashion bench compare format
+.PHONY: demo test deps fashion bench compare format docs
 
 ## Train micrograd's moons demo (release build).
 demo: deps
@@ -32,3 +32,8 @@ compare: deps
 
 format:
 	$(SWIFT) format --in-place --recursive Package.swift Sources Tests Examples Tools Benchmarks
+
+## Build the DocC documentation of Awesomegrad and Micrograd as a static site under .build/docs
+## (warnings are errors; prints DocC's documentation-coverage summary).
+docs:
+	SWIFT="$(SWIFT)" bash scripts/docs
