@@ -6,18 +6,22 @@ import Foundation
 
 /// Anomaly mode (see ``withAnomalyDetection(_:_:)-1kwzh``): what an op does when it runs inside it.
 ///
-/// The op-node initializer calls ``Tensor/checkForAnomalies(inputs:file:line:)`` only when the
-/// task-local mode says so; nothing here runs otherwise. It
+/// The op-node initializer calls `Tensor.checkedForAnomalies` only when
+/// the task-local mode says so; nothing here runs otherwise. It
 /// 1. finds where the op was created: the caller's `file:line` when the op received it, else a
 ///    backtrace captured now and symbolicated only if something goes wrong;
 /// 2. checks the op's output for NaN, and for infinities that it made from finite inputs;
-/// 3. wraps the pullback, so that backward checks the gradients it returns.
+/// 3. returns the pullback wrapped, so that backward checks the gradients it returns.
 extension Tensor {
   @inline(never)
-  func checkForAnomalies(inputs: [Tensor], file: StaticString, line: UInt) {
+  static func checkedForAnomalies(
+    _ output: Storage<Scalar>, op: StaticString, inputs: [Tensor], file: StaticString, line: UInt,
+    _ pullback: @escaping (Storage<Scalar>) -> [Storage<Scalar>?]
+  ) -> (Storage<Scalar>) -> [Storage<Scalar>?] {
     let site = CreationSite(file: file, line: line)
     let inputShapes = inputs.map(\.shape)
-    if let bad = firstNonFinite(storage) {
+    let outputShape = output.shape
+    if let bad = firstNonFinite(output) {
       let nonFiniteInput = inputs.firstIndex { firstNonFinite($0.storage) != nil }
       // NaN is always an anomaly. An infinity is one where this op made it from finite inputs: a −∞
       // put in on purpose (an attention mask, a padding score) flows through the ops after it.
@@ -31,13 +35,11 @@ extension Tensor {
           inputsNote = "every input was finite"
         }
         anomalyFailure(
-          "the forward pass of \(op) produced \(bad.kind) at element \(bad.index) of its output \(shape) "
+          "the forward pass of \(op) produced \(bad.kind) at element \(bad.index) of its output \(outputShape) "
             + "(inputs \(describe(inputShapes))); \(inputsNote)", site: site)
       }
     }
-    guard let pullback else { return }
-    let (op, outputShape) = (self.op, shape)
-    self.pullback = { upstream in
+    return { upstream in
       let upstreamNote =
         firstNonFinite(upstream) == nil
         ? "the upstream gradient was finite" : "the upstream gradient already held non-finite values"

@@ -80,16 +80,22 @@ public final class Tensor<Scalar: TensorScalar> {
     let mode = GradMode.state  // the one task-local read of an op: grad mode and anomaly mode
     if anyRequiresGrad && mode.recordsGraph {
       self.requiresGrad = true
+      // Anomaly mode checks the output and wraps the pullback before `parents` is stored.
+      self.pullback =
+        mode.detectsAnomalies
+        ? Tensor.checkedForAnomalies(storage, op: op, inputs: parents, file: file, line: line, pullback)
+        : pullback
       self.parents = parents
-      self.pullback = pullback
       self.savedVersion = storage.buffer.version &+ versionSum(parents)
     } else {
+      if mode.detectsAnomalies {
+        _ = Tensor.checkedForAnomalies(storage, op: op, inputs: parents, file: file, line: line, pullback)
+      }
       self.requiresGrad = false
       self.parents = []
       self.pullback = nil
       self.savedVersion = 0
     }
-    if mode.detectsAnomalies { checkForAnomalies(inputs: parents, file: file, line: line) }
   }
 
   /// Releases a long chain of ops without recursing once per link (see ``releaseParents()``).
