@@ -21,10 +21,12 @@ TARGETS = {
     "value-memory": ("≤ 1/10 of micrograd's", lambda r: r <= 0.10),
     "tensor-vs-torch": ("≥ 10× faster", lambda r: r >= 10),
     "tensor-vs-value": ("≥ 1000× faster", lambda r: r >= 1000),
-    "mlp-vs-torch": ("≥ 1.0× (no slower)", lambda r: r >= 1.0),
+    "mlp-vs-torch": ("≥ 1.1× faster", lambda r: r >= 1.1),
     "mlp-of-gemm": ("≥ 85% of gemm-1024", lambda r: r >= 0.85),
+    # ≥ 1.6×, or, when the machine cannot give that, ≥ 90% of numpy's own sgemm scaling in the same run
+    # (the ceiling); mlp_threads_target() below fills in the ceiling.
     "mlp-threads": ("≥ 1.6× 1-thread", lambda r: r >= 1.6),
-    "fashion-vs-torch": ("≥ 1.0× (no slower)", lambda r: r >= 1.0),
+    "fashion-vs-torch": ("≥ 1.3× faster", lambda r: r >= 1.3),
     "soak-rss": ("flat (≤ 1 MiB growth)", lambda r: r <= SOAK_RSS_TOLERANCE),
     "soak-allocs": ("constant, reported", lambda r: r == 0),
 }
@@ -67,6 +69,52 @@ def fmt_bytes(b):
 
 def ratio(a, b):
     return a / b if a is not None and b else None
+
+
+def cpu_name():
+    """The CPU's model name from /proc/cpuinfo (Linux), else the platform's processor string."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import platform
+    return platform.processor() or "unknown CPU"
+
+
+def backend(runs, engine):
+    """How an engine's BLAS described itself in its JSON lines (the last line that has the keys)."""
+    lines = [r for (w, e, t), rs in runs.items() if e == engine for r in rs if r.get("blas_core")]
+    if not lines:
+        return None
+    last = lines[-1]
+    corrections = sorted({r.get("blas_correction") or "none" for r in lines})
+    return {"version": last.get("blas_version"), "core": last.get("blas_core"), "config": last.get("blas_config"),
+            "correction": "; ".join(corrections)}
+
+
+def print_backends(runs):
+    """The header: the CPU, and the BLAS and kernel that each side ran."""
+    import os
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
+    print(f"CPU: {cpu_name()}, {os.cpu_count()} logical cores; load average at the end of the run: {load}")
+    swift = backend(runs, SWIFT)
+    if swift:
+        print(f"Awesomegrad: OpenBLAS {swift['version']}, kernel {swift['core']} "
+              f"(correction: {swift['correction']}); {swift['config']}")
+    torch = backend(runs, "pytorch")
+    if torch:
+        print(f"PyTorch: {torch['version']}, kernel level {torch['core']}; {torch['config']}")
+    numpy = backend(runs, "numpy")
+    if numpy:
+        print(f"numpy (threads ceiling): {numpy['version']}, kernel {numpy['core']}; {numpy['config']}")
+    pools = next((r.get("threadpools") for rs in runs.values() for r in rs if r.get("threadpools")), None)
+    if pools:
+        print("threadpoolctl (reference process): " + "; ".join(
+            f"{p.get('library')} {p.get('internal_api')} {p.get('version') or ''} "
+            f"{p.get('architecture') or ''}".replace("  ", " ").strip() for p in pools))
 
 
 def main():
@@ -127,8 +175,18 @@ def main():
 
     swift_mlp2 = med(runs, "mlp-784", SWIFT, threads=2)
     r = ratio(swift_mlp, swift_mlp2)
-    row("mlp-784 on 2 threads vs 1 thread", "mlp-threads", r, f"{r:.2f}×" if r else "",
-        f"{fmt_us(swift_mlp2)} vs {fmt_us(swift_mlp)} per step")
+    numpy_scaling = ratio(med(runs, "numpy-gemm-1024", "numpy", 1), med(runs, "numpy-gemm-1024", "numpy", 2))
+    detail = f"{fmt_us(swift_mlp2)} vs {fmt_us(swift_mlp)} per step"
+    if numpy_scaling:
+        ceiling = 0.9 * numpy_scaling
+        TARGETS["mlp-threads"] = (f"≥ 1.6×, or ≥ 90% of numpy's {numpy_scaling:.2f}× = {ceiling:.2f}×",
+                                  lambda x: x >= 1.6 or x >= ceiling)
+        detail += (f"; ceiling: numpy sgemm-1024 2 threads vs 1 = {numpy_scaling:.2f}× "
+                   f"({fmt_us(med(runs, 'numpy-gemm-1024', 'numpy', 2))} vs "
+                   f"{fmt_us(med(runs, 'numpy-gemm-1024', 'numpy', 1))})")
+        if r is not None and r < 1.6 and numpy_scaling < 1.6:
+            detail += "; the machine gave numpy's sgemm less than 1.6× either (busy or too few free cores)"
+    row("mlp-784 on 2 threads vs 1 thread", "mlp-threads", r, f"{r:.2f}×" if r else "", detail)
 
     # fashion-mlp-epoch: against PyTorch, on the same data.
     swift_fashion = med(runs, "fashion-mlp-epoch", SWIFT)
@@ -160,6 +218,8 @@ def main():
 
     headers = ("comparison", "target", "measured", "verdict", "detail")
     widths = [max(len(str(x[i])) for x in rows + [headers]) for i in range(5)]
+    print()
+    print_backends(runs)
     print()
     print("  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip())
     print("  ".join("-" * w for w in widths))

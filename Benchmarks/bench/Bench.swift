@@ -6,7 +6,8 @@ import Awesomegrad
 /// Prints one JSON object per line per workload: the median, min and max time per step in
 /// microseconds on the monotonic clock (malloc counting off), the workload's peak RSS, the malloc
 /// calls per step (counted in extra, untimed steps) and the peak heap bytes a step adds
-/// (`graph_peak_bytes`: the graph, its gradients and temporaries).
+/// (`graph_peak_bytes`: the graph, its gradients and temporaries), and the BLAS backend that ran it
+/// (`blas_version`, `blas_core`, `blas_config`, `blas_threads`, `blas_correction`).
 /// `Benchmarks/compare.sh` runs the same workloads with micrograd and PyTorch and prints the ratios.
 @main
 struct Bench: ParsableCommand {
@@ -47,13 +48,14 @@ struct Bench: ParsableCommand {
     keepFreedMemoryForReuse()  // as the examples do: reuse freed activation buffers across steps
     let names = all ? allWorkloads.map { $0.name } + [Self.soakName] : workloads
     for name in names {
-      let line: JSONLine
+      var line: JSONLine
       if name == Self.soakName {
         line = runSoak(steps: steps ?? Self.soakDefaultSteps)
       } else {
         let type = allWorkloads.first { $0.name == name }!
         line = run(type, steps: steps ?? type.defaultSteps)
       }
+      line.addBLASBackend(BLASBackend.current)
       print(line.text)
     }
   }

@@ -34,6 +34,9 @@ struct FashionMNIST: ParsableCommand {
   @Option(help: "BLAS threads.")
   var threads = 1
 
+  @Flag(help: "Print the BLAS backend first: OpenBLAS version, kernel (core), threads, kernel correction.")
+  var verbose = false
+
   @Flag(
     help: "Standardise pixels with the training set's mean and standard deviation (else scale to [0, 1]).")
   var normalize = false
@@ -46,6 +49,7 @@ struct FashionMNIST: ParsableCommand {
   mutating func run() throws {
     setBLASThreadCount(threads)
     keepFreedMemoryForReuse()  // reuse freed activation buffers across steps (see its doc comment)
+    if verbose { print("BLAS: \(BLASBackend.current)\n      \(BLASBackend.current.config)") }
     let start = Date()
     let dataset: MNISTDataset
     do {

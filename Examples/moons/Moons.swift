@@ -40,6 +40,9 @@ struct Moons: ParsableCommand {
   @Flag(help: "Print one JSON object per engine per line instead of the progress report.")
   var json = false
 
+  @Flag(help: "Print the BLAS backend first: OpenBLAS version, kernel (core), threads, kernel correction.")
+  var verbose = false
+
   @Option(help: "Write the decision boundary as an SVG file.")
   var svg: String?
 
@@ -71,6 +74,7 @@ struct Moons: ParsableCommand {
   }
 
   func run() throws {
+    if verbose { print("BLAS: \(BLASBackend.current)\n      \(BLASBackend.current.config)") }
     let problem = try loadProblem()
     if !json {
       print("moons: \(problem.X.count) points, MLP\(problem.layerSizes), \(steps) steps, \(problem.source)")

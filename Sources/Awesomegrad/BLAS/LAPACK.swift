@@ -25,6 +25,7 @@ extension BLAS {
   static func leastSquares<T: TensorScalar>(
     m: Int, n: Int, nrhs: Int, a: UnsafeMutablePointer<T>, b: UnsafeMutablePointer<T>
   ) throws(LinearAlgebraError) {
+    _ = checkedCore  // the one-time kernel check (BLASBackend.swift)
     var info: Int32 = 0
     let trans = CChar(UInt8(ascii: "N"))
     if T.self == Float.self {
