@@ -54,7 +54,9 @@ let package = Package(
     ),
     .executableTarget(
       name: "fashion-mnist",
-      dependencies: ["Awesomegrad", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      dependencies: [
+        "Awesomegrad", "ExamplePlots", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
       path: "Examples/fashion-mnist"
     ),
     .executableTarget(
