@@ -70,6 +70,15 @@ public enum SVGPlot {
       }
       svg += polyline(
         accuracy.points.map { (px($0.x), pyAccuracy($0.y)) }, stroke: accuracy.color, dashed: accuracy.dashed)
+      if accuracy.points.count <= 20 {  // a few points (one per epoch): mark each
+        for point in accuracy.points {
+          svg += "<circle cx=\"\(fmt(px(point.x)))\" cy=\"\(fmt(pyAccuracy(point.y)))\" r=\"3.5\" "
+          svg += "fill=\"\(accuracy.color)\"/>\n"
+          svg += text(
+            String(format: "%.1f%%", point.y * 100), x: px(point.x) - 4, y: pyAccuracy(point.y) - 8, size: 11,
+            anchor: "end", fill: accuracy.color)
+        }
+      }
       svg += text(
         accuracy.label, x: left + width + 52, y: top + height / 2, size: 12, anchor: "middle",
         fill: accuracy.color, rotate: true)

@@ -145,8 +145,11 @@ struct FashionMNIST: ParsableCommand {
     if let lossSvg {
       let image = SVGPlot.trainingCurves(
         title: "Fashion-MNIST MLP 784-256-128-10: training loss and test accuracy", xLabel: "step (batch)",
-        losses: [.init(label: "training loss (mean of 50 batches)", points: lossPoints, color: SVGPlot.lossColor)],
-        accuracy: .init(label: "test accuracy", points: accuracyPoints, color: SVGPlot.accuracyColor, dashed: true))
+        losses: [
+          .init(label: "training loss (mean of 50 batches)", points: lossPoints, color: SVGPlot.lossColor)
+        ],
+        accuracy: .init(
+          label: "test accuracy", points: accuracyPoints, color: SVGPlot.accuracyColor, dashed: true))
       try image.write(toFile: lossSvg, atomically: true, encoding: .utf8)
       print("wrote \(lossSvg)")
     }
