@@ -22,6 +22,8 @@ extension Tensor {
   /// - Parameters:
   ///   - name: the op's name, shown in errors and graph pictures.
   ///   - inputs: the tensor inputs.
+  ///   - file: the caller's file (`#fileID`), named in error messages and by anomaly mode.
+  ///   - line: the caller's line.
   ///   - forward: computes the output values from the inputs' values.
   ///   - pullback: given ∂L/∂output, the inputs' and the output's values, returns ∂L/∂input for each
   ///     input, in order, each of its input's shape; nil for an input that gets no gradient.

@@ -101,6 +101,7 @@ public struct MaskTensor: Sendable, Hashable, CustomStringConvertible {
   }
 
   public var description: String { "MaskTensor(shape: \(shape), \(scalars.map { $0 ? 1 : 0 }))" }
+  /// The shape and the values as 0 and 1.
 }
 
 /// The elements of a row-major array read through `strides` (0 along broadcast axes) into `target`.
@@ -153,18 +154,30 @@ extension Tensor {
   }
 
   public static func .< (lhs: Tensor, rhs: Tensor) -> MaskTensor { lhs.compared(with: rhs, op: ".<", <) }
+  /// Where a is less than b, elementwise with broadcasting.
   public static func .<= (lhs: Tensor, rhs: Tensor) -> MaskTensor { lhs.compared(with: rhs, op: ".<=", <=) }
+  /// Where a is less than or equal to b, elementwise with broadcasting.
   public static func .> (lhs: Tensor, rhs: Tensor) -> MaskTensor { lhs.compared(with: rhs, op: ".>", >) }
+  /// Where a is greater than b, elementwise with broadcasting.
   public static func .>= (lhs: Tensor, rhs: Tensor) -> MaskTensor { lhs.compared(with: rhs, op: ".>=", >=) }
+  /// Where a is greater than or equal to b, elementwise with broadcasting.
   public static func .== (lhs: Tensor, rhs: Tensor) -> MaskTensor { lhs.compared(with: rhs, op: ".==", ==) }
+  /// Where a is equal to b, elementwise with broadcasting.
   public static func .!= (lhs: Tensor, rhs: Tensor) -> MaskTensor { lhs.compared(with: rhs, op: ".!=", !=) }
+  /// Where a is not equal to b, elementwise with broadcasting.
 
   public static func .< (lhs: Tensor, rhs: Scalar) -> MaskTensor { lhs .< Tensor(scalar: rhs) }
+  /// Where a is less than the constant c.
   public static func .<= (lhs: Tensor, rhs: Scalar) -> MaskTensor { lhs .<= Tensor(scalar: rhs) }
+  /// Where a is less than or equal to the constant c.
   public static func .> (lhs: Tensor, rhs: Scalar) -> MaskTensor { lhs .> Tensor(scalar: rhs) }
+  /// Where a is greater than the constant c.
   public static func .>= (lhs: Tensor, rhs: Scalar) -> MaskTensor { lhs .>= Tensor(scalar: rhs) }
+  /// Where a is greater than or equal to the constant c.
   public static func .== (lhs: Tensor, rhs: Scalar) -> MaskTensor { lhs .== Tensor(scalar: rhs) }
+  /// Where a is equal to the constant c.
   public static func .!= (lhs: Tensor, rhs: Scalar) -> MaskTensor { lhs .!= Tensor(scalar: rhs) }
+  /// Where a is not equal to the constant c.
 
   /// A tensor of this scalar type with 1 where the mask is true and 0 elsewhere (`mask.float()`).
   public convenience init(_ mask: MaskTensor) {

@@ -63,8 +63,16 @@ extension Tensor {
   public static func + (lhs: Scalar, rhs: Tensor) -> Tensor { Tensor(scalar: lhs) + rhs }
   public static func - (lhs: Tensor, rhs: Scalar) -> Tensor { lhs - Tensor(scalar: rhs) }
   public static func - (lhs: Scalar, rhs: Tensor) -> Tensor { Tensor(scalar: lhs) - rhs }
+  /// a + c for a constant c.
   public static func * (lhs: Tensor, rhs: Scalar) -> Tensor { lhs * Tensor(scalar: rhs) }
+  /// c + a for a constant c.
   public static func * (lhs: Scalar, rhs: Tensor) -> Tensor { Tensor(scalar: lhs) * rhs }
+  /// a − c for a constant c.
   public static func / (lhs: Tensor, rhs: Scalar) -> Tensor { lhs / Tensor(scalar: rhs) }
+  /// c − a for a constant c.
   public static func / (lhs: Scalar, rhs: Tensor) -> Tensor { Tensor(scalar: lhs) / rhs }
+  /// a · c for a constant c.
 }
+  /// c · a for a constant c.
+  /// a / c for a constant c.
+  /// c / a for a constant c.

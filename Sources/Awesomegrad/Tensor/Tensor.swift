@@ -1,5 +1,5 @@
 /// An n-dimensional array of `Float` or `Double` that records the operations applied to it, so that
-/// ``backward(gradient:file:line:)`` can compute gradients by reverse-mode automatic differentiation.
+/// ``backward(gradient:retainGraph:file:line:)`` can compute gradients by reverse-mode automatic differentiation.
 ///
 /// A tensor holds its values in a contiguous row-major ``Storage``. A tensor made by an op also holds
 /// its `parents` (the op's inputs) and a `pullback`: the function that maps the gradient of the output
@@ -61,8 +61,9 @@ public final class Tensor<Scalar: TensorScalar> {
   ///   - storage: the op's output values.
   ///   - op: the op's name, for errors and graph pictures.
   ///   - parents: the op's tensor inputs.
-  ///   - file, line: where the caller created the op, for anomaly mode's message; ops that take the
+  ///   - file: where the caller created the op, for anomaly mode's message: ops that take the
   ///     caller's `file:line` pass them on (the default, a library line, means "find it on the stack").
+  ///   - line: the line in `file`.
   ///   - pullback: maps ∂L/∂output to [∂L/∂parents[i]], nil where an input gets no gradient. It may
   ///     read the inputs' and the output's storages: backward checks that none changed in between.
   @inline(__always)
@@ -147,7 +148,7 @@ public final class Tensor<Scalar: TensorScalar> {
 
   // MARK: Gradients
 
-  /// The gradient accumulated by ``backward(gradient:file:line:)``; nil before any backward pass.
+  /// The gradient accumulated by ``backward(gradient:retainGraph:file:line:)``; nil before any backward pass.
   /// Kept for leaves that require grad.
   public var grad: Tensor? {
     gradStorage.map { Tensor($0) }
