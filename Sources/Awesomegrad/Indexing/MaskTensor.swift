@@ -100,6 +100,7 @@ public struct MaskTensor: Sendable, Hashable, CustomStringConvertible {
     return MaskTensor(zip(a, b).map { f($0, $1) }, shape: shape)
   }
 
+  /// The shape and the values as 0 and 1.
   public var description: String { "MaskTensor(shape: \(shape), \(scalars.map { $0 ? 1 : 0 }))" }
   /// The shape and the values as 0 and 1.
 }
@@ -153,6 +154,7 @@ extension Tensor {
     return MaskTensor((0..<a.count).map { predicate(pa[$0], pb[$0]) }, shape: shape)
   }
 
+  /// Where a is less than b, elementwise with broadcasting.
   public static func .< (lhs: Tensor, rhs: Tensor) -> MaskTensor { lhs.compared(with: rhs, op: ".<", <) }
   /// Where a is less than b, elementwise with broadcasting.
   public static func .<= (lhs: Tensor, rhs: Tensor) -> MaskTensor { lhs.compared(with: rhs, op: ".<=", <=) }
@@ -166,6 +168,7 @@ extension Tensor {
   public static func .!= (lhs: Tensor, rhs: Tensor) -> MaskTensor { lhs.compared(with: rhs, op: ".!=", !=) }
   /// Where a is not equal to b, elementwise with broadcasting.
 
+  /// Where a is less than the constant c.
   public static func .< (lhs: Tensor, rhs: Scalar) -> MaskTensor { lhs .< Tensor(scalar: rhs) }
   /// Where a is less than the constant c.
   public static func .<= (lhs: Tensor, rhs: Scalar) -> MaskTensor { lhs .<= Tensor(scalar: rhs) }

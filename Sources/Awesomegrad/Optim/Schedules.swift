@@ -53,6 +53,7 @@ public struct LinearDecay: LearningRateSchedule {
 ///
 ///     lr(k) = initial · gamma^⌊k / stepSize⌋
 public struct StepDecay: LearningRateSchedule {
+  /// The learning rate at step 0.
   public var initial: Double
   /// The learning rate at step 0.
   public var stepSize: Int
@@ -81,6 +82,7 @@ public struct StepDecay: LearningRateSchedule {
 ///     lr(k) = peak · (k + 1) / warmupSteps                                  for k < warmupSteps
 ///     lr(k) = minimum + ½(peak − minimum)(1 + cos(π·(k − w) / (totalSteps − w)))   afterwards
 public struct CosineWithWarmup: LearningRateSchedule {
+  /// The learning rate at the end of the warm-up.
   public var peak: Double
   /// The learning rate at the end of the warm-up.
   public var minimum: Double
