@@ -60,6 +60,13 @@ let package = Package(
       path: "Examples/fashion-mnist"
     ),
     .executableTarget(
+      name: "char-lm",
+      dependencies: [
+        "Awesomegrad", "ExamplePlots", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      path: "Examples/char-lm"
+    ),
+    .executableTarget(
       name: "conformance",
       dependencies: ["TorchConformance", .product(name: "ArgumentParser", package: "swift-argument-parser")],
       path: "Tools/conformance"

@@ -27,6 +27,7 @@ TARGETS = {
     # (the ceiling); mlp_threads_target() below fills in the ceiling.
     "mlp-threads": ("≥ 1.6× 1-thread", lambda r: r >= 1.6),
     "fashion-vs-torch": ("≥ 1.3× faster", lambda r: r >= 1.3),
+    "charlm-vs-torch": ("≥ 1.0× (no slower)", lambda r: r >= 1.0),
     "soak-rss": ("flat (≤ 1 MiB growth)", lambda r: r <= SOAK_RSS_TOLERANCE),
     "soak-allocs": ("constant, reported", lambda r: r == 0),
 }
@@ -197,6 +198,20 @@ def main():
     loss_text = (f", mean loss {losses[0]:.3f} vs {losses[1]:.3f}" if None not in losses else "")
     row("fashion-mlp-epoch vs PyTorch: time per epoch", "fashion-vs-torch", r, f"{r:.2f}×" if r else "",
         f"{fmt_us(swift_fashion)} vs {fmt_us(torch_fashion)}, data: {'/'.join(sources)}{loss_text}")
+
+    # charlm: one AdamW step of the char-lm GPT against PyTorch, with throughput as a share of gemm-1024's.
+    swift_charlm = med(runs, "charlm", SWIFT)
+    torch_charlm = med(runs, "charlm", "pytorch")
+    r = ratio(torch_charlm, swift_charlm)
+    detail = f"{fmt_us(swift_charlm)} vs {fmt_us(torch_charlm)}"
+    charlm_gflops = med(runs, "charlm", SWIFT, key="gflops")
+    torch_charlm_gflops = med(runs, "charlm", "pytorch", key="gflops")
+    if charlm_gflops and gemm_gflops:
+        detail += f"; {charlm_gflops:.1f} GFLOP/s, {100 * charlm_gflops / gemm_gflops:.0f}% of gemm-1024"
+    if torch_charlm_gflops and torch_gemm_gflops:
+        detail += (f" (PyTorch: {torch_charlm_gflops:.1f} GFLOP/s, "
+                   f"{100 * torch_charlm_gflops / torch_gemm_gflops:.0f}%)")
+    row("charlm vs PyTorch: time per AdamW step", "charlm-vs-torch", r, f"{r:.2f}×" if r else "", detail)
 
     # The soak: memory over 10,000 moons-tensor steps.
     soak = runs.get(("moons-tensor-soak", SWIFT, 1), [])

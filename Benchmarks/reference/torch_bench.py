@@ -2,7 +2,7 @@
 
     python torch_bench.py WORKLOAD... [--steps N] [--threads N]
 
-Workloads: moons-tensor (float64), mlp-784, gemm-1024, fashion-mlp-epoch (float32), and numpy-gemm-1024,
+Workloads: moons-tensor (float64), mlp-784, gemm-1024, fashion-mlp-epoch, charlm (float32), and numpy-gemm-1024,
 the same product in numpy (its own OpenBLAS), whose 2-thread/1-thread scaling is the machine's ceiling for
 mlp-784's. Each does the work
 of the Swift workload of the same name: the same shapes, `nn.Linear` layers (weights [out, in], applied
@@ -236,12 +236,39 @@ def fashion_mlp_epoch(threads, steps):
                        "batches_per_step": (samples + batch - 1) // batch, "mean_loss": first_epoch_loss[0]})
 
 
+def charlm(threads, steps):
+    """One AdamW step of the char-lm GPT (char_lm_torch.py's model: vocabulary 128, context 64, 4 layers,
+    4 heads, width 128, tanh GELU, tied lm_head) on a fixed batch of 32 random sequences, weight decay 0.1 on
+    matrices only."""
+    from char_lm_torch import GPT, adamw
+
+    vocab, context, layers, width, batch = 128, 64, 4, 128, 32
+    torch.manual_seed(0)
+    x = torch.randint(0, vocab, (batch, context))
+    y = torch.randint(0, vocab, (batch, context))
+    model = GPT(vocab, context, layers, 4, width, gelu="tanh")
+    optimizer = adamw(model)
+
+    def step():
+        optimizer.zero_grad()
+        loss = F.cross_entropy(model(x).view(-1, vocab), y.view(-1))
+        loss.backward()
+        optimizer.step()
+
+    # The same count as the Swift workload: linear layers 24·N·C² and attention 4·B·T²·C per block,
+    # lm_head 2·N·C·V, and backward twice the forward.
+    n = batch * context
+    flops = 3 * (layers * (24 * n * width ** 2 + 4 * batch * context ** 2 * width) + 2 * n * width * vocab)
+    run("charlm", "float32", threads, steps or 20, 3, step, flops=flops)
+
+
 WORKLOADS = {
     "moons-tensor": moons_tensor,
     "mlp-784": mlp_784,
     "gemm-1024": gemm_1024,
     "fashion-mlp-epoch": fashion_mlp_epoch,
     "numpy-gemm-1024": numpy_gemm_1024,
+    "charlm": charlm,
 }
 
 

@@ -86,3 +86,17 @@ import Testing
     #expect(norms[1].norm == 1)
   }
 }
+
+/// The transformer modules print their hyperparameters as PyTorch's reprs do.
+@Suite struct TransformerDescriptionTests {
+  @Test func blockDescription() {
+    var rng = SeededGenerator(seed: 0)
+    let configuration = GPTConfiguration(vocabularySize: 10, contextLength: 8, layers: 1, heads: 2, width: 4)
+    let text = GPT<Float>(configuration, using: &rng).description
+    #expect(text.contains("(wte): Embedding(10, 4)"), "\(text)")
+    #expect(text.contains("(ln_1): LayerNorm((4,), eps=1e-05, elementwise_affine=True)"), "\(text)")
+    #expect(text.contains("(attn): CausalSelfAttention(\n"), "\(text)")
+    #expect(text.contains("heads=2"), "\(text)")
+    #expect(text.contains("(c_attn): Linear(in_features=4, out_features=12, bias=True)"), "\(text)")
+  }
+}

@@ -1,3 +1,5 @@
+import Foundation
+
 /// `print(model)`: the module tree as PyTorch prints it.
 ///
 /// ```
@@ -70,4 +72,45 @@ extension Dropout: ModuleHyperparameters {
 extension GELU: ModuleHyperparameters {
   /// `approximate='tanh'`.
   public var extraDescription: String { "approximate='tanh'" }
+}
+
+extension Embedding: ModuleHyperparameters {
+  /// `256, 128`: the number of embeddings and their width, as PyTorch prints `nn.Embedding`.
+  public var extraDescription: String { "\(weight.shape[0]), \(weight.shape[1])" }
+}
+
+extension LayerNorm: ModuleHyperparameters {
+  /// `(128,), eps=1e-05, elementwise_affine=True`.
+  public var extraDescription: String {
+    let shape =
+      normalizedShape.count == 1
+      ? "(\(normalizedShape[0]),)" : "(\(normalizedShape.map(String.init).joined(separator: ", ")))"
+    return "\(shape), eps=\(pythonFloat(eps)), elementwise_affine=True"
+  }
+}
+
+extension CausalSelfAttention: ModuleHyperparameters {
+  /// `heads=4`.
+  public var extraDescription: String { "heads=\(heads)" }
+}
+
+extension FeedForward: ModuleHyperparameters {
+  /// `gelu='tanh'` or `gelu='none'`.
+  public var extraDescription: String { "gelu='\(approximation == .tanh ? "tanh" : "none")'" }
+}
+
+/// A Double as Python prints small floats in PyTorch's reprs: `1e-05`, `0.1`.
+func pythonFloat(_ x: Double) -> String {
+  if x != 0 && Swift.abs(x) < 1e-4 {
+    let exponent = Int((Swift.abs(x)).exponentBase10)
+    let mantissa = x / pow(10, Double(exponent))
+    let m = mantissa == mantissa.rounded() ? "\(Int(mantissa))" : "\(mantissa)"
+    return "\(m)e-\(String(format: "%02d", -exponent))"
+  }
+  return "\(x)"
+}
+
+extension Double {
+  /// ⌊log₁₀ |x|⌋.
+  fileprivate var exponentBase10: Double { Foundation.log10(self).rounded(.down) }
 }

@@ -30,7 +30,7 @@ extension Tensor {
   /// Gaussian error linear unit, GELU(x) = x·Φ(x), with Φ the standard normal CDF.
   ///
   /// - `.none` (exact): Φ(x) = ½(1 + erf(x/√2)).  d/dx = Φ(x) + x·φ(x), φ(x) = e^(−x²/2)/√(2π).
-  /// - `.tanh`: ½x(1 + tanh(√(2/π)(x + 0.044715x³))), composed from primitives.
+  /// - `.tanh`: ½x(1 + tanh(√(2/π)(x + 0.044715x³))), one fused primitive (GELU+Tanh.swift).
   ///
   /// The names follow PyTorch's `gelu(x, approximate='none' | 'tanh')`.
   public func gelu(approximate: GELUApproximation = .none, file: StaticString = #fileID, line: UInt = #line)
@@ -38,10 +38,7 @@ extension Tensor {
   {
     switch approximate {
     case .none: return exactGELU(file: file, line: line)
-    case .tanh:
-      let c = Scalar(0.7978845608028654)  // √(2/π)
-      let inner = c * (self + 0.044715 * self * self * self)
-      return 0.5 * self * (1 + inner.tanh(file: file, line: line))
+    case .tanh: return tanhGELU(file: file, line: line)
     }
   }
 
