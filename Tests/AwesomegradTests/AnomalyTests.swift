@@ -156,4 +156,14 @@ import Testing
     // ∂Σ pᵢcᵢ/∂s₀ = p₀(c₀ − Σ pⱼcⱼ) = 1·(2 − 2) = 0, and s₁ is masked: 0.
     #expect(scores.grad!.scalars == [0, 0])
   }
+
+  /// maskedFill(mask, −∞) writes the caller's infinity on purpose: the causal softmax of [1, 2] over
+  /// a lower-triangular mask is [[1, 0], [e/(e + e²), e²/(e + e²)]], finite, and nothing stops.
+  @Test func maskedFillWithInfinityPasses() {
+    let scores = Tensor<Double>([1, 2, 1, 2], shape: [2, 2]).requiringGrad()
+    let causal = MaskTensor.lowerTriangular(rows: 2, columns: 2)
+    let p = withAnomalyDetection { scores.maskedFill(!causal, with: -.infinity).softmax(axis: -1) }
+    #expect(p.scalars[0] == 1 && p.scalars[1] == 0)
+    #expect(Swift.abs(p.scalars[3] - 1 / (1 + 1 / 2.718281828459045)) < 1e-12)
+  }
 }

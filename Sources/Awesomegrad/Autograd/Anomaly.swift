@@ -24,8 +24,10 @@ extension Tensor {
     if let bad = firstNonFinite(output) {
       let nonFiniteInput = inputs.firstIndex { firstNonFinite($0.storage) != nil }
       // NaN is always an anomaly. An infinity is one where this op made it from finite inputs: a −∞
-      // put in on purpose (an attention mask, a padding score) flows through the ops after it.
-      if bad.kind == "NaN" || nonFiniteInput == nil {
+      // put in on purpose (an attention mask, a padding score) flows through the ops after it, and
+      // maskedFill writes the caller's own value.
+      let deliberate = "\(op)" == "maskedFill"
+      if bad.kind == "NaN" || (nonFiniteInput == nil && !deliberate) {
         let inputsNote: String
         if let index = nonFiniteInput {
           let input = inputs[index]

@@ -27,6 +27,8 @@ import Foundation
 ///   - isCausal: query l attends only to keys s ≤ l (the mask `tril(ones(L, S))`, aligned at the top
 ///     left as in PyTorch); combines with `mask`.
 ///   - scale: the factor on the scores; nil for 1/√d.
+///   - file: the caller's file (`#fileID`), named in error messages and by anomaly mode.
+///   - line: the caller's line.
 /// - Returns: `[…, L, dv]`.
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
@@ -94,6 +96,8 @@ public func scaledDotProductAttention<Scalar: TensorScalar>(
 ///   - heads: divides C.
 ///   - mask: booleans that broadcast to `[B, heads, T, T]`; true where a query may attend to a key.
 ///   - isCausal: each position attends to itself and the past only.
+///   - file: the caller's file (`#fileID`), named in error messages and by anomaly mode.
+///   - line: the caller's line.
 /// - Returns: `[B, T, C]`.
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)

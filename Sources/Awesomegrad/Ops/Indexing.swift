@@ -14,6 +14,8 @@
 /// - Parameters:
 ///   - indices: any shape, each index in `0..<weight.shape[0]` (negative ones count from the end).
 ///   - weight: `[vocabulary, channels…]`.
+///   - file: the caller's file (`#fileID`), named in error messages and by anomaly mode.
+///   - line: the caller's line.
 /// - Returns: `indices.shape + weight.shape.dropFirst()`.
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
@@ -36,7 +38,11 @@ extension Tensor {
   ///
   /// ∂/∂x scatter-adds the gradient back along `axis`; repeated indices accumulate.
   ///
-  /// - Parameter indices: one-dimensional, each in `0..<shape[axis]` (negative counts from the end).
+  /// - Parameters:
+  ///   - axis: the axis to select along (negative counts from the end).
+  ///   - indices: one-dimensional, each in `0..<shape[axis]` (negative counts from the end).
+  ///   - file: the caller's file (`#fileID`), named in error messages and by anomaly mode.
+  ///   - line: the caller's line.
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
   public func indexSelect(

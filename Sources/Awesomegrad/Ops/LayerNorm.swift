@@ -14,7 +14,11 @@ extension Tensor {
   ///
   /// - Parameters:
   ///   - normalizedShape: the trailing sizes of `self` to normalise over, e.g. `[channels]`.
-  ///   - weight, bias: `normalizedShape` each, or nil (1 and 0).
+  ///   - weight: `normalizedShape`, or nil for 1.
+  ///   - bias: `normalizedShape`, or nil for 0.
+  ///   - eps: added to the variance before the square root.
+  ///   - file: the caller's file (`#fileID`), named in error messages and by anomaly mode.
+  ///   - line: the caller's line.
   /// - Returns: the shape of `self`.
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
