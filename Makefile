@@ -2,7 +2,7 @@
 SWIFT ?= swift
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: demo test deps fashion bench compare format docs
+.PHONY: demo test deps fashion bench compare format interop fuzz docs
 
 ## Train micrograd's moons demo (release build).
 demo: deps
@@ -59,6 +59,24 @@ ddp-bench:
 	@bash scripts/install-deps --fashion-mnist
 	$(SWIFT) build -c release --product bench
 	"$$($(SWIFT) build -c release --show-bin-path)/bench" ddp-fashion-epoch --threads 1
+
+## Check that safetensors files go both ways between Awesomegrad and Python's safetensors/PyTorch
+## (Benchmarks/reference/interop.py in the reference venv; prints PASS/FAIL per check).
+interop: deps
+	@bash scripts/install-deps --fashion-mnist
+	@bash Benchmarks/compare.sh --setup-only
+	@[ -n "$${REFERENCE_PYTHON:-}" ] || Benchmarks/reference/.venv/bin/python -c "import safetensors" 2>/dev/null \
+		|| Benchmarks/reference/.venv/bin/python -m pip install --quiet -r Benchmarks/reference/requirements.txt
+	$(SWIFT) build -c release --product checkpoint
+	$(SWIFT) build -c release --product fashion-mnist
+	@"$${REFERENCE_PYTHON:-Benchmarks/reference/.venv/bin/python}" Benchmarks/reference/interop.py \
+		--checkpoint "$$($(SWIFT) build -c release --show-bin-path)/checkpoint" \
+		--fashion-mnist "$$($(SWIFT) build -c release --show-bin-path)/fashion-mnist"
+
+## Run each libFuzzer target (safetensors, idx-gzip, csv) for SECONDS seconds (scripts/fuzz).
+SECONDS ?= 60
+fuzz: deps
+	@bash scripts/fuzz --seconds $(SECONDS)
 
 ## Build the DocC documentation of Awesomegrad and Micrograd as a static site under .build/docs
 ## (warnings are errors; prints DocC's documentation-coverage summary).

@@ -36,10 +36,17 @@ let package = Package(
       pkgConfig: "ompi",
       providers: [.apt(["libopenmpi-dev", "openmpi-bin"]), .brew(["open-mpi"])]
     ),
+    /// zlib's inflate and crc32 for gzip files; Swift reaches it only through Data/Zlib.swift.
+    .systemLibrary(
+      name: "CZlib",
+      path: "Modules/CZlib",
+      pkgConfig: "zlib",
+      providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
+    ),
 
     // MARK: - Libraries
     .target(name: "Micrograd", path: "Sources/Micrograd"),
-    .target(name: "Awesomegrad", dependencies: ["CBLAS"], path: "Sources/Awesomegrad"),
+    .target(name: "Awesomegrad", dependencies: ["CBLAS", "CZlib"], path: "Sources/Awesomegrad"),
     /// Data-parallel training over MPI: broadcast, fused gradient allreduce, sharded mini-batches.
     .target(
       name: "AwesomegradDistributed", dependencies: ["Awesomegrad", "CMPI"],
@@ -83,6 +90,11 @@ let package = Package(
       name: "conformance",
       dependencies: ["TorchConformance", .product(name: "ArgumentParser", package: "swift-argument-parser")],
       path: "Tools/conformance"
+    ),
+    .executableTarget(
+      name: "checkpoint",
+      dependencies: ["Awesomegrad", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      path: "Tools/checkpoint"
     ),
     .executableTarget(
       name: "bench",
