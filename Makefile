@@ -2,7 +2,7 @@
 SWIFT ?= swift
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: demo test deps fashion bench compare format interop fuzz
+.PHONY: demo test deps fashion bench compare format interop fuzz docs
 
 ## Train micrograd's moons demo (release build).
 demo: deps
@@ -77,3 +77,8 @@ interop: deps
 SECONDS ?= 60
 fuzz: deps
 	@bash scripts/fuzz --seconds $(SECONDS)
+
+## Build the DocC documentation of Awesomegrad and Micrograd as a static site under .build/docs
+## (warnings are errors; prints DocC's documentation-coverage summary).
+docs:
+	SWIFT="$(SWIFT)" bash scripts/docs

@@ -18,6 +18,8 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     // Counts malloc calls and bytes for `bench`'s allocations-per-step and graph-memory columns.
     .package(url: "https://github.com/ordo-one/malloc-interposer", from: "1.6.0"),
+    // `make docs`: the DocC catalogs in Sources/<Target>/<Target>.docc as a static site.
+    .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
   ],
   targets: [
     // MARK: - C doorway
@@ -54,10 +56,13 @@ let package = Package(
     .target(name: "TorchConformance", dependencies: ["Awesomegrad"], path: "Sources/TorchConformance"),
 
     // MARK: - Examples and tools
+    /// The SVG training curves the examples draw, in one place.
+    .target(name: "ExamplePlots", path: "Examples/Plots"),
     .executableTarget(
       name: "moons",
       dependencies: [
-        "Micrograd", "Awesomegrad", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "Micrograd", "Awesomegrad", "ExamplePlots",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       path: "Examples/moons"
     ),
@@ -69,14 +74,16 @@ let package = Package(
     .executableTarget(
       name: "fashion-mnist",
       dependencies: [
-        "Awesomegrad", "AwesomegradDistributed",
+        "Awesomegrad", "AwesomegradDistributed", "ExamplePlots",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       path: "Examples/fashion-mnist"
     ),
     .executableTarget(
       name: "char-lm",
-      dependencies: ["Awesomegrad", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      dependencies: [
+        "Awesomegrad", "ExamplePlots", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
       path: "Examples/char-lm"
     ),
     .executableTarget(

@@ -4,6 +4,7 @@
 //     swift run -c release char-lm --data input.txt --steps 2000 --sample 500 --temperature 0.8 --top-k 20
 import ArgumentParser
 import Awesomegrad
+import ExamplePlots
 import Foundation
 
 @main
@@ -75,6 +76,15 @@ struct CharLM: ParsableCommand {
       "Print one JSON object at the end (steps, train_loss, val_loss, ms_per_step); the rest goes to stderr.")
   var json = false
 
+  @Option(help: "Write the training loss of every step and the validation loss as an SVG file.")
+  var lossSvg: String?
+
+  @Flag(help: "Check every op for NaN and infinity (withAnomalyDetection); slower.")
+  var detectAnomaly = false
+
+  @Flag(help: "Print the model before training.")
+  var summary = false
+
   func validate() throws {
     for (name, value) in [
       ("--steps", steps), ("--batch-size", batchSize), ("--context", context), ("--layers", layers),
@@ -126,7 +136,10 @@ struct CharLM: ParsableCommand {
         + "\(heads) heads, width \(width), context \(context), \(gelu.rawValue) GELU, \(model.parameterCount) parameters; AdamW lr \(lr), "
         + "batch \(batchSize), seed \(seed)")
 
+    if summary { log.print("\(model)") }
+
     let interactive = isatty(json ? STDERR_FILENO : STDOUT_FILENO) != 0
+    var trainPoints: [(x: Double, y: Double)] = [], validationPoints: [(x: Double, y: Double)] = []
     var trainingSeconds = 0.0
     var lastLoss = Float.nan
     let tokensPerStep = Double(batchSize * context)
@@ -134,11 +147,15 @@ struct CharLM: ParsableCommand {
       let start = DispatchTime.now().uptimeNanoseconds
       let (x, y) = corpus.batch(from: corpus.train, size: batchSize, context: context, using: &rng)
       model.zeroGrad()
-      let loss = model.loss(x, targets: y)
-      loss.backward()
+      let loss = withAnomalyDetection(detectAnomaly) {
+        let loss = model.loss(x, targets: y)
+        loss.backward()
+        return loss
+      }
       decayed.step()
       undecayed.step()
       lastLoss = loss.item()
+      trainPoints.append((Double(step), Double(lastLoss)))
       let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
       trainingSeconds += seconds
       if interactive {
@@ -149,6 +166,7 @@ struct CharLM: ParsableCommand {
       }
       if evalEvery > 0 && step % evalEvery == 0 && step < steps {
         let validation = estimatedLoss(model, corpus, corpus.validation, using: &rng)
+        validationPoints.append((Double(step), validation))
         log.print(
           String(
             format: "step %d  train loss %.4f  val loss %.4f  %.1f ms/step", step, lastLoss, validation,
@@ -158,6 +176,7 @@ struct CharLM: ParsableCommand {
     let trainLoss = estimatedLoss(model, corpus, corpus.train, using: &rng)
     let validationLoss = estimatedLoss(model, corpus, corpus.validation, using: &rng)
     let msPerStep = 1000 * trainingSeconds / Double(steps)
+    validationPoints.append((Double(steps), validationLoss))
     log.print(
       String(
         format:
@@ -173,6 +192,16 @@ struct CharLM: ParsableCommand {
         "--- sample (\(sample) bytes, temperature \(temperature), top-k \(topK.map(String.init) ?? "all")) ---"
       )
       log.print(corpus.decode(tokens))
+    }
+    if let lossSvg {
+      let image = SVGPlot.trainingCurves(
+        title: "char-lm GPT (\(layers) layers, width \(width)): loss in nats per byte", xLabel: "step",
+        losses: [
+          .init(label: "training batch", points: trainPoints, color: SVGPlot.lossColor),
+          .init(label: "validation (20 batches)", points: validationPoints, color: SVGPlot.secondLossColor),
+        ])
+      try image.write(toFile: lossSvg, atomically: true, encoding: .utf8)
+      log.print("wrote \(lossSvg)")
     }
     if json {
       let fields = [

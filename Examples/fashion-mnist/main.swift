@@ -4,6 +4,7 @@
 //     swift run -c release fashion-mnist --epochs 1
 import ArgumentParser
 import Awesomegrad
+import ExamplePlots
 import Foundation
 
 // Started by the last line: a main.swift with other files in its module runs top-level code, not @main.
@@ -46,6 +47,15 @@ struct FashionMNIST: ParsableCommand {
   @Flag(
     help: "Standardise pixels with the training set's mean and standard deviation (else scale to [0, 1]).")
   var normalize = false
+
+  @Option(help: "Write the training loss and the test accuracy per epoch as an SVG file.")
+  var lossSvg: String?
+
+  @Flag(help: "Check every op for NaN and infinity (withAnomalyDetection); slower.")
+  var detectAnomaly = false
+
+  @Flag(help: "Print the model and its summary table before training.")
+  var summary = false
 
   @Flag(
     help: """
@@ -105,7 +115,15 @@ struct FashionMNIST: ParsableCommand {
     )
     if let load { try loadCheckpoint(into: model, from: load) }
 
+    if summary {
+      print(model)
+      print(model.summary(inputShape: [batchSize, train.featureCount]))
+    }
+
     let interactive = isatty(STDOUT_FILENO) != 0
+    // The loss curve: the mean loss of every 50 batches, and the test accuracy after each epoch.
+    var lossPoints: [(x: Double, y: Double)] = [], accuracyPoints: [(x: Double, y: Double)] = []
+    var step = 0, windowSum = 0.0, windowCount = 0
     var trainingSeconds = 0.0, accuracy = 0.0  // for --json
     if epochs == 0 {
       accuracy = evaluate(model, on: test, mean: mean, standardDeviation: standardDeviation)
@@ -120,9 +138,19 @@ struct FashionMNIST: ParsableCommand {
         let x = train.batch(indices, mean: mean, standardDeviation: standardDeviation, as: Float.self)
         let labels = indices.map { train.labels[$0] }
         optimizer.zeroGrad()
-        let loss = crossEntropy(model(x), labels: labels)
-        loss.backward()
+        let loss = withAnomalyDetection(detectAnomaly) {
+          let loss = crossEntropy(model(x), labels: labels)
+          loss.backward()
+          return loss
+        }
         optimizer.step()
+        step += 1
+        windowSum += Double(loss.item())
+        windowCount += 1
+        if windowCount == 50 {
+          lossPoints.append((Double(step), windowSum / 50))
+          (windowSum, windowCount) = (0, 0)
+        }
         lossSum += Double(loss.item()) * Double(indices.count)
         seen += indices.count
         if interactive {  // one update per batch, rewriting the same line
@@ -137,12 +165,24 @@ struct FashionMNIST: ParsableCommand {
       if interactive { print() }
       trainingSeconds += Date().timeIntervalSince(epochStart)
       accuracy = evaluate(model, on: test, mean: mean, standardDeviation: standardDeviation)
+      accuracyPoints.append((Double(step), accuracy))
       print(
         String(
           format: "epoch %d  train loss %.4f  test accuracy %.2f%%  %.2f s", epoch, lossSum / Double(seen),
           100 * accuracy, Date().timeIntervalSince(epochStart)))
     }
     if let save { try saveCheckpoint(model, to: save) }
+    if let lossSvg {
+      let image = SVGPlot.trainingCurves(
+        title: "Fashion-MNIST MLP 784-256-128-10: training loss and test accuracy", xLabel: "step (batch)",
+        losses: [
+          .init(label: "training loss (mean of 50 batches)", points: lossPoints, color: SVGPlot.lossColor)
+        ],
+        accuracy: .init(
+          label: "test accuracy", points: accuracyPoints, color: SVGPlot.accuracyColor, dashed: true))
+      try image.write(toFile: lossSvg, atomically: true, encoding: .utf8)
+      print("wrote \(lossSvg)")
+    }
     if json {
       print(
         "{\"model\": \"mlp\", \"epochs\": \(epochs), \"test_accuracy\": \(String(format: "%.6g", accuracy)), "

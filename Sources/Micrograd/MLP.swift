@@ -3,6 +3,7 @@
 /// `MLP(2, [16, 16, 1])` maps 2 inputs through two hidden layers of 16 to one linear output, the
 /// network of micrograd's demo.
 public struct MLP: Module {
+  /// The layers, first to last.
   public let layers: [Layer]
   /// Per layer, per neuron: its weights, then its bias (micrograd's order). Computed once.
   public let parameters: [Value]

@@ -5,6 +5,7 @@
 public struct Neuron: Module {
   /// One weight per input.
   public let weights: [Value]
+  /// b, added to the weighted sum.
   public let bias: Value
   /// Whether the output goes through `relu`.
   public let isNonlinear: Bool

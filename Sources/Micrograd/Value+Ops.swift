@@ -100,13 +100,21 @@ extension Value {
 
   // MARK: Compound assignment (rebinds the variable to a new node; the old node stays in the graph)
 
+  /// Rebinds `lhs` to the new node a + b.
   public static func += (lhs: inout Value, rhs: Value) { lhs = lhs + rhs }
+  /// Rebinds `lhs` to the new node a + b for a constant b.
   public static func += (lhs: inout Value, rhs: Double) { lhs = lhs + rhs }
+  /// Rebinds `lhs` to the new node a − b.
   public static func -= (lhs: inout Value, rhs: Value) { lhs = lhs - rhs }
+  /// Rebinds `lhs` to the new node a − b for a constant b.
   public static func -= (lhs: inout Value, rhs: Double) { lhs = lhs - rhs }
+  /// Rebinds `lhs` to the new node a · b.
   public static func *= (lhs: inout Value, rhs: Value) { lhs = lhs * rhs }
+  /// Rebinds `lhs` to the new node a · b for a constant b.
   public static func *= (lhs: inout Value, rhs: Double) { lhs = lhs * rhs }
+  /// Rebinds `lhs` to the new node a / b.
   public static func /= (lhs: inout Value, rhs: Value) { lhs = lhs / rhs }
+  /// Rebinds `lhs` to the new node a / b for a constant b.
   public static func /= (lhs: inout Value, rhs: Double) { lhs = lhs / rhs }
 }
 

@@ -1,7 +1,7 @@
 /// Checks a function's gradients against finite differences.
 ///
 /// For inputs x₁…xₙ and a fixed random upstream u of the output's shape, the checker compares the
-/// gradient from ``Tensor/backward(gradient:file:line:)`` of L = Σ f(x)·u with the central difference
+/// gradient from ``Tensor/backward(gradient:retainGraph:file:line:)`` of L = Σ f(x)·u with the central difference
 ///
 ///     ∂L/∂xᵢⱼ ≈ (L(xᵢⱼ + ε) − L(xᵢⱼ − ε)) / 2ε,
 ///
@@ -18,6 +18,8 @@
 ///   - f: the function to check; called once with leaves that require grad, and 2 times per input
 ///     element in `withoutGrad`. Points where f is not differentiable (ReLU at 0) give spurious failures.
 ///   - inputs: where to check; their values are copied and not modified.
+///   - epsilon: the step ε of the central differences (f(x + ε) − f(x − ε)) / 2ε.
+///   - tolerance: an entry passes when |analytic − numeric| ≤ tolerance·(1 + |numeric|).
 ///   - seed: seeds the random upstream gradient.
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
@@ -110,6 +112,7 @@ public struct GradientCheckResult: Sendable, CustomStringConvertible {
     }
   }
 
+  /// Whether the gradients matched, with the largest deviation.
   public var description: String {
     let verdict = passed ? "gradients match" : "GRADIENT MISMATCH"
     let nonFinite = nonFiniteCount == 0 ? "" : "\(nonFiniteCount) entries not finite; "

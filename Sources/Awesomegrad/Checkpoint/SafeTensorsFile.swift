@@ -68,7 +68,9 @@ public struct SafeTensorsFile: Sendable {
   ///
   /// Nothing is allocated from a size read from the file before it has been checked against the
   /// file's actual length.
-  /// - Parameter path: the name to use in errors.
+  /// - Parameters:
+  ///   - bytes: the whole file.
+  ///   - path: the name to use in errors.
   public init(bytes: [UInt8], path: String = "<memory>") throws(CheckpointError) {
     self.path = path
     self.bytes = bytes

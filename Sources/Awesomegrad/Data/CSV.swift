@@ -9,7 +9,9 @@ public struct CSVTable: Sendable {
   public var features: [Double]
   /// The values of the label column, one per row; empty when no label column was chosen.
   public var labels: [Double]
+  /// The number of data rows.
   public var rowCount: Int
+  /// The number of feature columns.
   public var featureCount: Int
 
   /// Which column holds the labels.
@@ -22,6 +24,7 @@ public struct CSVTable: Sendable {
 
   /// Reads a CSV file of numbers.
   /// - Parameters:
+  ///   - path: the file to read.
   ///   - hasHeader: whether the first line names the columns.
   ///   - labelColumn: the column to take out as labels, or nil for features only.
   ///   - separator: the field separator.

@@ -18,6 +18,7 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
   /// The file is well-formed but its contents do not fit together (ragged rows, counts that differ).
   case inconsistent(path: String, reason: String)
 
+  /// What was wrong with the data, and what to do.
   public var description: String {
     switch self {
     case .fileNotFound(let path, let hint):

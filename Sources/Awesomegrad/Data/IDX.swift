@@ -10,6 +10,7 @@ public struct IDXArray: Sendable, Equatable {
   /// The elements in row-major order.
   public var bytes: [UInt8]
 
+  /// An array of `shape` over `bytes` in row-major order.
   public init(shape: [Int], bytes: [UInt8]) {
     self.shape = shape
     self.bytes = bytes

@@ -5,7 +5,9 @@ public struct MNISTSplit: Sendable {
   public var pixels: [UInt8]
   /// The class of each image.
   public var labels: [Int]
+  /// The image height in pixels (28).
   public var rows: Int
+  /// The image width in pixels (28).
   public var columns: Int
 
   /// The number of images.
@@ -62,10 +64,16 @@ public struct MNISTSplit: Sendable {
 /// names `train-images-idx3-ubyte.gz`, `train-labels-idx1-ubyte.gz`, `t10k-images-idx3-ubyte.gz`,
 /// `t10k-labels-idx1-ubyte.gz` (each also found without `.gz`).
 public struct MNISTDataset: Sendable {
+  /// The 60,000 training images.
   public var train: MNISTSplit
+  /// The 10,000 test images.
   public var test: MNISTSplit
 
-  /// - Parameter hint: what to tell the user when a file is missing (how to install the data).
+  /// Reads the four IDX files (`train-images-idx3-ubyte.gz`, …) from `directory`.
+  ///
+  /// - Parameters:
+  ///   - directory: the folder holding the files, gzip'd or not.
+  ///   - hint: what to tell the user when a file is missing (how to install the data).
   public init(directory: String, hint: String = "Check the directory.") throws(DataError) {
     func file(_ name: String) -> String {
       let plain = directory + "/" + name

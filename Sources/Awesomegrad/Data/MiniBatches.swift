@@ -13,9 +13,12 @@
 public struct MiniBatches: Sequence, Sendable {
   /// The indices of the epoch in the order they are served.
   public let order: [Int]
+  /// The number of indices per batch (the last batch may be smaller).
   public let batchSize: Int
+  /// Whether a last batch smaller than `batchSize` is left out.
   public let dropLast: Bool
 
+  /// The indices `0..<count` shuffled with `generator` (when `shuffle`), cut into batches.
   public init<G: RandomNumberGenerator>(
     count: Int, batchSize: Int, shuffle: Bool = true, dropLast: Bool = false, using generator: inout G,
     file: StaticString = #fileID, line: UInt = #line
@@ -46,12 +49,15 @@ public struct MiniBatches: Sequence, Sendable {
     dropLast ? order.count / batchSize : (order.count + batchSize - 1) / batchSize
   }
 
+  /// The batches in order.
   public func makeIterator() -> Iterator { Iterator(batches: self) }
 
+  /// Walks the batches of a ``MiniBatches``.
   public struct Iterator: IteratorProtocol {
     let batches: MiniBatches
     var start = 0
 
+    /// The next batch of indices, or nil after the last.
     public mutating func next() -> [Int]? {
       let remaining = batches.order.count - start
       guard remaining > 0, remaining >= batches.batchSize || !batches.dropLast else { return nil }

@@ -19,6 +19,9 @@
 ///   - ignoreIndex: a label value whose rows are skipped; nil skips none (PyTorch's default, −100,
 ///     is never a class either).
 ///   - labelSmoothing: ε in [0, 1].
+///   - reduction: `.mean` (over the rows not ignored), `.sum` or `.none`.
+///   - file: the caller's file (`#fileID`), named in error messages and by anomaly mode.
+///   - line: the caller's line.
 /// - Returns: a scalar for `.mean` and `.sum`, `[batch]` for `.none`.
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
@@ -90,6 +93,10 @@ public func crossEntropy<Scalar: TensorScalar>(
 /// - Parameters:
 ///   - logProbabilities: `[batch, classes]`, typically ``Tensor/logSoftmax(axis:file:line:)``'s output.
 ///   - labels: `[batch]`.
+///   - ignoreIndex: a label value whose rows are skipped; nil skips none.
+///   - reduction: `.mean` (over the rows not ignored), `.sum` or `.none`.
+///   - file: the caller's file (`#fileID`), named in error messages and by anomaly mode.
+///   - line: the caller's line.
 /// - Returns: a scalar for `.mean` and `.sum`, `[batch]` for `.none`.
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)

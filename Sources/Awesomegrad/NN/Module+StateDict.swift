@@ -52,8 +52,11 @@ extension Module {
 public struct StateDictError: Error, Equatable, CustomStringConvertible {
   /// A tensor whose shape differs between the module and the state dict.
   public struct Mismatch: Equatable, Sendable {
+    /// The tensor's dotted name.
     public let name: String
+    /// The shape the module's tensor has.
     public let expected: [Int]
+    /// The shape in the state dict.
     public let found: [Int]
   }
 
@@ -66,6 +69,7 @@ public struct StateDictError: Error, Equatable, CustomStringConvertible {
   /// Names present in both with different shapes.
   public let shapeMismatches: [Mismatch]
 
+  /// PyTorch's "Error(s) in loading state_dict" report: missing and unexpected keys, size mismatches.
   public var description: String {
     var lines = ["Error(s) in loading state_dict for \(module):"]
     if !missingKeys.isEmpty { lines.append("  Missing key(s): \(missingKeys.joined(separator: ", "))") }

@@ -2,7 +2,7 @@
 /// and child modules, registered once by name in its initializer. Everything else comes from that
 /// registration: the dotted names of ``namedParameters`` (`layers.0.weight`,
 /// `transformer.h.0.attn.c_attn.weight`), the ``parameters`` an optimizer steps, the buffers
-/// (non-trainable state such as batch norm's running statistics), ``train()``/``eval()`` mode, and
+/// (non-trainable state such as batch norm's running statistics), ``train(_:)``/``eval()`` mode, and
 /// the state dict a checkpoint saves. Nobody joins names by hand, and there is no reflection.
 ///
 /// A subclass stores its parts in properties for its forward pass, and registers each one:
@@ -48,6 +48,7 @@ open class Module<Scalar: TensorScalar> {
   /// evaluation. Set for the whole tree by ``train(_:)`` and ``eval()``.
   public private(set) var isTraining = true
 
+  /// A module with nothing registered yet; subclasses register their parts after `super.init()`.
   public init() {}
 
   // MARK: Registration

@@ -182,9 +182,13 @@ public final class FeedForward<Scalar: TensorScalar>: Module<Scalar> {
 ///
 ///     x ← x + attn(ln_1(x)),  x ← x + mlp(ln_2(x))
 public final class TransformerBlock<Scalar: TensorScalar>: Module<Scalar> {
+  /// The layer norm before attention.
   public let ln_1: LayerNorm<Scalar>
+  /// Causal self-attention.
   public let attn: CausalSelfAttention<Scalar>
+  /// The layer norm before the MLP.
   public let ln_2: LayerNorm<Scalar>
+  /// The MLP: Linear, GELU, Linear.
   public let mlp: FeedForward<Scalar>
 
   /// A block of `width` channels and `heads` heads with a 4·width GELU feed-forward network.

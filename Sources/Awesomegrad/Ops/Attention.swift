@@ -27,6 +27,8 @@ import Foundation
 ///   - isCausal: query l attends only to keys s ≤ l (the mask `tril(ones(L, S))`, aligned at the top
 ///     left as in PyTorch); combines with `mask`.
 ///   - scale: the factor on the scores; nil for 1/√d.
+///   - file: the caller's file (`#fileID`), named in error messages and by anomaly mode.
+///   - line: the caller's line.
 /// - Returns: `[…, L, dv]`.
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
@@ -69,7 +71,7 @@ public func scaledDotProductAttention<Scalar: TensorScalar>(
   attentionForward(
     geometry, q: q.buffer.base, k: k.buffer.base, v: v.buffer.base, weights: weights.buffer.base,
     out: out.buffer.base)
-  return Tensor(out, op: "scaledDotProductAttention", parents: [query, key, value]) { g in
+  return Tensor(out, op: "scaledDotProductAttention", parents: [query, key, value], file: file, line: line) { g in
     let dq = Storage<Scalar>(uninitializedShape: q.shape)
     let dk = Storage<Scalar>(uninitializedShape: k.shape)
     let dvalue = Storage<Scalar>(uninitializedShape: v.shape)
@@ -94,6 +96,8 @@ public func scaledDotProductAttention<Scalar: TensorScalar>(
 ///   - heads: divides C.
 ///   - mask: booleans that broadcast to `[B, heads, T, T]`; true where a query may attend to a key.
 ///   - isCausal: each position attends to itself and the past only.
+///   - file: the caller's file (`#fileID`), named in error messages and by anomaly mode.
+///   - line: the caller's line.
 /// - Returns: `[B, T, C]`.
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
@@ -124,7 +128,7 @@ public func multiHeadAttention<Scalar: TensorScalar>(
   let weights = Storage<Scalar>(uninitializedShape: [b * heads, t, t])
   let p = input.buffer.base
   attentionForward(geometry, q: p, k: p, v: p, weights: weights.buffer.base, out: out.buffer.base)
-  return Tensor(out, op: "multiHeadAttention", parents: [qkv]) { g in
+  return Tensor(out, op: "multiHeadAttention", parents: [qkv], file: file, line: line) { g in
     // The three gradients tile the [B, T, 3C] gradient exactly, so every element is written.
     let grad = Storage<Scalar>(uninitializedShape: [b, t, width])
     let p = input.buffer.base, dp = grad.buffer.base

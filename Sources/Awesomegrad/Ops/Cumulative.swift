@@ -24,6 +24,6 @@ extension Tensor {
       }
       return out
     }
-    return Tensor(scan(storage, false), op: "cumulativeSum", parents: [self]) { g in [scan(g, true)] }
+    return Tensor(scan(storage, false), op: "cumulativeSum", parents: [self], file: file, line: line) { g in [scan(g, true)] }
   }
 }

@@ -9,12 +9,12 @@ extension Tensor {
   /// The pullback recomputes t from the saved input instead of keeping another tensor alive.
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
-  func tanhGELU() -> Tensor {
+  func tanhGELU(file: StaticString, line: UInt) -> Tensor {
     let x = storage
     let c = Scalar(0.7978845608028654)  // √(2/π)
     let a = Scalar(0.044715)
     let y = x.map { x in 0.5 * x * (1 + Scalar.tanh(c * (x + a * x * x * x))) }
-    return Tensor(y, op: "gelu", parents: [self]) { g in
+    return Tensor(y, op: "gelu", parents: [self], file: file, line: line) { g in
       [
         g.zipSameShape(x) { g, x in
           let x2 = x * x

@@ -14,6 +14,8 @@
 /// - Parameters:
 ///   - indices: any shape, each index in `0..<weight.shape[0]` (negative ones count from the end).
 ///   - weight: `[vocabulary, channels…]`.
+///   - file: the caller's file (`#fileID`), named in error messages and by anomaly mode.
+///   - line: the caller's line.
 /// - Returns: `indices.shape + weight.shape.dropFirst()`.
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
@@ -36,7 +38,11 @@ extension Tensor {
   ///
   /// ∂/∂x scatter-adds the gradient back along `axis`; repeated indices accumulate.
   ///
-  /// - Parameter indices: one-dimensional, each in `0..<shape[axis]` (negative counts from the end).
+  /// - Parameters:
+  ///   - axis: the axis to select along (negative counts from the end).
+  ///   - indices: one-dimensional, each in `0..<shape[axis]` (negative counts from the end).
+  ///   - file: the caller's file (`#fileID`), named in error messages and by anomaly mode.
+  ///   - line: the caller's line.
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
   public func indexSelect(
@@ -64,7 +70,7 @@ extension Tensor {
         (dst + (o * k + j) * inner).initialize(from: src + (o * size + r) * inner, count: inner)
       }
     }
-    return Tensor(out, op: "indexSelect", parents: [self]) { g in
+    return Tensor(out, op: "indexSelect", parents: [self], file: file, line: line) { g in
       let grad = Storage<Scalar>(repeating: 0, shape: inputShape)
       let gd = grad.buffer.base, gs = g.buffer.base
       for o in 0..<outer {
@@ -116,7 +122,7 @@ extension Tensor {
     let out = Storage<Scalar>(uninitializedShape: indices.shape)
     let src = storage.buffer.base, dst = out.buffer.base
     for n in 0..<offsets.count { dst[n] = src[offsets[n]] }
-    return Tensor(out, op: "gathering", parents: [self]) { g in
+    return Tensor(out, op: "gathering", parents: [self], file: file, line: line) { g in
       let grad = Storage<Scalar>(repeating: 0, shape: inputShape)
       let gd = grad.buffer.base, gs = g.buffer.base
       for n in 0..<offsets.count { gd[offsets[n]] += gs[n] }

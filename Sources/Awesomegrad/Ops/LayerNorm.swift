@@ -14,7 +14,11 @@ extension Tensor {
   ///
   /// - Parameters:
   ///   - normalizedShape: the trailing sizes of `self` to normalise over, e.g. `[channels]`.
-  ///   - weight, bias: `normalizedShape` each, or nil (1 and 0).
+  ///   - weight: `normalizedShape`, or nil for 1.
+  ///   - bias: `normalizedShape`, or nil for 0.
+  ///   - eps: added to the variance before the square root.
+  ///   - file: the caller's file (`#fileID`), named in error messages and by anomaly mode.
+  ///   - line: the caller's line.
   /// - Returns: the shape of `self`.
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
@@ -69,7 +73,7 @@ extension Tensor {
     if let weight { parents.append(weight) }
     if let bias { parents.append(bias) }
     let (needX, needW, needB) = (requiresGrad, weight?.requiresGrad ?? false, bias?.requiresGrad ?? false)
-    return Tensor(out, op: "layerNorm", parents: parents) { g in
+    return Tensor(out, op: "layerNorm", parents: parents, file: file, line: line) { g in
       let gs = g.buffer.base, xhat = normalized.buffer.base, r = inverseDeviations.buffer.base
       let pw = w?.buffer.base
       var gx: Storage<Scalar>?

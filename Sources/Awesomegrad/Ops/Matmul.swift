@@ -57,7 +57,7 @@ extension Tensor {
     // Only the gradients that someone needs are computed: the input of a first layer (data) needs
     // none, which saves one gemm per backward pass.
     let (needA, needB) = (requiresGrad, other.requiresGrad)
-    return Tensor(c, op: "matmul", parents: [self, other]) { g in
+    return Tensor(c, op: "matmul", parents: [self, other], file: file, line: line) { g in
       var ga: Storage<Scalar>?
       var gb: Storage<Scalar>?
       if needA {

@@ -17,7 +17,7 @@ extension Tensor {
     }
     let keptShape = kept.shape
     let outShape = keepDims ? keptShape : reducedShape(inputShape, removing: resolved)
-    return Tensor(kept.reshaped(outShape), op: "sum", parents: [self]) { g in
+    return Tensor(kept.reshaped(outShape), op: "sum", parents: [self], file: file, line: line) { g in
       [g.reshaped(keptShape).expanded(to: inputShape)]
     }
   }
@@ -95,7 +95,7 @@ extension Tensor {
     let x = storage
     let maxima = x.maxPropagatingNaN(keepingAxes: resolved)
     let outShape = keepDims ? maxima.shape : reducedShape(inputShape, removing: resolved)
-    return Tensor(maxima.reshaped(outShape), op: "max", parents: [self]) { g in
+    return Tensor(maxima.reshaped(outShape), op: "max", parents: [self], file: file, line: line) { g in
       // mask = 1[x = max]; each maximum's gradient is shared among its ties: g·mask / Σ mask.
       let broadcastMax = maxima.expanded(to: inputShape)
       let mask = x.zipSameShape(broadcastMax) { $0 == $1 ? 1 : 0 }

@@ -26,7 +26,7 @@ extension Tensor {
     let out = Storage<Scalar>(uninitializedShape: shape)
     let px = x.buffer.base, py = y.buffer.base, dst = out.buffer.base
     for i in 0..<flags.count { dst[i] = flags[i] ? px[i] : py[i] }
-    return Tensor(out, op: "where", parents: [a, b]) { g in
+    return Tensor(out, op: "where", parents: [a, b], file: file, line: line) { g in
       let ga = Storage<Scalar>(uninitializedShape: shape), gb = Storage<Scalar>(uninitializedShape: shape)
       let gs = g.buffer.base, pa = ga.buffer.base, pb = gb.buffer.base
       for i in 0..<flags.count {
@@ -59,7 +59,7 @@ extension Tensor {
     let out = Storage<Scalar>(uninitializedShape: shape)
     let px = x.buffer.base, dst = out.buffer.base
     for i in 0..<flags.count { dst[i] = flags[i] ? value : px[i] }
-    return Tensor(out, op: "maskedFill", parents: [self]) { g in
+    return Tensor(out, op: "maskedFill", parents: [self], file: file, line: line) { g in
       let grad = Storage<Scalar>(uninitializedShape: shape)
       let gs = g.buffer.base, pg = grad.buffer.base
       for i in 0..<flags.count { pg[i] = flags[i] ? 0 : gs[i] }

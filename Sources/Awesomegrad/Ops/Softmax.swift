@@ -19,7 +19,7 @@ extension Tensor {
     let totals = shifted.sum(keepingAxes: resolved)
     let kept = totals.zipSameShape(shift) { Scalar.log($0) + $1 }
     let outShape = keepDims ? kept.shape : reducedShape(inputShape, removing: resolved)
-    return Tensor(kept.reshaped(outShape), op: "logSumExp", parents: [self]) { g in
+    return Tensor(kept.reshaped(outShape), op: "logSumExp", parents: [self], file: file, line: line) { g in
       let upstream = g.reshaped(kept.shape)
       let softmax = Storage.broadcasting(x, kept, op: "logSumExp") { Scalar.exp($0 - $1) }
       return [Storage.broadcasting(softmax, upstream, op: "logSumExp", *)]
@@ -44,7 +44,7 @@ extension Tensor {
     let shifted = Storage.broadcasting(x, shift, op: "logSoftmax", -)
     let logTotals = shifted.map { Scalar.exp($0) }.sum(keepingAxes: resolved).map { Scalar.log($0) }
     let y = Storage.broadcasting(shifted, logTotals, op: "logSoftmax", -)
-    return Tensor(y, op: "logSoftmax", parents: [self]) { g in
+    return Tensor(y, op: "logSoftmax", parents: [self], file: file, line: line) { g in
       let gradientTotals = g.sum(keepingAxes: resolved)
       let pulled = Storage.broadcasting(y, gradientTotals, op: "logSoftmax") { y, total in
         Scalar.exp(y) * total
@@ -55,6 +55,6 @@ extension Tensor {
 
   /// softmax(x)ᵢ = e^(xᵢ) / Σⱼ e^(xⱼ) along `axis`, as exp(logSoftmax(x)): stable for any input.
   public func softmax(axis: Int = -1, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-    logSoftmax(axis: axis, file: file, line: line).exp()
+    logSoftmax(axis: axis, file: file, line: line).exp(file: file, line: line)
   }
 }

@@ -33,7 +33,7 @@ extension Tensor {
           from: src + (o * size + lower + j * step) * inner, count: inner)
       }
     }
-    return Tensor(out, op: "sliced", parents: [self]) { g in
+    return Tensor(out, op: "sliced", parents: [self], file: file, line: line) { g in
       let grad = Storage<Scalar>(repeating: 0, shape: inputShape)
       let gs = g.buffer.base, gd = grad.buffer.base
       for o in 0..<outer {

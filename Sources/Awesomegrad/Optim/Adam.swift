@@ -12,8 +12,11 @@ import Foundation
 public final class Adam<Scalar: TensorScalar>: StatefulOptimizer {
   public let parameters: [Tensor<Scalar>]
   public var learningRate: Double
+  /// β₁ and β₂: the decay rates of the first and second moment estimates.
   public let betas: (Double, Double)
+  /// ε added to the square root of the second moment, for stability.
   public let eps: Double
+  /// The L2 penalty λ added to the gradient (λ·θ), as PyTorch's Adam.
   public let weightDecay: Double
   /// Whether weight decay is decoupled (AdamW: p ← p − lr·λ·p before the Adam step) or L2 (Adam).
   let decoupledWeightDecay: Bool
@@ -22,6 +25,7 @@ public final class Adam<Scalar: TensorScalar>: StatefulOptimizer {
   /// The number of steps taken by each parameter (PyTorch counts per parameter).
   var stepCounts: [Int]
 
+  /// An optimizer over `parameters` with PyTorch's `torch.optim.Adam` defaults.
   public convenience init(
     _ parameters: [Tensor<Scalar>], learningRate: Double = 1e-3, betas: (Double, Double) = (0.9, 0.999),
     eps: Double = 1e-8, weightDecay: Double = 0
@@ -83,8 +87,11 @@ public final class AdamW<Scalar: TensorScalar>: StatefulOptimizer {
     get { adam.learningRate }
     set { adam.learningRate = newValue }
   }
+  /// β₁ and β₂: the decay rates of the first and second moment estimates.
   public var betas: (Double, Double) { adam.betas }
+  /// ε added to the square root of the second moment, for stability.
   public var eps: Double { adam.eps }
+  /// The decoupled weight decay λ: each step multiplies θ by 1 − lr·λ.
   public var weightDecay: Double { adam.weightDecay }
 
   /// PyTorch's defaults, including weight decay 0.01.

@@ -21,6 +21,7 @@ public enum OptimizerStateError: Error, Equatable, CustomStringConvertible {
   /// A parameter with part of its state missing (e.g. `exp_avg` without `exp_avg_sq`).
   case incomplete(parameter: Int, missing: String)
 
+  /// What was wrong with the optimizer state, and what to do.
   public var description: String {
     switch self {
     case .unexpectedKey(let name): "optimizer state: unexpected key \(name)"

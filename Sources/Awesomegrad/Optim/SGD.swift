@@ -9,13 +9,18 @@
 public final class SGD<Scalar: TensorScalar>: StatefulOptimizer {
   public let parameters: [Tensor<Scalar>]
   public var learningRate: Double
+  /// The momentum μ (0 for plain SGD).
   public let momentum: Double
+  /// The dampening τ: the buffer is b ← μ·b + (1 − τ)·g.
   public let dampening: Double
+  /// Whether the step uses Nesterov momentum, g + μ·b.
   public let nesterov: Bool
+  /// The L2 penalty λ added to the gradient (λ·θ).
   public let weightDecay: Double
   /// The momentum buffer b of each parameter, by position; nil before its first step.
   var momentumBuffers: [Storage<Scalar>?]
 
+  /// An optimizer over `parameters` with PyTorch's `torch.optim.SGD` defaults.
   public init(
     _ parameters: [Tensor<Scalar>], learningRate: Double, momentum: Double = 0, dampening: Double = 0,
     nesterov: Bool = false, weightDecay: Double = 0

@@ -41,7 +41,10 @@ extension Tensor {
   /// Replaces the accumulated gradient with `gradient`'s values (shared, not copied), or clears it
   /// when `gradient` is nil (as ``zeroGrad()`` does).
   ///
-  /// - Parameter gradient: a tensor of this tensor's shape; its graph, if any, is ignored.
+  /// - Parameters:
+  ///   - gradient: a tensor of this tensor's shape; its graph, if any, is ignored.
+  ///   - file: the caller's file (`#fileID`), named in error messages.
+  ///   - line: the caller's line.
   /// - Precondition: `gradient.shape == shape`; otherwise stops with a message naming the shapes.
   public func setGradient(_ gradient: Tensor?, file: StaticString = #fileID, line: UInt = #line) {
     guard let gradient else {
