@@ -38,7 +38,9 @@ import Testing
           Gzip.isGzip(bytes) ? try Gzip.decompress(bytes, path: name, maxDecompressedBytes: 1 << 22) : bytes
         let array = try IDXArray(decoded: data, path: name, rank: nil)
         #expect(array.bytes.count == array.shape.reduce(1, *), "\(name)")
-        if array.shape.count == 3 { _ = array.shape[1] * array.shape[2] }
+        if array.shape.count == 3 {
+          #expect(!array.shape[1].multipliedReportingOverflow(by: array.shape[2]).overflow, "\(name)")
+        }
       } catch {
         if name.hasPrefix("zero-leading-dimension") {
           #expect(error.description.contains("too large"), "\(name)")
