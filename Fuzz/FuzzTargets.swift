@@ -92,10 +92,22 @@ func fuzzIDXGzip(_ bytes: [UInt8]) {
   else { return }
   guard let array = try? IDXArray(decoded: data, path: "fuzz", rank: nil) else { return }
   precondition(array.bytes.count == array.shape.reduce(1, *))
-  if array.shape.count == 3 { _ = array.shape[1] * array.shape[2] }
+  // What users compute from a valid shape must not trap: MNISTSplit's rows × columns, and strides
+  // (products of trailing sizes). Results go to `sink`, or the optimizer drops the multiplications
+  // and their overflow traps with them.
+  if array.shape.count == 3 { sink(array.shape[1] * array.shape[2]) }
   var product = 1
-  for size in array.shape where size > 0 { product *= size }  // must not trap after validation
+  for size in array.shape.reversed() {
+    product *= size
+    sink(product)
+  }
 }
+
+/// Where the targets put values they compute only to check that computing them does not trap.
+nonisolated(unsafe) var sinkValue = 0
+
+@inline(never)
+func sink(_ value: Int) { sinkValue &+= value }
 
 /// CSV with the options taken from the first byte: header or not, which label column.
 func fuzzCSV(_ bytes: [UInt8]) {
@@ -115,5 +127,5 @@ func fuzzCSV(_ bytes: [UInt8]) {
   else { return }
   precondition(table.features.count == table.rowCount * table.featureCount)
   precondition(table.labels.isEmpty || table.labels.count == table.rowCount)
-  if table.featureCount > 0 && table.rowCount < 1000 { _ = table.featureTensor(Float.self) }
+  if table.featureCount > 0 && table.rowCount < 1000 { sink(table.featureTensor(Float.self).count) }
 }
