@@ -141,6 +141,9 @@ func applyReal<Scalar: TensorScalar>(
   case "concat": return try Tensor.concatenated(inputs.indices.map(tensor), axis: integer("axis"))
   case "slice":
     return try tensor(0).sliced(axis: integer("axis"), start: integer("start"), end: integer("end"))
+  // Convolutional networks (Conformance+Convolution.swift).
+  case "conv2d", "conv1d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "batch_norm", "flatten":
+    return try applyConvolutional(op, attributes: attributes, to: inputs.indices.map(tensor))
   default: throw ConformanceError.unsupportedOp(op)
   }
 }

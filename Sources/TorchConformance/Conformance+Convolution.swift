@@ -1,0 +1,54 @@
+import Awesomegrad
+
+/// The fixture's convolutional-network ops (PyTorch's names and attributes) mapped to Awesomegrad
+/// calls: conv2d, conv1d, max_pool2d, avg_pool2d, adaptive_avg_pool2d, batch_norm and flatten.
+///
+/// Sizes come as a list (`"stride": [2, 2]`) or one number (`"stride": 2`), as PyTorch accepts both.
+/// batch_norm's inputs are `x, weight, bias` when `training` and `x, running_mean, running_var,
+/// weight, bias` otherwise (the order of `torch.nn.functional.batch_norm`'s arguments).
+func applyConvolutional<Scalar: TensorScalar>(
+  _ op: String, attributes: [String: Fixture.Attribute], to tensors: [Tensor<Scalar>]
+) throws -> Tensor<Scalar> {
+  func input(_ i: Int) throws -> Tensor<Scalar> {
+    guard i < tensors.count else {
+      throw ConformanceError.badCase(
+        op: op, problem: "expected at least \(i + 1) inputs, got \(tensors.count)")
+    }
+    return tensors[i]
+  }
+  func pair(_ key: String, default value: Int? = nil) throws -> IntOrPair {
+    switch attributes[key] {
+    case .number(let n)?: return IntOrPair(Int(n))
+    case .numbers(let list)? where list.count == 1: return IntOrPair(Int(list[0]))
+    case .numbers(let list)? where list.count == 2: return IntOrPair(Int(list[0]), Int(list[1]))
+    case nil, .null?:
+      if let value { return IntOrPair(value) }
+      fallthrough
+    default:
+      throw ConformanceError.badCase(op: op, problem: "attribute \(key) must be a size or a pair of sizes")
+    }
+  }
+  func integer(_ key: String, default value: Int) throws -> Int {
+    switch attributes[key] {
+    case nil, .null?: return value
+    case .number(let n)?: return Int(n)
+    case .numbers(let list)? where list.count == 1: return Int(list[0])
+    default: throw ConformanceError.badCase(op: op, problem: "attribute \(key) must be a number")
+    }
+  }
+
+  switch op {
+  case "conv2d":
+    return try conv2d(
+      input(0), weight: input(1), bias: tensors.count > 2 ? input(2) : nil,
+      stride: pair("stride", default: 1),
+      padding: pair("padding", default: 0), dilation: pair("dilation", default: 1),
+      groups: integer("groups", default: 1))
+  case "conv1d":
+    return try conv1d(
+      input(0), weight: input(1), bias: tensors.count > 2 ? input(2) : nil,
+      stride: integer("stride", default: 1), padding: integer("padding", default: 0),
+      dilation: integer("dilation", default: 1), groups: integer("groups", default: 1))
+  default: throw ConformanceError.unsupportedOp(op)
+  }
+}
