@@ -16,13 +16,13 @@ func applyConvolutional<Scalar: TensorScalar>(
     }
     return tensors[i]
   }
-  func pair(_ key: String, default value: Int? = nil) throws -> IntOrPair {
+  func pair(_ key: String, default value: IntOrPair? = nil) throws -> IntOrPair {
     switch attributes[key] {
     case .number(let n)?: return IntOrPair(Int(n))
     case .numbers(let list)? where list.count == 1: return IntOrPair(Int(list[0]))
     case .numbers(let list)? where list.count == 2: return IntOrPair(Int(list[0]), Int(list[1]))
     case nil, .null?:
-      if let value { return IntOrPair(value) }
+      if let value { return value }
       fallthrough
     default:
       throw ConformanceError.badCase(op: op, problem: "attribute \(key) must be a size or a pair of sizes")
@@ -49,6 +49,25 @@ func applyConvolutional<Scalar: TensorScalar>(
       input(0), weight: input(1), bias: tensors.count > 2 ? input(2) : nil,
       stride: integer("stride", default: 1), padding: integer("padding", default: 0),
       dilation: integer("dilation", default: 1), groups: integer("groups", default: 1))
+  case "max_pool2d":
+    let kernel = try pair("kernel")
+    return try maxPool2d(
+      input(0), kernelSize: kernel, stride: pair("stride", default: kernel),
+      padding: pair("padding", default: 0))
+  case "avg_pool2d":
+    let kernel = try pair("kernel")
+    let includePad: Bool
+    switch attributes["count_include_pad"] {
+    case nil, .null?: includePad = true
+    case .bool(let flag)?: includePad = flag
+    default:
+      throw ConformanceError.badCase(op: op, problem: "attribute count_include_pad must be true or false")
+    }
+    return try avgPool2d(
+      input(0), kernelSize: kernel, stride: pair("stride", default: kernel),
+      padding: pair("padding", default: 0), countIncludePad: includePad)
+  case "adaptive_avg_pool2d":
+    return try adaptiveAvgPool2d(input(0), outputSize: pair("output_size"))
   default: throw ConformanceError.unsupportedOp(op)
   }
 }

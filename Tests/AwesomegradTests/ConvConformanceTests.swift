@@ -7,9 +7,10 @@ import TorchConformance
 @Suite struct ConvConformanceTests {
   static let v2Cases = [
     "conv2d_basic", "conv2d_pad_stride", "conv2d_rect_nobias", "conv2d_dilation", "conv2d_groups",
-    "conv2d_depthwise", "conv2d_1x1", "conv1d",
+    "conv2d_depthwise", "conv2d_1x1", "conv1d", "max_pool2d_2", "max_pool2d_overlap_pad", "avg_pool2d_2",
+    "avg_pool2d_pad", "adaptive_avg_pool2d_1",
   ]
-  static let v1Cases = ["conv2d_pad1", "conv2d_stride2"]
+  static let v1Cases = ["conv2d_pad1", "conv2d_stride2", "max_pool2d", "avg_pool2d"]
 
   static func cases(_ fixture: String, _ names: [String]) throws -> [Fixture.Case] {
     let url = try #require(
