@@ -4,8 +4,8 @@ import Awesomegrad
 /// calls: conv2d, conv1d, max_pool2d, avg_pool2d, adaptive_avg_pool2d, batch_norm and flatten.
 ///
 /// Sizes come as a list (`"stride": [2, 2]`) or one number (`"stride": 2`), as PyTorch accepts both.
-/// batch_norm's inputs are `x, weight, bias` when `training` and `x, running_mean, running_var,
-/// weight, bias` otherwise (the order of `torch.nn.functional.batch_norm`'s arguments).
+/// batch_norm's inputs are `x, weight, bias` when `training` and `x, weight, bias, running_mean,
+/// running_var` otherwise (the fixture's order, checked against its outputs).
 func applyConvolutional<Scalar: TensorScalar>(
   _ op: String, attributes: [String: Fixture.Attribute], to tensors: [Tensor<Scalar>]
 ) throws -> Tensor<Scalar> {
@@ -68,6 +68,23 @@ func applyConvolutional<Scalar: TensorScalar>(
       padding: pair("padding", default: 0), countIncludePad: includePad)
   case "adaptive_avg_pool2d":
     return try adaptiveAvgPool2d(input(0), outputSize: pair("output_size"))
+  case "batch_norm":
+    let eps: Double
+    switch attributes["eps"] {
+    case nil, .null?: eps = 1e-5
+    case .number(let value)?: eps = value
+    default: throw ConformanceError.badCase(op: op, problem: "attribute eps must be a number")
+    }
+    guard case .bool(let training)? = attributes["training"] else {
+      throw ConformanceError.badCase(op: op, problem: "attribute training must be true or false")
+    }
+    // Inputs: x, weight, bias, then running_mean and running_var for evaluation.
+    if training { return try batchNorm(input(0), weight: input(1), bias: input(2), eps: eps).output }
+    return try batchNorm(
+      input(0), runningMean: input(3), runningVariance: input(4), weight: input(1), bias: input(2), eps: eps)
+  case "flatten":
+    return try input(0).flattened(
+      startAxis: integer("start_dim", default: 0), endAxis: integer("end_dim", default: -1))
   default: throw ConformanceError.unsupportedOp(op)
   }
 }

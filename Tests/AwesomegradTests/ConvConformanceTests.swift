@@ -8,7 +8,7 @@ import TorchConformance
   static let v2Cases = [
     "conv2d_basic", "conv2d_pad_stride", "conv2d_rect_nobias", "conv2d_dilation", "conv2d_groups",
     "conv2d_depthwise", "conv2d_1x1", "conv1d", "max_pool2d_2", "max_pool2d_overlap_pad", "avg_pool2d_2",
-    "avg_pool2d_pad", "adaptive_avg_pool2d_1",
+    "avg_pool2d_pad", "adaptive_avg_pool2d_1", "batch_norm_train", "batch_norm_eval", "batch_norm1d_train",
   ]
   static let v1Cases = ["conv2d_pad1", "conv2d_stride2", "max_pool2d", "avg_pool2d"]
 
