@@ -16,7 +16,7 @@ struct TensorTrainer: MoonsTrainer {
   /// Reads `parameters` in micrograd order (per neuron: its weights, then its bias): neuron `j` of a
   /// layer is row `j` of that `Linear`'s weight and element `j` of its bias.
   init(layerSizes: [Int], parameters: [Double], X: [[Double]], y: [Double]) {
-    var layers: [any Module<Double>] = []
+    var layers: [Module<Double>] = []
     var next = 0
     for (inputs, outputs) in zip(layerSizes, layerSizes.dropFirst()) {
       var w: [Double] = []

@@ -16,7 +16,7 @@ import Testing
 
     // The tensor model over the same numbers.
     let sizes = [2, 16, 16, 1]
-    var layers: [any Awesomegrad.Module<Double>] = []
+    var layers: [Awesomegrad.Module<Double>] = []
     var next = 0
     let values = scalar.parameters.map(\.data)
     for l in 0..<3 {

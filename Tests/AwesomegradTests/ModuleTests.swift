@@ -5,7 +5,7 @@ import Testing
 
 /// The largest |finite difference − analytic gradient| over the parameters of `model` for
 /// loss = crossEntropy(model(x), labels), with central differences of step 1e-6 (Double).
-func worstGradientError(_ model: any Module<Double>, _ x: Tensor<Double>, _ labels: [Int]) -> Double {
+func worstGradientError(_ model: Module<Double>, _ x: Tensor<Double>, _ labels: [Int]) -> Double {
   model.zeroGrad()
   crossEntropy(model(x), labels: labels).backward()
   var worst = 0.0

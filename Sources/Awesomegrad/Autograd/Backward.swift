@@ -50,6 +50,13 @@ extension Tensor {
       guard let pullback = node.pullback, let upstream = node.gradStorage else { continue }
       node.gradStorage = nil  // an interior node's gradient is not kept
       node.checkSavedVersions(file: file, line: line)
+      if let region = node.sliceRegion, node.parents[0].requiresGrad {
+        // A slice adds its gradient into its region of the parent's: the size of the slice, not of
+        // the parent (the pullback, which pads with zeros, serves retained graphs run by hand).
+        node.parents[0].accumulateSliceGrad(upstream, region: region)
+        if !retainGraph { node.release() }
+        continue
+      }
       // `upstream` is handed over, so a gradient passed through unchanged stays uniquely owned.
       var parentGradients = pullback(consume upstream)
       for i in parentGradients.indices {
@@ -58,12 +65,16 @@ extension Tensor {
         let parent = node.parents[i]
         if parent.requiresGrad { parent.accumulateGrad(g) }
       }
-      if !retainGraph {
-        node.pullback = nil
-        node.parents = []
-        node.isReleased = true
-      }
+      if !retainGraph { node.release() }
     }
+  }
+
+  /// Drops the pullback and the inputs after a backward pass used them.
+  @inline(__always)
+  func release() {
+    pullback = nil
+    parents = []
+    isReleased = true
   }
 
   /// Stops if an input or the output of this node was modified in place since the forward pass.

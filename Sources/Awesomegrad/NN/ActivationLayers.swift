@@ -1,30 +1,21 @@
 /// Activation functions as parameter-free modules, so they can sit in a ``Sequential``.
 
 /// max(x, 0).
-public final class ReLU<Scalar: TensorScalar>: Module {
-  public private(set) var isTraining = true
-  public init() {}
-  public var namedParameters: [(name: String, tensor: Tensor<Scalar>)] { [] }
-  public func setTraining(_ training: Bool) { isTraining = training }
-  public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> { x.relu() }
+public final class ReLU<Scalar: TensorScalar>: Module<Scalar> {
+  public override init() {}
+  public override func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> { x.relu() }
 }
 
 /// tanh x.
-public final class Tanh<Scalar: TensorScalar>: Module {
-  public private(set) var isTraining = true
-  public init() {}
-  public var namedParameters: [(name: String, tensor: Tensor<Scalar>)] { [] }
-  public func setTraining(_ training: Bool) { isTraining = training }
-  public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> { x.tanh() }
+public final class Tanh<Scalar: TensorScalar>: Module<Scalar> {
+  public override init() {}
+  public override func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> { x.tanh() }
 }
 
 /// 1 / (1 + e⁻ˣ).
-public final class Sigmoid<Scalar: TensorScalar>: Module {
-  public private(set) var isTraining = true
-  public init() {}
-  public var namedParameters: [(name: String, tensor: Tensor<Scalar>)] { [] }
-  public func setTraining(_ training: Bool) { isTraining = training }
-  public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> { x.sigmoid() }
+public final class Sigmoid<Scalar: TensorScalar>: Module<Scalar> {
+  public override init() {}
+  public override func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> { x.sigmoid() }
 }
 
 /// The Gaussian error linear unit in its tanh form (PyTorch's `nn.GELU(approximate='tanh')`):
@@ -32,10 +23,7 @@ public final class Sigmoid<Scalar: TensorScalar>: Module {
 ///     gelu(x) ≈ ½·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))
 ///
 /// That is ``Tensor/gelu(approximate:)`` with `.tanh`, composed from primitives.
-public final class GELU<Scalar: TensorScalar>: Module {
-  public private(set) var isTraining = true
-  public init() {}
-  public var namedParameters: [(name: String, tensor: Tensor<Scalar>)] { [] }
-  public func setTraining(_ training: Bool) { isTraining = training }
-  public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> { x.gelu(approximate: .tanh) }
+public final class GELU<Scalar: TensorScalar>: Module<Scalar> {
+  public override init() {}
+  public override func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> { x.gelu(approximate: .tanh) }
 }

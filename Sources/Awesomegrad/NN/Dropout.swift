@@ -5,10 +5,9 @@
 ///
 /// The module owns its random generator, seeded at creation: two runs with the same seed drop the
 /// same elements, and there is no global random state.
-public final class Dropout<Scalar: TensorScalar>: Module {
+public final class Dropout<Scalar: TensorScalar>: Module<Scalar> {
   /// The probability of zeroing an element, in [0, 1).
   public let probability: Double
-  public private(set) var isTraining = true
   private var generator: SeededGenerator
 
   /// - Parameters:
@@ -16,17 +15,16 @@ public final class Dropout<Scalar: TensorScalar>: Module {
   ///   - generator: the source of the dropout seed; the module draws one value from it and keeps its
   ///     own generator from then on.
   public init<G: RandomNumberGenerator>(probability: Double, using generator: inout G) {
-    precondition((0..<1).contains(probability), "Dropout: probability must be in [0, 1), got \(probability)")
+    if !(0..<1).contains(probability) {
+      argumentFailure("Dropout", "probability must be in [0, 1), got \(probability)", file: #fileID, line: #line)
+    }
     self.probability = probability
     self.generator = SeededGenerator(seed: generator.next())
   }
 
-  public var namedParameters: [(name: String, tensor: Tensor<Scalar>)] { [] }
-  public func setTraining(_ training: Bool) { isTraining = training }
-
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
-  public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
+  public override func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
     guard isTraining, probability > 0 else { return x }
     let keep = 1 - probability
     let scale = Scalar(1 / keep)

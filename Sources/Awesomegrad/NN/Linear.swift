@@ -17,12 +17,11 @@ public enum LinearInitialization: Sendable, Equatable {
 ///
 /// The forward pass is one gemm with `transposeB`; the backward pass two more (∂x = G·W, ∂W = Gᵀ·x),
 /// none of them copying a transpose.
-public final class Linear<Scalar: TensorScalar>: Module {
+public final class Linear<Scalar: TensorScalar>: Module<Scalar> {
   /// `[outputs, inputs]`.
   public let weight: Tensor<Scalar>
   /// `[outputs]`.
   public let bias: Tensor<Scalar>?
-  public private(set) var isTraining = true
 
   /// The number of input features.
   public var inputs: Int { weight.shape[1] }
@@ -34,7 +33,10 @@ public final class Linear<Scalar: TensorScalar>: Module {
     inputs: Int, outputs: Int, bias: Bool = true, initialization: LinearInitialization = .kaimingUniform,
     using generator: inout G
   ) {
-    precondition(inputs > 0 && outputs > 0, "Linear: inputs and outputs must be positive")
+    if inputs <= 0 || outputs <= 0 {
+      argumentFailure(
+        "Linear", "inputs and outputs must be positive, got \(inputs) and \(outputs)", file: #fileID, line: #line)
+    }
     let weightBound: Scalar
     switch initialization {
     case .kaimingUniform: weightBound = 1 / Scalar(inputs).squareRoot()
@@ -52,32 +54,31 @@ public final class Linear<Scalar: TensorScalar>: Module {
     } else {
       self.bias = nil
     }
+    super.init()
+    registerParameters()
   }
 
   /// A layer over given parameters (made to require grad): `weight` `[outputs, inputs]`, `bias` `[outputs]`.
-  public init(weight: Tensor<Scalar>, bias: Tensor<Scalar>?) {
-    precondition(weight.rank == 2, "Linear: weight must be [outputs, inputs], got \(weight.shape)")
-    precondition(
-      bias == nil || bias!.shape == [weight.shape[0]],
-      "Linear: bias must be [\(weight.shape[0])], got \(bias!.shape)")
-    self.weight = weight.requiringGrad()
-    self.bias = bias?.requiringGrad()
+  public init(weight: Tensor<Scalar>, bias: Tensor<Scalar>?, file: StaticString = #fileID, line: UInt = #line) {
+    if weight.rank != 2 {
+      argumentFailure("Linear", "weight must be [outputs, inputs], got \(weight.shape)", file: file, line: line)
+    }
+    if let bias, bias.shape != [weight.shape[0]] {
+      argumentFailure("Linear", "bias must be [\(weight.shape[0])], got \(bias.shape)", file: file, line: line)
+    }
+    self.weight = weight
+    self.bias = bias
+    super.init()
+    registerParameters()
   }
 
-  public var namedParameters: [(name: String, tensor: Tensor<Scalar>)] {
-    if let bias { return [("weight", weight), ("bias", bias)] }
-    return [("weight", weight)]
+  private func registerParameters() {
+    registerParameter("weight", weight)
+    if let bias { registerParameter("bias", bias) }
   }
-
-  public var parameters: [Tensor<Scalar>] {
-    if let bias { return [weight, bias] }
-    return [weight]
-  }
-
-  public func setTraining(_ training: Bool) { isTraining = training }
 
   /// x·Wᵀ + b.  x: `[batch, inputs]` → `[batch, outputs]`.
-  public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
+  public override func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
     let product = x.matmul(weight, transposeB: true)
     guard let bias else { return product }
     return product + bias

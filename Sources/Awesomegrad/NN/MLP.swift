@@ -3,7 +3,7 @@ public enum Activation: String, Sendable, CaseIterable {
   case relu, tanh, sigmoid, gelu
 
   /// A fresh module computing this activation.
-  public func module<Scalar: TensorScalar>(_: Scalar.Type = Scalar.self) -> any Module<Scalar> {
+  public func module<Scalar: TensorScalar>(_: Scalar.Type = Scalar.self) -> Module<Scalar> {
     switch self {
     case .relu: ReLU<Scalar>()
     case .tanh: Tanh<Scalar>()
@@ -20,11 +20,9 @@ public enum Activation: String, Sendable, CaseIterable {
 /// is micrograd's `MLP(2, [16, 16, 1])`. Like a PyTorch module holding `self.layers = nn.Sequential(…)`,
 /// its parameters are `layers.0.weight`, `layers.0.bias`, `layers.2.weight`, … (activations sit at the
 /// odd indices).
-public final class MLP<Scalar: TensorScalar>: Module {
+public final class MLP<Scalar: TensorScalar>: Module<Scalar> {
   /// Linear, activation, Linear, activation, …, Linear.
   public let layers: Sequential<Scalar>
-
-  public var isTraining: Bool { layers.isTraining }
 
   /// - Parameters:
   ///   - inputs: the number of input features.
@@ -34,7 +32,7 @@ public final class MLP<Scalar: TensorScalar>: Module {
     inputs: Int, hiddenSizes: [Int], outputs: Int, activation: Activation = .relu,
     initialization: LinearInitialization = .kaimingUniform, using generator: inout G
   ) {
-    var modules: [any Module<Scalar>] = []
+    var modules: [Module<Scalar>] = []
     var width = inputs
     for hidden in hiddenSizes {
       modules.append(
@@ -45,19 +43,13 @@ public final class MLP<Scalar: TensorScalar>: Module {
     modules.append(
       Linear<Scalar>(inputs: width, outputs: outputs, initialization: initialization, using: &generator))
     layers = Sequential(modules)
+    super.init()
+    register("layers", layers)
   }
 
   /// The Linear layers, first to last.
   public var linearLayers: [Linear<Scalar>] { layers.layers.compactMap { $0 as? Linear<Scalar> } }
 
-  public var namedParameters: [(name: String, tensor: Tensor<Scalar>)] {
-    layers.namedParameters.map { (joinedName("layers", $0.name), $0.tensor) }
-  }
-
-  public var parameters: [Tensor<Scalar>] { layers.parameters }
-
-  public func setTraining(_ training: Bool) { layers.setTraining(training) }
-
   /// x: `[batch, inputs]` → `[batch, outputs]`.
-  public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> { layers(x) }
+  public override func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> { layers(x) }
 }

@@ -1,42 +1,186 @@
-/// A building block of a neural network: a function of one tensor that owns named parameters.
+/// A building block of a neural network, PyTorch's `nn.Module`: it owns named parameters, buffers
+/// and child modules, registered once by name in its initializer. Everything else comes from that
+/// registration: the dotted names of ``namedParameters`` (`layers.0.weight`,
+/// `transformer.h.0.attn.c_attn.weight`), the ``parameters`` an optimizer steps, the buffers
+/// (non-trainable state such as batch norm's running statistics), ``train()``/``eval()`` mode, and
+/// the state dict a checkpoint saves. Nobody joins names by hand, and there is no reflection.
 ///
-/// A module lists its parameters explicitly, with the dotted names PyTorch's `state_dict` gives the
-/// equivalent model (`weight`, `bias`, `layers.0.weight`, …). There is no reflection: what
-/// ``namedParameters`` returns is exactly what an optimizer updates and a checkpoint saves.
-///
-/// Modules are classes: a model is one object that training mutates in place (its parameters'
-/// values and gradients, its train/eval mode, a dropout generator).
+/// A subclass stores its parts in properties for its forward pass, and registers each one:
 ///
 /// ```swift
-/// var rng = SeededGenerator(seed: 0)
-/// let model = MLP<Float>(inputs: 784, hiddenSizes: [256, 128], outputs: 10, using: &rng)
-/// let logits = model(x)                    // x: [batch, 784] → [batch, 10]
-/// model.namedParameters.map(\.name)         // ["layers.0.weight", "layers.0.bias", "layers.2.weight", …]
+/// final class TwoLayer: Module<Float> {
+///   let hidden: Linear<Float>, output: Linear<Float>
+///   init(using rng: inout SeededGenerator) {
+///     hidden = Linear(inputs: 784, outputs: 128, using: &rng)
+///     output = Linear(inputs: 128, outputs: 10, using: &rng)
+///     super.init()
+///     register("hidden", hidden)
+///     register("output", output)
+///   }
+///   override func callAsFunction(_ x: Tensor<Float>) -> Tensor<Float> { output(hidden(x).relu()) }
+/// }
+/// TwoLayer(using: &rng).namedParameters.map(\.name)  // ["hidden.weight", "hidden.bias", "output.weight", …]
 /// ```
-public protocol Module<Scalar>: AnyObject {
-  associatedtype Scalar: TensorScalar
+///
+/// A module with one tensor input overrides ``callAsFunction(_:)``, which ``Sequential`` calls. A
+/// module with more inputs (attention with a mask) defines its own `callAsFunction(_:mask:)`.
+///
+/// A parameter reachable twice (tied weights, a layer used twice) is listed once, under its first
+/// name, as PyTorch deduplicates by identity; so every optimizer steps it once.
+open class Module<Scalar: TensorScalar> {
+  /// What a module registered under a name, in registration order.
+  enum Entry {
+    case parameter(Tensor<Scalar>)
+    case buffer(Tensor<Scalar>, BufferKind)
+    case child(Module<Scalar>)
+  }
 
-  /// The parameters with their `state_dict` names, in a stable order.
-  var namedParameters: [(name: String, tensor: Tensor<Scalar>)] { get }
+  /// The registrations, in order. Names are unique within a module.
+  private var entries: [(name: String, entry: Entry)] = []
 
-  /// The parameters in the order of ``namedParameters``, without building their names: what an
-  /// optimizer is given and what a training step reads (e.g. for an L2 penalty).
-  var parameters: [Tensor<Scalar>] { get }
+  /// Whether the module behaves as in training (dropout drops, batch norm uses batch statistics) or
+  /// evaluation. Set for the whole tree by ``train(_:)`` and ``eval()``.
+  public private(set) var isTraining = true
 
-  /// Whether the module behaves as in training (dropout active) or evaluation.
-  var isTraining: Bool { get }
+  public init() {}
 
-  /// Switches this module, and every module inside it, to training (`true`) or evaluation mode.
-  func setTraining(_ training: Bool)
+  // MARK: Registration
 
-  /// The output for a batch of inputs.
-  func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar>
-}
+  /// Registers a trainable parameter under `name`, marks it as requiring grad, and returns it.
+  @discardableResult
+  public func registerParameter(
+    _ name: String, _ tensor: Tensor<Scalar>, file: StaticString = #fileID, line: UInt = #line
+  ) -> Tensor<Scalar> {
+    add(name, .parameter(tensor.requiringGrad()), file: file, line: line)
+    return tensor
+  }
 
-extension Module {
-  /// The parameters in the order of ``namedParameters``. Modules that hold parameters list them
-  /// directly, since building the names on every call costs more than a small training step.
-  public var parameters: [Tensor<Scalar>] { namedParameters.map { $0.tensor } }
+  /// Registers a buffer: state that is saved and loaded with the module but not trained (running
+  /// statistics). `kind` says how a checkpoint stores it (`.integer` for counters such as
+  /// `num_batches_tracked`, which PyTorch keeps as int64).
+  @discardableResult
+  public func registerBuffer(
+    _ name: String, _ tensor: Tensor<Scalar>, kind: BufferKind = .real,
+    file: StaticString = #fileID, line: UInt = #line
+  ) -> Tensor<Scalar> {
+    add(name, .buffer(tensor, kind), file: file, line: line)
+    return tensor
+  }
+
+  /// Registers a child module under `name` (its parameters are then named `name.…`) and returns it.
+  @discardableResult
+  public func register<M: Module<Scalar>>(
+    _ name: String, _ module: M, file: StaticString = #fileID, line: UInt = #line
+  ) -> M {
+    if module === self { argumentFailure("register", "a module cannot contain itself", file: file, line: line) }
+    add(name, .child(module), file: file, line: line)
+    return module
+  }
+
+  private func add(_ name: String, _ entry: Entry, file: StaticString, line: UInt) {
+    if name.isEmpty || name.contains(".") {
+      argumentFailure(
+        "register", "the name \"\(name)\" must be non-empty and without dots", file: file, line: line)
+    }
+    if entries.contains(where: { $0.name == name }) {
+      argumentFailure(
+        "register", "\(type(of: self)) already has an entry named \"\(name)\"", file: file, line: line)
+    }
+    entries.append((name, entry))
+  }
+
+  // MARK: The tree
+
+  /// The direct children, in registration order.
+  public var children: [(name: String, module: Module<Scalar>)] {
+    entries.compactMap { name, entry in
+      if case .child(let module) = entry { return (name, module) }
+      return nil
+    }
+  }
+
+  /// Every module of the tree with its dotted name, this one first (named `""`), depth first in
+  /// registration order; a module reachable twice is listed once.
+  public var namedModules: [(name: String, module: Module<Scalar>)] {
+    var result: [(name: String, module: Module<Scalar>)] = []
+    var seen = Set<ObjectIdentifier>()
+    var stack: [(String, Module<Scalar>)] = [("", self)]
+    while let (name, module) = stack.popLast() {
+      guard seen.insert(ObjectIdentifier(module)).inserted else { continue }
+      result.append((name, module))
+      for (childName, child) in module.children.reversed() {
+        stack.append((name.isEmpty ? childName : name + "." + childName, child))
+      }
+    }
+    return result
+  }
+
+  /// The trainable parameters of the whole tree with their `state_dict` names, each tensor once.
+  public var namedParameters: [(name: String, tensor: Tensor<Scalar>)] {
+    var seen = Set<ObjectIdentifier>()
+    return namedTensors { entry in
+      if case .parameter(let t) = entry, seen.insert(ObjectIdentifier(t)).inserted { return t }
+      return nil
+    }
+  }
+
+  /// The parameters in the order of ``namedParameters``, each tensor once: what an optimizer is
+  /// given. Walks the tree without building names, since a training step may ask for it.
+  public var parameters: [Tensor<Scalar>] {
+    var result: [Tensor<Scalar>] = []
+    var modules: [Module<Scalar>] = []
+    collectParameters(into: &result, visited: &modules)
+    return result
+  }
+
+  private func collectParameters(into result: inout [Tensor<Scalar>], visited: inout [Module<Scalar>]) {
+    // Identity checks by linear scan: models have tens of modules, and this avoids hashing.
+    guard !visited.contains(where: { $0 === self }) else { return }
+    visited.append(self)
+    // The order of namedParameters: a module's own parameters, then its children's.
+    for (_, entry) in entries {
+      if case .parameter(let t) = entry, !result.contains(where: { $0 === t }) { result.append(t) }
+    }
+    for (_, entry) in entries {
+      if case .child(let module) = entry { module.collectParameters(into: &result, visited: &visited) }
+    }
+  }
+
+  /// The buffers of the whole tree with their `state_dict` names and how they are stored.
+  public var namedBuffers: [(name: String, tensor: Tensor<Scalar>, kind: BufferKind)] {
+    var kinds: [ObjectIdentifier: BufferKind] = [:]
+    var seen = Set<ObjectIdentifier>()
+    let tensors = namedTensors { entry in
+      if case .buffer(let t, let kind) = entry, seen.insert(ObjectIdentifier(t)).inserted {
+        kinds[ObjectIdentifier(t)] = kind
+        return t
+      }
+      return nil
+    }
+    return tensors.map { ($0.name, $0.tensor, kinds[ObjectIdentifier($0.tensor)]!) }
+  }
+
+  /// The tensors that `select` picks from every module's entries, with dotted names, in tree order.
+  private func namedTensors(
+    _ select: (Entry) -> Tensor<Scalar>?
+  ) -> [(name: String, tensor: Tensor<Scalar>)] {
+    var result: [(name: String, tensor: Tensor<Scalar>)] = []
+    for (prefix, module) in namedModules {
+      for (name, entry) in module.entries {
+        if let tensor = select(entry) { result.append((prefix.isEmpty ? name : prefix + "." + name, tensor)) }
+      }
+    }
+    return result
+  }
+
+  /// The parameters and buffers of the whole tree by name, as PyTorch's `state_dict()`: what a
+  /// checkpoint saves. The tensors are the module's own (not copies).
+  public func stateDict() -> [StateEntry<Scalar>] {
+    namedParameters.map { StateEntry(name: $0.name, tensor: $0.tensor, role: .parameter) }
+      + namedBuffers.map {
+        StateEntry(name: $0.name, tensor: $0.tensor, role: $0.kind == .integer ? .integerBuffer : .buffer)
+      }
+  }
 
   /// The total number of scalars in the parameters.
   public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
@@ -46,20 +190,56 @@ extension Module {
     for tensor in parameters { tensor.zeroGrad() }
   }
 
-  /// Training mode: dropout drops. Returns the module, so `model.train()` reads as a statement.
-  @discardableResult public func train() -> Self {
-    setTraining(true)
+  /// Switches the whole tree to training (`true`) or evaluation mode, and returns this module, so
+  /// `model.train()` reads as a statement.
+  @discardableResult public func train(_ training: Bool = true) -> Self {
+    for (_, module) in namedModules { module.isTraining = training }
     return self
   }
 
-  /// Evaluation mode: dropout is the identity.
-  @discardableResult public func eval() -> Self {
-    setTraining(false)
-    return self
+  /// Evaluation mode for the whole tree: dropout is the identity, batch norm uses running statistics.
+  @discardableResult public func eval() -> Self { train(false) }
+
+  // MARK: Forward
+
+  /// The output for one input tensor. Modules with one input override this; ``Sequential`` calls it.
+  open func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
+    argumentFailure(
+      "\(type(of: self))", "this module has no one-input forward pass; call its own callAsFunction",
+      file: #fileID, line: #line)
   }
 }
 
-/// `base.name`, or `name` alone when `base` is empty: how PyTorch joins the names of nested modules.
-func joinedName(_ base: String, _ name: String) -> String {
-  base.isEmpty ? name : base + "." + name
+/// How a checkpoint stores a buffer.
+public enum BufferKind: Sendable, Equatable {
+  /// Real values, in the module's scalar type.
+  case real
+  /// Whole numbers (a counter such as `num_batches_tracked`), stored as int64 as PyTorch does.
+  case integer
+}
+
+/// One entry of a module's state dict.
+public struct StateEntry<Scalar: TensorScalar> {
+  /// What the tensor is to the module.
+  public enum Role: Sendable, Equatable {
+    /// A trainable parameter.
+    case parameter
+    /// A real-valued buffer (running statistics).
+    case buffer
+    /// A whole-number buffer, stored as int64.
+    case integerBuffer
+  }
+
+  /// The dotted name, e.g. `layers.0.weight`.
+  public let name: String
+  /// The module's own tensor.
+  public let tensor: Tensor<Scalar>
+  /// Parameter or buffer.
+  public let role: Role
+}
+
+/// Stops for a programmer error in a function's arguments, naming the function, the problem and the
+/// caller's file and line. Unlike `precondition`, the message is printed in release builds too.
+func argumentFailure(_ function: String, _ problem: String, file: StaticString, line: UInt) -> Never {
+  fatalError("\(function): \(problem) (at \(file):\(line))", file: file, line: line)
 }

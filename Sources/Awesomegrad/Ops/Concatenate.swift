@@ -68,11 +68,14 @@ extension Tensor {
     var outShape = inputShape
     outShape[resolved] = upper - lower
     let out = storage.slice(axis: resolved, start: lower, size: upper - lower, inner: inner, shape: outShape)
-    return Tensor(out, op: "sliced", parents: [self]) { g in
+    let region = SliceRegion(axisSize: size, start: lower, size: upper - lower, inner: inner)
+    let result = Tensor(out, op: "sliced", parents: [self]) { g in
       let padded = Storage<Scalar>(repeating: 0, shape: inputShape)
-      padded.copyBlocks(from: g, axis: resolved, start: lower, size: upper - lower, inner: inner)
+      padded.addBlocks(from: g, region: region)
       return [padded]
     }
+    if result.pullback != nil { result.sliceRegion = region }
+    return result
   }
 }
 
@@ -85,6 +88,17 @@ extension Storage {
     let src = source.buffer.base, dst = buffer.base
     for o in 0..<outer {
       (dst + o * stride + start * inner).update(from: src + o * block, count: block)
+    }
+  }
+
+  /// Adds `source` (the slice `region` of this storage's shape) into that region.
+  func addBlocks(from source: Storage, region: SliceRegion) {
+    let block = region.size * region.inner, stride = region.axisSize * region.inner
+    let outer = stride == 0 ? 0 : count / stride
+    let src = source.buffer.base, dst = buffer.base + region.start * region.inner
+    for o in 0..<outer {
+      let d = dst + o * stride, s = src + o * block
+      for j in 0..<block { d[j] += s[j] }
     }
   }
 

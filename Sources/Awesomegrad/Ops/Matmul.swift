@@ -34,6 +34,14 @@ extension Tensor {
       if rank == 1 { outShape.remove(at: outShape.count - (other.rank == 1 ? 1 : 2)) }
       return product.reshaped(outShape, file: file, line: line)
     }
+    // [..., m, k] · [k, n]: the leading axes fold into m, so that a Linear layer on [B, T, C] is one
+    // gemm (and its weight gradient one gemm, not B of them summed).
+    if rank > 2 && other.rank == 2 && !transposeA {
+      let leading = Array(shape.dropLast())
+      let product = reshaped([leading.reduce(1, *), shape[rank - 1]], file: file, line: line).matmul(
+        other, transposeB: transposeB, file: file, line: line)
+      return product.reshaped(leading + [product.shape[1]], file: file, line: line)
+    }
     let (a, b) = (storage, other.storage)
     let ka = transposeA ? a.shape[rank - 2] : a.shape[rank - 1]
     let kb = transposeB ? b.shape[other.rank - 1] : b.shape[other.rank - 2]

@@ -35,14 +35,14 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
     _ parameters: [Tensor<Scalar>], learningRate: Double, betas: (Double, Double), eps: Double,
     weightDecay: Double, decoupledWeightDecay: Bool
   ) {
-    self.parameters = parameters
+    self.parameters = uniqueByIdentity(parameters)
     self.learningRate = learningRate
     self.betas = betas
     self.eps = eps
     self.weightDecay = weightDecay
     self.decoupledWeightDecay = decoupledWeightDecay
-    moments = Array(repeating: nil, count: parameters.count)
-    stepCounts = Array(repeating: 0, count: parameters.count)
+    moments = Array(repeating: nil, count: self.parameters.count)
+    stepCounts = Array(repeating: 0, count: self.parameters.count)
   }
 
   public func step() {

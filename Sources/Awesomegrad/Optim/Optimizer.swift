@@ -2,8 +2,9 @@
 ///
 /// An optimizer is given the parameters once, at creation (usually `model.parameters`), and keeps any
 /// per-parameter state (momentum, Adam moments) in arrays indexed by each parameter's position in that
-/// list: no global registry, no identity lookups. A parameter whose gradient is nil is skipped, as in
-/// PyTorch.
+/// list: no global registry. A parameter listed twice (a tied weight passed by hand) is kept once, by
+/// identity, as PyTorch does, so it is stepped once with one state. A parameter whose gradient is nil
+/// is skipped, as in PyTorch.
 ///
 /// ```swift
 /// let optimizer = Adam(model.parameters, learningRate: 1e-3)
@@ -31,4 +32,10 @@ extension Optimizer {
   public func zeroGrad() {
     for p in parameters { p.zeroGrad() }
   }
+}
+
+/// `parameters` with repeats of the same tensor (by identity) removed, first occurrence kept.
+func uniqueByIdentity<Scalar>(_ parameters: [Tensor<Scalar>]) -> [Tensor<Scalar>] {
+  var seen = Set<ObjectIdentifier>()
+  return parameters.filter { seen.insert(ObjectIdentifier($0)).inserted }
 }

@@ -20,16 +20,18 @@ public final class SGD<Scalar: TensorScalar>: Optimizer {
     _ parameters: [Tensor<Scalar>], learningRate: Double, momentum: Double = 0, dampening: Double = 0,
     nesterov: Bool = false, weightDecay: Double = 0
   ) {
-    precondition(
-      !nesterov || (momentum > 0 && dampening == 0),
-      "SGD: Nesterov momentum needs momentum > 0 and dampening 0")
-    self.parameters = parameters
+    if nesterov && !(momentum > 0 && dampening == 0) {
+      argumentFailure(
+        "SGD", "Nesterov momentum needs momentum > 0 and dampening 0, got momentum \(momentum), dampening "
+          + "\(dampening)", file: #fileID, line: #line)
+    }
+    self.parameters = uniqueByIdentity(parameters)
     self.learningRate = learningRate
     self.momentum = momentum
     self.dampening = dampening
     self.nesterov = nesterov
     self.weightDecay = weightDecay
-    momentumBuffers = Array(repeating: nil, count: parameters.count)
+    momentumBuffers = Array(repeating: nil, count: self.parameters.count)
   }
 
   public func step() {

@@ -31,7 +31,9 @@ public struct LinearDecay: LearningRateSchedule {
   public var totalSteps: Int
 
   public init(initial: Double, final: Double, totalSteps: Int) {
-    precondition(totalSteps > 0, "LinearDecay: totalSteps must be positive")
+    if totalSteps <= 0 {
+      argumentFailure("LinearDecay", "totalSteps must be positive, got \(totalSteps)", file: #fileID, line: #line)
+    }
     self.initial = initial
     self.final = final
     self.totalSteps = totalSteps
@@ -52,7 +54,9 @@ public struct StepDecay: LearningRateSchedule {
   public var gamma: Double
 
   public init(initial: Double, stepSize: Int, gamma: Double = 0.1) {
-    precondition(stepSize > 0, "StepDecay: stepSize must be positive")
+    if stepSize <= 0 {
+      argumentFailure("StepDecay", "stepSize must be positive, got \(stepSize)", file: #fileID, line: #line)
+    }
     self.initial = initial
     self.stepSize = stepSize
     self.gamma = gamma
@@ -75,8 +79,11 @@ public struct CosineWithWarmup: LearningRateSchedule {
   public var totalSteps: Int
 
   public init(peak: Double, minimum: Double = 0, warmupSteps: Int, totalSteps: Int) {
-    precondition(
-      warmupSteps >= 0 && totalSteps > warmupSteps, "CosineWithWarmup: need 0 ≤ warmupSteps < totalSteps")
+    if !(warmupSteps >= 0 && totalSteps > warmupSteps) {
+      argumentFailure(
+        "CosineWithWarmup", "need 0 ≤ warmupSteps < totalSteps, got \(warmupSteps) and \(totalSteps)",
+        file: #fileID, line: #line)
+    }
     self.peak = peak
     self.minimum = minimum
     self.warmupSteps = warmupSteps

@@ -40,6 +40,9 @@ public final class Tensor<Scalar: TensorScalar> {
   @exclusivity(unchecked) var isVisited = false
   /// Set when a backward pass without `retainGraph` used and dropped this node's pullback.
   @exclusivity(unchecked) var isReleased = false
+  /// For a slice of its one parent: where the slice lies, so that backward adds the slice's gradient
+  /// into that region of the parent's gradient, at the cost of the slice (see ``SliceRegion``).
+  @exclusivity(unchecked) var sliceRegion: SliceRegion?
 
   /// A leaf tensor over `storage`.
   public init(_ storage: Storage<Scalar>, requiresGrad: Bool = false) {
@@ -196,6 +199,21 @@ public final class Tensor<Scalar: TensorScalar> {
     }
   }
 
+  /// Adds `g`, the gradient of a slice of this tensor, into `region` of the accumulated gradient.
+  /// Costs the slice's size, except that the first contribution allocates the zero-filled gradient.
+  func accumulateSliceGrad(_ g: Storage<Scalar>, region: SliceRegion) {
+    if var existing = gradStorage {
+      gradStorage = nil
+      if !isKnownUniquelyReferenced(&existing.buffer) { existing = existing.copy() }
+      existing.addBlocks(from: g, region: region)
+      gradStorage = existing
+    } else {
+      let zeros = Storage<Scalar>(repeating: 0, shape: shape)
+      zeros.addBlocks(from: g, region: region)
+      gradStorage = zeros
+    }
+  }
+
   /// Mutates the values in place. For optimizers, initialisers and checkpoint loading: ops never
   /// mutate.
   ///
@@ -208,6 +226,12 @@ public final class Tensor<Scalar: TensorScalar> {
     storage.buffer.version &+= 1
     body(UnsafeMutableBufferPointer(start: storage.buffer.base, count: storage.count))
   }
+}
+
+/// Where a slice lies in its source, viewed as `[outer, axisSize, inner]`: indices
+/// `start..<start + size` along the middle axis.
+struct SliceRegion {
+  let axisSize: Int, start: Int, size: Int, inner: Int
 }
 
 /// The sum of the buffer versions of `tensors` (see ``Tensor/savedVersion``).
