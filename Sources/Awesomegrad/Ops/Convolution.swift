@@ -36,9 +36,10 @@ public struct IntOrPair: Sendable, Equatable, ExpressibleByIntegerLiteral, Expre
 
   /// `[height, width]`, or `[both]`.
   public init(arrayLiteral elements: Int...) {
-    precondition(
-      elements.count == 1 || elements.count == 2,
-      "IntOrPair: give one size or two (height, width), got \(elements)")
+    if elements.count != 1 && elements.count != 2 {
+      argumentFailure(
+        "IntOrPair", "give one size or two (height, width), got \(elements)", file: #fileID, line: #line)
+    }
     self.init(elements[0], elements[elements.count - 1])
   }
 
@@ -61,8 +62,12 @@ public func conv2dWorkspaceCount(
   inputShape: [Int], weightShape: [Int], stride: IntOrPair = 1, padding: IntOrPair = 0,
   dilation: IntOrPair = 1, groups: Int = 1
 ) -> Int {
-  precondition(
-    inputShape.count == 4 && weightShape.count == 4, "conv2dWorkspaceCount: shapes must have rank 4")
+  if inputShape.count != 4 || weightShape.count != 4 {
+    argumentFailure(
+      "conv2dWorkspaceCount",
+      "the shapes must be [batch, channels, height, width] and [out, in / groups, kh, kw], "
+        + "got \(inputShape) and \(weightShape)", file: #fileID, line: #line)
+  }
   let geometry = ConvGeometry(
     channels: inputShape[1] / Swift.max(groups, 1), height: inputShape[2], width: inputShape[3],
     kernelH: weightShape[2], kernelW: weightShape[3], strideH: stride.height, strideW: stride.width,
