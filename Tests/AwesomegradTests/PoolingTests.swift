@@ -87,6 +87,9 @@ import Testing
 
   static let cases: [Case] = [
     Case(name: "max 2×2", shape: [2, 3, 4, 6]) { maxPool2d($0, kernelSize: 2) },
+    // Windows that tile the image leave a last row and column with no window (no gradient).
+    Case(name: "max 2×2 odd sizes", shape: [1, 2, 5, 7]) { maxPool2d($0, kernelSize: 2) },
+    Case(name: "max 3×2 tiles", shape: [1, 1, 7, 8]) { maxPool2d($0, kernelSize: [3, 2]) },
     Case(name: "max 3×3 stride 2 pad 1", shape: [1, 2, 7, 6]) {
       maxPool2d($0, kernelSize: 3, stride: 2, padding: 1)
     },

@@ -238,12 +238,7 @@ func convolutionBackward<Scalar: TensorScalar>(
     let upstream = gp + n * outChannels * positions
     if let gb {
       let bp = gb.buffer.base
-      for o in 0..<outChannels {
-        let row = upstream + o * positions
-        var s: Scalar = 0
-        for p in 0..<positions { s += row[p] }
-        bp[o] += s
-      }
+      for o in 0..<outChannels { bp[o] += sumOfRun(upstream + o * positions, count: positions) }
     }
     if !needInput && !needWeight { continue }
     for group in 0..<groups {
@@ -324,4 +319,23 @@ public func conv1d<Scalar: TensorScalar>(
     dilation: IntOrPair(1, dilation), groups: groups, file: file, line: line)
   let o = out.shape
   return out.reshaped([o[0], o[1], o[3]], file: file, line: line)
+}
+
+/// Σ p[0..<count], summed in 8 lanes (a single running sum is a chain of dependent adds, several
+/// times slower).
+@inline(__always)
+func sumOfRun<Scalar: TensorScalar>(_ p: UnsafePointer<Scalar>, count: Int) -> Scalar {
+  var lanes = SIMD8<Scalar>.zero
+  var i = 0
+  let raw = UnsafeRawPointer(p)
+  while i + 8 <= count {
+    lanes += raw.loadUnaligned(fromByteOffset: i * MemoryLayout<Scalar>.stride, as: SIMD8<Scalar>.self)
+    i += 8
+  }
+  var total = lanes.sum()
+  while i < count {
+    total += p[i]
+    i += 1
+  }
+  return total
 }

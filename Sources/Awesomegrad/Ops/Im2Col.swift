@@ -35,6 +35,20 @@ struct ConvGeometry: Equatable {
     kernelH == 1 && kernelW == 1 && strideH == 1 && strideW == 1 && padH == 0 && padW == 0
   }
 
+  /// Whether output rows map to image rows one to one and output columns to image columns (stride
+  /// 1, output width = image width), so that a block of output rows reads one contiguous run of the
+  /// image per kernel tap.
+  var isRowContiguous: Bool { strideH == 1 && strideW == 1 && outW == width }
+
+  /// The output rows `oh` whose input row `oh·sh − ph + ki·dh` lies inside [0, height).
+  @inline(__always)
+  func validRows(ki: Int) -> Range<Int> {
+    let shift = ki * dilationH - padH  // ih = oh·sh + shift
+    let start = shift >= 0 ? 0 : (-shift + strideH - 1) / strideH
+    let end = Swift.min(outH, height - shift <= 0 ? 0 : (height - shift - 1) / strideH + 1)
+    return start..<Swift.max(start, end)
+  }
+
   /// The output columns `ow` whose input column `ow·sw − pw + kj·dw` lies inside [0, width),
   /// as a half-open range.
   @inline(__always)
@@ -66,22 +80,37 @@ func unfold<Scalar: TensorScalar>(
   for c in 0..<g.channels {
     let plane = image + c * height * width
     for ki in 0..<g.kernelH {
+      let inside = g.validRows(ki: ki).clamped(to: rows)
       for kj in 0..<g.kernelW {
         let valid = g.validColumns(kj: kj)
         let shift = kj * g.dilationW - g.padW
         let row = columns + ((c * g.kernelH + ki) * g.kernelW + kj) * ld
-        for oh in rows {
-          let out = row + (oh - rows.lowerBound) * oW
-          let ih = oh * g.strideH - g.padH + ki * g.dilationH
-          if ih < 0 || ih >= height || valid.isEmpty {
+        // Output rows that read only padding.
+        let above = (inside.isEmpty ? rows.upperBound : inside.lowerBound) - rows.lowerBound
+        row.update(repeating: 0, count: above * oW)
+        if inside.isEmpty { continue }
+        let below = rows.upperBound - inside.upperBound
+        (row + (inside.upperBound - rows.lowerBound) * oW).update(repeating: 0, count: below * oW)
+        let first = row + (inside.lowerBound - rows.lowerBound) * oW
+        if g.isRowContiguous {
+          // Stride 1 and oW = width: the block is one run of the image shifted by `shift` (and
+          // whole rows); copy it at once, then clear the columns that fell outside the image.
+          let start = (inside.lowerBound - g.padH + ki * g.dilationH) * width + shift
+          let count = inside.count * oW
+          let lo = Swift.max(0, -start), hi = Swift.min(count, height * width - start)
+          if hi > lo { (first + lo).update(from: plane + start + lo, count: hi - lo) }
+          clearInvalidColumns(first, rows: inside.count, oW: oW, valid: valid)
+          continue
+        }
+        for oh in inside {
+          let out = first + (oh - inside.lowerBound) * oW
+          if valid.isEmpty {
             out.update(repeating: 0, count: oW)
             continue
           }
-          if valid.lowerBound > 0 { out.update(repeating: 0, count: valid.lowerBound) }
-          if valid.upperBound < oW {
-            (out + valid.upperBound).update(repeating: 0, count: oW - valid.upperBound)
-          }
-          let source = plane + ih * width + shift
+          for ow in 0..<valid.lowerBound { out[ow] = 0 }
+          for ow in valid.upperBound..<oW { out[ow] = 0 }
+          let source = plane + (oh * g.strideH - g.padH + ki * g.dilationH) * width + shift
           if g.strideW == 1 {
             (out + valid.lowerBound).update(from: source + valid.lowerBound, count: valid.count)
           } else {
@@ -94,29 +123,54 @@ func unfold<Scalar: TensorScalar>(
   }
 }
 
+/// Sets the entries of `rows` rows of length `oW` outside the `valid` columns to 0.
+@inline(__always)
+func clearInvalidColumns<Scalar: TensorScalar>(
+  _ first: UnsafeMutablePointer<Scalar>, rows: Int, oW: Int, valid: Range<Int>
+) {
+  if valid.lowerBound == 0 && valid.upperBound == oW { return }
+  for r in 0..<rows {
+    let out = first + r * oW
+    for ow in 0..<Swift.min(valid.lowerBound, oW) { out[ow] = 0 }
+    for ow in Swift.max(valid.upperBound, valid.lowerBound)..<oW { out[ow] = 0 }
+  }
+}
+
 /// The adjoint of ``unfold(_:_:rows:into:ld:)``: adds every unfolded entry of output rows `rows`
-/// back to the pixel of `image` it was read from (entries read from padding are dropped).
+/// back to the pixel of `image` it was read from (entries read from padding are dropped). It may
+/// overwrite the entries that correspond to padding with 0.
 @inline(__always)
 func foldAdding<Scalar: TensorScalar>(
-  _ columns: UnsafePointer<Scalar>, ld: Int, _ g: ConvGeometry, rows: Range<Int>,
+  _ columns: UnsafeMutablePointer<Scalar>, ld: Int, _ g: ConvGeometry, rows: Range<Int>,
   into image: UnsafeMutablePointer<Scalar>
 ) {
   let (oW, width, height) = (g.outW, g.width, g.height)
   for c in 0..<g.channels {
     let plane = image + c * height * width
     for ki in 0..<g.kernelH {
+      let inside = g.validRows(ki: ki).clamped(to: rows)
+      if inside.isEmpty { continue }
       for kj in 0..<g.kernelW {
         let valid = g.validColumns(kj: kj)
         if valid.isEmpty { continue }
         let shift = kj * g.dilationW - g.padW
-        let row = columns + ((c * g.kernelH + ki) * g.kernelW + kj) * ld
-        for oh in rows {
-          let ih = oh * g.strideH - g.padH + ki * g.dilationH
-          if ih < 0 || ih >= height { continue }
-          let entries = row + (oh - rows.lowerBound) * oW
-          let target = plane + ih * width + shift
+        let first =
+          columns + ((c * g.kernelH + ki) * g.kernelW + kj) * ld + (inside.lowerBound - rows.lowerBound) * oW
+        if g.isRowContiguous {
+          // One run, as in unfold: clear the entries read from padding so that adding the whole
+          // run puts nothing on the neighbouring row's edge pixels.
+          clearInvalidColumns(first, rows: inside.count, oW: oW, valid: valid)
+          let start = (inside.lowerBound - g.padH + ki * g.dilationH) * width + shift
+          let count = inside.count * oW
+          let lo = Swift.max(0, -start), hi = Swift.min(count, height * width - start)
+          if hi > lo { addRun(first + lo, into: plane + start + lo, count: hi - lo) }
+          continue
+        }
+        for oh in inside {
+          let entries = first + (oh - inside.lowerBound) * oW
+          let target = plane + (oh * g.strideH - g.padH + ki * g.dilationH) * width + shift
           if g.strideW == 1 {
-            for ow in valid { target[ow] += entries[ow] }
+            addRun(entries + valid.lowerBound, into: target + valid.lowerBound, count: valid.count)
           } else {
             let s = g.strideW
             for ow in valid { target[ow * s] += entries[ow] }
@@ -125,4 +179,12 @@ func foldAdding<Scalar: TensorScalar>(
       }
     }
   }
+}
+
+/// target[i] += source[i] for i < count.
+@inline(__always)
+func addRun<Scalar: TensorScalar>(
+  _ source: UnsafePointer<Scalar>, into target: UnsafeMutablePointer<Scalar>, count: Int
+) {
+  for i in 0..<count { target[i] += source[i] }
 }

@@ -71,49 +71,123 @@ public func maxPool2d<Scalar: TensorScalar>(
   let (outH, outW) = g.outputShape
   let out = Storage<Scalar>(uninitializedShape: [inputShape[0], inputShape[1], outH, outW])
   // The position of each output's maximum inside its plane (row · width + column).
-  var argmax = [Int32](repeating: 0, count: out.count)
-  let src = input.storage.buffer.base, dst = out.buffer.base
-  let (planeSize, outPlane) = (g.height * g.width, outH * outW)
-  argmax.withUnsafeMutableBufferPointer { indices in
-    let idx = indices.baseAddress!
+  let argmax = [Int32](unsafeUninitializedCapacity: out.count) { indices, initialized in
+    maxPoolForward(input.storage.buffer.base, g, into: out.buffer.base, indices: indices.baseAddress!)
+    initialized = out.count
+  }
+  let tiles = g.kernelH == g.strideH && g.kernelW == g.strideW && g.padH == 0 && g.padW == 0
+  return Tensor(out, op: "maxPool2d", parents: [input]) { gradient in
+    let gx = Storage<Scalar>(uninitializedShape: inputShape)
+    argmax.withUnsafeBufferPointer { indices in
+      maxPoolBackward(gradient.buffer.base, indices.baseAddress!, g, windowsTile: tiles, into: gx.buffer.base)
+    }
+    return [gx]
+  }
+}
+
+/// Writes each window's maximum to `output` and its position in the plane to `indices`, with
+/// PyTorch's rule: a value replaces the maximum when it is larger or NaN, starting from −∞ at the
+/// window's first pixel.
+@inline(__always)
+func maxPoolForward<Scalar: TensorScalar>(
+  _ input: UnsafePointer<Scalar>, _ g: PoolGeometry, into output: UnsafeMutablePointer<Scalar>,
+  indices: UnsafeMutablePointer<Int32>
+) {
+  let (outH, outW, width) = (g.outH, g.outW, g.width)
+  let planeSize = g.height * width, outPlane = outH * outW
+  if g.kernelH == 2 && g.kernelW == 2 && g.strideH == 2 && g.strideW == 2 && g.padH == 0 && g.padW == 0 {
+    // The common 2×2 / 2 case. Which candidate wins depends on the data, so as branches the
+    // mispredictions would cost more than the comparisons: without a NaN in the window (a branch
+    // that is almost always taken), each step is a compare feeding a float max and a cmov.
     for plane in 0..<g.planes {
-      let x = src + plane * planeSize
-      let y = dst + plane * outPlane, yi = idx + plane * outPlane
+      let x = input + plane * planeSize
+      let y = output + plane * outPlane, yi = indices + plane * outPlane
       for i in 0..<outH {
-        let r0 = i * g.strideH - g.padH
-        let rows = Swift.max(r0, 0)..<Swift.min(r0 + g.kernelH, g.height)
+        let top = 2 &* i &* width, bottom = top &+ width
+        let row = y + i &* outW, rowIndices = yi + i &* outW
         for j in 0..<outW {
-          let c0 = j * g.strideW - g.padW
-          let columns = Swift.max(c0, 0)..<Swift.min(c0 + g.kernelW, g.width)
-          var best = rows.lowerBound * g.width + columns.lowerBound
-          var maximum = -Scalar.infinity
-          for r in rows {
-            for c in columns {
-              let v = x[r * g.width + c]
-              if v > maximum || v.isNaN {
-                maximum = v
-                best = r * g.width + c
-              }
-            }
+          let c = 2 &* j
+          let a = x[top &+ c], b = x[top &+ c &+ 1], d = x[bottom &+ c], e = x[bottom &+ c &+ 1]
+          var maximum = a, best = top &+ c
+          if a.isNaN || b.isNaN || d.isNaN || e.isNaN {
+            // PyTorch's rule, branch by branch: the last NaN wins.
+            if b > maximum || b.isNaN { (maximum, best) = (b, top &+ c &+ 1) }
+            if d > maximum || d.isNaN { (maximum, best) = (d, bottom &+ c) }
+            if e > maximum || e.isNaN { (maximum, best) = (e, bottom &+ c &+ 1) }
+          } else {
+            best = b > maximum ? top &+ c &+ 1 : best
+            maximum = b > maximum ? b : maximum
+            best = d > maximum ? bottom &+ c : best
+            maximum = d > maximum ? d : maximum
+            best = e > maximum ? bottom &+ c &+ 1 : best
+            maximum = e > maximum ? e : maximum
           }
-          y[i * outW + j] = maximum
-          yi[i * outW + j] = Int32(truncatingIfNeeded: best)
+          row[j] = maximum
+          rowIndices[j] = Int32(truncatingIfNeeded: best)
         }
       }
     }
+    return
   }
-  return Tensor(out, op: "maxPool2d", parents: [input]) { gradient in
-    let gx = Storage<Scalar>(repeating: 0, shape: inputShape)
-    let gp = gradient.buffer.base, dx = gx.buffer.base
-    argmax.withUnsafeBufferPointer { indices in
-      let idx = indices.baseAddress!
-      for plane in 0..<g.planes {
-        let target = dx + plane * planeSize
-        let upstream = gp + plane * outPlane, positions = idx + plane * outPlane
-        for o in 0..<outPlane { target[Int(positions[o])] += upstream[o] }
+  // Each window clipped to the image: rows r0..<r1, columns c0..<c1.
+  for plane in 0..<g.planes {
+    let x = input + plane * planeSize
+    let y = output + plane * outPlane, yi = indices + plane * outPlane
+    for i in 0..<outH {
+      let r0 = Swift.max(i * g.strideH - g.padH, 0),
+        r1 = Swift.min(i * g.strideH - g.padH + g.kernelH, g.height)
+      for j in 0..<outW {
+        let c0 = Swift.max(j * g.strideW - g.padW, 0)
+        let c1 = Swift.min(j * g.strideW - g.padW + g.kernelW, width)
+        var best = r0 * width + c0
+        var maximum = -Scalar.infinity
+        var r = r0
+        while r < r1 {
+          var c = c0
+          while c < c1 {
+            let v = x[r * width + c]
+            if v > maximum || v.isNaN { (maximum, best) = (v, r * width + c) }
+            c += 1
+          }
+          r += 1
+        }
+        y[i * outW + j] = maximum
+        yi[i * outW + j] = Int32(truncatingIfNeeded: best)
       }
     }
-    return [gx]
+  }
+}
+
+/// ∂x of max pooling: each output's gradient added at its saved position. When the windows tile
+/// the image (kernel = stride, no padding) every pixel is in at most one window, so the gradient is
+/// written window by window without clearing the whole buffer first.
+@inline(__always)
+func maxPoolBackward<Scalar: TensorScalar>(
+  _ gradient: UnsafePointer<Scalar>, _ indices: UnsafePointer<Int32>, _ g: PoolGeometry, windowsTile: Bool,
+  into gx: UnsafeMutablePointer<Scalar>
+) {
+  let (outH, outW, width) = (g.outH, g.outW, g.width)
+  let planeSize = g.height * width, outPlane = outH * outW
+  guard windowsTile else {
+    gx.initialize(repeating: 0, count: g.planes * planeSize)
+    for plane in 0..<g.planes {
+      let target = gx + plane * planeSize
+      let upstream = gradient + plane * outPlane, positions = indices + plane * outPlane
+      for o in 0..<outPlane { target[Int(positions[o])] += upstream[o] }
+    }
+    return
+  }
+  let kh = g.kernelH
+  for plane in 0..<g.planes {
+    let target = gx + plane * planeSize
+    let upstream = gradient + plane * outPlane, positions = indices + plane * outPlane
+    // Rows below the last window get no gradient; each band of window rows is cleared (with its
+    // columns right of the last window) before its windows' gradients are written.
+    (target + outH * kh * width).update(repeating: 0, count: (g.height - outH * kh) * width)
+    for i in 0..<outH {
+      (target + i * kh * width).update(repeating: 0, count: kh * width)
+      for j in 0..<outW { target[Int(positions[i &* outW &+ j])] = upstream[i &* outW &+ j] }
+    }
   }
 }
 
