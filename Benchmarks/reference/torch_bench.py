@@ -2,7 +2,7 @@
 
     python torch_bench.py WORKLOAD... [--steps N] [--threads N]
 
-Workloads: moons-tensor (float64), mlp-784, gemm-1024, fashion-mlp-epoch, charlm (float32), and numpy-gemm-1024,
+Workloads: moons-tensor (float64), mlp-784, gemm-1024, fashion-mlp-epoch, charlm, cnn-fashion (float32), and numpy-gemm-1024,
 the same product in numpy (its own OpenBLAS), whose 2-thread/1-thread scaling is the machine's ceiling for
 mlp-784's. Each does the work
 of the Swift workload of the same name: the same shapes, `nn.Linear` layers (weights [out, in], applied
@@ -20,6 +20,7 @@ import os
 import re
 import statistics
 import sys
+import time
 
 import numpy as np
 import torch
@@ -262,6 +263,48 @@ def charlm(threads, steps):
     run("charlm", "float32", threads, steps or 20, 3, step, flops=flops)
 
 
+def cnn_fashion(threads, steps):
+    """One Adam step (lr 1e-3) of the Fashion-MNIST example's CNN on a batch of 64, float32:
+    conv(1→32, 3×3, pad 1), ReLU, maxpool 2, conv(32→64, 3×3, pad 1), ReLU, maxpool 2, flatten,
+    linear(3136→128), ReLU, linear(128→10), cross-entropy. The batches are the first 16 × 64 training
+    images scaled to [0, 1] (or synthetic ones), built before timing; steps cycle through them."""
+    batch, count = 64, 16
+    images, labels, source = training_images(batch * count)
+    images = images[:batch * count]
+    x_all = images.to(torch.float32) / 255 if images.dtype == torch.uint8 else images
+    batches = [(x_all[b * batch:(b + 1) * batch].reshape(batch, 1, 28, 28).contiguous(),
+                labels[b * batch:(b + 1) * batch]) for b in range(count)]
+    torch.manual_seed(0)
+    model = nn.Sequential(
+        nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+        nn.Linear(3136, 128), nn.ReLU(), nn.Linear(128, 10))
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    position = [0]
+    cpu_times = []  # thread CPU time per step, warm-up included (µs): less sensitive to a busy machine
+
+    def step():
+        start = time.thread_time_ns()
+        timed_step()
+        cpu_times.append((time.thread_time_ns() - start) / 1000)
+
+    def timed_step():
+        x, target = batches[position[0]]
+        position[0] = (position[0] + 1) % count
+        optimizer.zero_grad()
+        loss = F.cross_entropy(model(x), target)
+        loss.backward()
+        optimizer.step()
+
+    # Forward and ∂W per convolution, ∂input for the second; forward, ∂W and ∂input per linear layer.
+    conv1, conv2 = 2 * batch * 32 * 9 * 28 * 28, 2 * batch * 64 * 288 * 14 * 14
+    fc1, fc2 = 2 * batch * 3136 * 128, 2 * batch * 128 * 10
+    flops = 2 * conv1 + 3 * conv2 + 3 * fc1 + 3 * fc2
+    run("cnn-fashion", "float32", threads, steps or 30, 5, step, flops=flops,
+        extra=lambda: {"data": source, "batch": batch, "mkldnn": torch.backends.mkldnn.is_available(),
+                       "cpu_median_us": statistics.median(cpu_times)})
+
+
 WORKLOADS = {
     "moons-tensor": moons_tensor,
     "mlp-784": mlp_784,
@@ -269,6 +312,9 @@ WORKLOADS = {
     "fashion-mlp-epoch": fashion_mlp_epoch,
     "numpy-gemm-1024": numpy_gemm_1024,
     "charlm": charlm,
+
+
+    "cnn-fashion": cnn_fashion,
 }
 
 

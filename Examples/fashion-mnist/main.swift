@@ -1,7 +1,8 @@
-// Trains an MLP 784-256-128-10 (ReLU) on Fashion-MNIST with Adam, in Float, and reports the training
-// loss, test accuracy and time of each epoch.
+// Trains an MLP 784-256-128-10 (ReLU) or a small CNN (--model cnn, see Models.swift) on Fashion-MNIST
+// with Adam, in Float, and reports the training loss, test accuracy and time of each epoch.
 //
 //     swift run -c release fashion-mnist --epochs 1
+//     swift run -c release fashion-mnist --model cnn --epochs 2 --json
 import ArgumentParser
 import Awesomegrad
 import ExamplePlots
@@ -11,7 +12,7 @@ import Foundation
 struct FashionMNIST: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "fashion-mnist",
-    abstract: "Train an MLP 784-256-128-10 on Fashion-MNIST with Adam (Float).",
+    abstract: "Train an MLP 784-256-128-10 or a small CNN on Fashion-MNIST with Adam (Float).",
     discussion: """
       Reads the four IDX files (train-images-idx3-ubyte.gz, ...) from --data. Install them with
       `sudo apt-get install dataset-fashion-mnist` or `make fashion`.
@@ -19,6 +20,9 @@ struct FashionMNIST: ParsableCommand {
 
   @Option(help: "The directory holding the Fashion-MNIST IDX files.")
   var data = "/usr/share/datasets/fashion-mnist"
+
+  @Option(help: "The network: mlp (784-256-128-10) or cnn (two 3×3 convolutions, see Models.swift).")
+  var model: ModelKind = .mlp
 
   @Option(help: "Passes over the training set.")
   var epochs = 1
@@ -94,7 +98,7 @@ struct FashionMNIST: ParsableCommand {
       throw ExitCode.failure
     }
     let (train, test) = (dataset.train, dataset.test)
-    print(
+    log(
       "Loaded \(train.count) training and \(test.count) test images in "
         + String(format: "%.2f s", Date().timeIntervalSince(start)))
 
@@ -107,12 +111,9 @@ struct FashionMNIST: ParsableCommand {
     }
 
     var rng = SeededGenerator(seed: seed)
-    let model = MLP<Float>(
-      inputs: train.featureCount, hiddenSizes: [256, 128], outputs: 10, activation: .relu, using: &rng)
+    let (model, description) = self.model.make(using: &rng)
     let optimizer = Adam(model.parameters, learningRate: lr)
-    print(
-      "MLP 784-256-128-10, \(model.parameterCount) parameters; Adam lr \(lr), batch \(batchSize), seed \(seed)"
-    )
+    log("\(description); Adam lr \(lr), batch \(batchSize), seed \(seed)")
     if let load { try loadCheckpoint(into: model, from: load) }
 
     if summary {
@@ -120,14 +121,14 @@ struct FashionMNIST: ParsableCommand {
       print(model.summary(inputShape: [batchSize, train.featureCount]))
     }
 
-    let interactive = isatty(STDOUT_FILENO) != 0
+    let interactive = isatty(STDOUT_FILENO) != 0 && !json
     // The loss curve: the mean loss of every 50 batches, and the test accuracy after each epoch.
     var lossPoints: [(x: Double, y: Double)] = [], accuracyPoints: [(x: Double, y: Double)] = []
     var step = 0, windowSum = 0.0, windowCount = 0
     var trainingSeconds = 0.0, accuracy = 0.0  // for --json
     if epochs == 0 {
       accuracy = evaluate(model, on: test, mean: mean, standardDeviation: standardDeviation)
-      print(String(format: "test accuracy %.2f%%", 100 * accuracy))
+      log(String(format: "test accuracy %.2f%%", 100 * accuracy))
     }
     for epoch in stride(from: 1, through: epochs, by: 1) {
       let epochStart = Date()
@@ -166,7 +167,7 @@ struct FashionMNIST: ParsableCommand {
       trainingSeconds += Date().timeIntervalSince(epochStart)
       accuracy = evaluate(model, on: test, mean: mean, standardDeviation: standardDeviation)
       accuracyPoints.append((Double(step), accuracy))
-      print(
+      log(
         String(
           format: "epoch %d  train loss %.4f  test accuracy %.2f%%  %.2f s", epoch, lossSum / Double(seen),
           100 * accuracy, Date().timeIntervalSince(epochStart)))
@@ -174,7 +175,7 @@ struct FashionMNIST: ParsableCommand {
     if let save { try saveCheckpoint(model, to: save) }
     if let lossSvg {
       let image = SVGPlot.trainingCurves(
-        title: "Fashion-MNIST MLP 784-256-128-10: training loss and test accuracy", xLabel: "step (batch)",
+        title: "Fashion-MNIST \(self.model.rawValue.uppercased()): training loss and test accuracy", xLabel: "step (batch)",
         losses: [
           .init(label: "training loss (mean of 50 batches)", points: lossPoints, color: SVGPlot.lossColor)
         ],
@@ -185,13 +186,18 @@ struct FashionMNIST: ParsableCommand {
     }
     if json {
       print(
-        "{\"model\": \"mlp\", \"epochs\": \(epochs), \"test_accuracy\": \(String(format: "%.6g", accuracy)), "
+        "{\"model\": \"\(self.model.rawValue)\", \"epochs\": \(epochs), \"test_accuracy\": \(String(format: "%.6g", accuracy)), "
           + "\"seconds_per_epoch\": \(String(format: "%.6g", trainingSeconds / Double(Swift.max(epochs, 1))))}")
     }
   }
 
+  /// Prints a line of the human-readable log; nothing with `--json`, whose one object is the output.
+  func log(_ line: String) {
+    if !json { print(line) }
+  }
+
   /// The fraction of `split` whose largest logit is at the true label; no graph is recorded.
-  func evaluate(_ model: MLP<Float>, on split: MNISTSplit, mean: Float, standardDeviation: Float) -> Double {
+  func evaluate(_ model: Module<Float>, on split: MNISTSplit, mean: Float, standardDeviation: Float) -> Double {
     model.eval()
     defer { model.train() }
     return withoutGrad {
@@ -215,7 +221,7 @@ struct FashionMNIST: ParsableCommand {
 func loadCheckpoint(into model: Module<Float>, from path: String) throws {
   do {
     try model.load(from: path)
-    print("Loaded \(path)")
+    FileHandle.standardError.write(Data("Loaded \(path)\n".utf8))
   } catch {
     FileHandle.standardError.write(Data("error: \(error)\n".utf8))
     throw ExitCode.failure
@@ -226,7 +232,7 @@ func loadCheckpoint(into model: Module<Float>, from path: String) throws {
 func saveCheckpoint(_ model: Module<Float>, to path: String) throws {
   do {
     try model.save(to: path, metadata: ["format": "pt", "source": "awesomegrad fashion-mnist"])
-    print("Saved \(path)")
+    FileHandle.standardError.write(Data("Saved \(path)\n".utf8))
   } catch {
     FileHandle.standardError.write(Data("error: \(error)\n".utf8))
     throw ExitCode.failure

@@ -209,6 +209,9 @@ func applyReal<Scalar: TensorScalar>(
     let delta = attributes["delta"] == nil ? 1 : try number("delta")
     return try huberLoss(tensor(0), tensor(1), delta: Scalar(delta), reduction: reduction())
   case "l1_loss": return try l1Loss(tensor(0), tensor(1), reduction: reduction())
+  // Convolutional networks (Conformance+Convolution.swift).
+  case "conv2d", "conv1d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "batch_norm", "flatten":
+    return try applyConvolutional(op, attributes: attributes, to: inputs.indices.map(tensor))
   default: throw ConformanceError.unsupportedOp(op)
   }
 }

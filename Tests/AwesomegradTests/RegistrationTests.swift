@@ -16,6 +16,10 @@ import Testing
       MLP(inputs: 3, hiddenSizes: [4, 4], outputs: 2, using: &rng),
       ReLU(), Tanh(), Sigmoid(), GELU(),
       Dropout(probability: 0.1, using: &rng),
+      Conv2d(inputChannels: 2, outputChannels: 4, kernelSize: 3, using: &rng),
+      Conv1d(inputChannels: 2, outputChannels: 2, kernelSize: 3, bias: false, using: &rng),
+      MaxPool2d(kernelSize: 2), AvgPool2d(kernelSize: 2), AdaptiveAvgPool2d(outputSize: 1), Flatten(),
+      BatchNorm1d(features: 3), BatchNorm2d(features: 3, affine: false),
     ]
   }
 

@@ -1,0 +1,341 @@
+/// 2-D and 1-D convolution (cross-correlation, as in PyTorch) through im2col and BLAS gemm.
+///
+/// For one image, one group and an upstream gradient G of the output:
+///
+///     out[o, p]  = Σₖ W[o, k]·col[k, p] + b[o]            (gemm: W · col)
+///     ∂W[o, k]  += Σₚ G[o, p]·col[k, p]                    (gemm: G · colᵀ, β = 1 over the batch)
+///     ∂col[k, p] = Σₒ W[o, k]·G[o, p]                      (gemm: Wᵀ · G), then ∂x = fold(∂col)
+///     ∂b[o]     += Σₚ G[o, p]
+///
+/// where `col` is the unfolded image (see `Im2Col.swift`), k runs over (channel, ki, kj) and p over
+/// the output positions. A 1×1, stride-1, unpadded kernel uses the image itself as `col`.
+///
+/// The unfolded columns are never kept: the pullback unfolds the input again, so the memory a
+/// convolution holds between forward and backward is its input and weight only. The unfolded buffer
+/// covers a block of output rows of one image and is at most ``convolutionWorkspaceLimit`` scalars
+/// (or one output row's columns, if that is larger).
+
+/// A size given once for both spatial axes (`3`) or per axis (`[3, 5]`, height then width), like
+/// PyTorch's `int or tuple` arguments of `conv2d` and the pooling functions.
+public struct IntOrPair: Sendable, Equatable, ExpressibleByIntegerLiteral, ExpressibleByArrayLiteral,
+  CustomStringConvertible
+{
+  /// The size along the height axis.
+  public let height: Int
+  /// The size along the width axis.
+  public let width: Int
+
+  /// The same size on both axes.
+  public init(_ both: Int) { (height, width) = (both, both) }
+
+  /// A size per axis.
+  public init(_ height: Int, _ width: Int) { (self.height, self.width) = (height, width) }
+
+  /// `3` means 3 on both axes.
+  public init(integerLiteral value: Int) { self.init(value) }
+
+  /// `[height, width]`, or `[both]`.
+  public init(arrayLiteral elements: Int...) {
+    if elements.count != 1 && elements.count != 2 {
+      argumentFailure(
+        "IntOrPair", "give one size or two (height, width), got \(elements)", file: #fileID, line: #line)
+    }
+    self.init(elements[0], elements[elements.count - 1])
+  }
+
+  public var description: String { height == width ? "\(height)" : "(\(height), \(width))" }
+}
+
+/// The most scalars one convolution call allocates for unfolded columns (4 MiB in Float): the
+/// work is split into blocks of output rows that fit. A single output row's columns may exceed it
+/// (for a very wide image with a large kernel); the buffer is then one row.
+public let convolutionWorkspaceLimit = 1 << 20
+
+/// The number of scalars of the unfolded-column buffer that ``conv2d(_:weight:bias:stride:padding:dilation:groups:file:line:)``
+/// allocates for these shapes (0 for a 1×1, stride-1, unpadded kernel, which needs none). The
+/// pullback uses one buffer of the same size. Multiply by `MemoryLayout<Scalar>.size` for bytes.
+///
+/// - Parameters:
+///   - inputShape: `[batch, channels, height, width]`.
+///   - weightShape: `[outChannels, channels / groups, kh, kw]`.
+public func conv2dWorkspaceCount(
+  inputShape: [Int], weightShape: [Int], stride: IntOrPair = 1, padding: IntOrPair = 0,
+  dilation: IntOrPair = 1, groups: Int = 1
+) -> Int {
+  if inputShape.count != 4 || weightShape.count != 4 {
+    argumentFailure(
+      "conv2dWorkspaceCount",
+      "the shapes must be [batch, channels, height, width] and [out, in / groups, kh, kw], "
+        + "got \(inputShape) and \(weightShape)", file: #fileID, line: #line)
+  }
+  let geometry = ConvGeometry(
+    channels: inputShape[1] / Swift.max(groups, 1), height: inputShape[2], width: inputShape[3],
+    kernelH: weightShape[2], kernelW: weightShape[3], strideH: stride.height, strideW: stride.width,
+    padH: padding.height, padW: padding.width, dilationH: dilation.height, dilationW: dilation.width)
+  return ConvPlan(geometry).workspaceCount
+}
+
+/// How a convolution splits one image's output rows so that the unfolded columns fit the workspace.
+struct ConvPlan {
+  let geometry: ConvGeometry
+  /// Output rows unfolded at once.
+  let rowsPerBlock: Int
+  /// Scalars of the unfolded-column buffer; 0 for a pointwise kernel.
+  let workspaceCount: Int
+
+  init(_ geometry: ConvGeometry) {
+    self.geometry = geometry
+    if geometry.isPointwise {
+      rowsPerBlock = geometry.outH
+      workspaceCount = 0
+      return
+    }
+    let rowColumns = Swift.max(geometry.columnRows * geometry.outW, 1)
+    rowsPerBlock = Swift.max(1, Swift.min(geometry.outH, convolutionWorkspaceLimit / rowColumns))
+    workspaceCount = geometry.columnRows * geometry.outW * rowsPerBlock
+  }
+
+  /// The blocks of output rows, in order.
+  var blocks: StrideTo<Int> { Swift.stride(from: 0, to: geometry.outH, by: rowsPerBlock) }
+
+  /// The rows of the block starting at `start`.
+  @inline(__always) func rows(from start: Int) -> Range<Int> {
+    start..<Swift.min(start + rowsPerBlock, geometry.outH)
+  }
+}
+
+/// 2-D convolution of a batch of images, as PyTorch's `torch.nn.functional.conv2d`.
+///
+///     out[n, o, i, j] = b[o] + Σ_{c ∈ group(o)} Σ_{ki, kj} W[o, c, ki, kj] · x[n, c, i·sh − ph + ki·dh, j·sw − pw + kj·dw]
+///
+/// with x read as 0 outside the image. Output size per axis: ⌊(H + 2p − d·(k − 1) − 1) / s⌋ + 1.
+///
+/// - Parameters:
+///   - input: `[batch, channels, height, width]` (NCHW).
+///   - weight: `[outChannels, channels / groups, kh, kw]`.
+///   - bias: `[outChannels]`, or nil.
+///   - stride, padding, dilation: per axis, or one number for both.
+///   - groups: splits the channels into groups convolved separately; `groups == channels ==
+///     outChannels` is a depthwise convolution.
+/// - Returns: `[batch, outChannels, outH, outW]`.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
+public func conv2d<Scalar: TensorScalar>(
+  _ input: Tensor<Scalar>, weight: Tensor<Scalar>, bias: Tensor<Scalar>? = nil, stride: IntOrPair = 1,
+  padding: IntOrPair = 0, dilation: IntOrPair = 1, groups: Int = 1,
+  file: StaticString = #fileID, line: UInt = #line
+) -> Tensor<Scalar> {
+  let (xShape, wShape) = (input.shape, weight.shape)
+  func fail(_ problem: String) -> Never {
+    shapeFailure(
+      "conv2d", problem, shapes: [xShape, wShape] + (bias.map { [$0.shape] } ?? []), file: file, line: line)
+  }
+  if xShape.count != 4 { fail("the input must be [batch, channels, height, width]") }
+  if wShape.count != 4 { fail("the weight must be [outChannels, channels / groups, kh, kw]") }
+  if groups < 1 { fail("groups must be at least 1, got \(groups)") }
+  if stride.height < 1 || stride.width < 1 { fail("stride must be at least 1, got \(stride)") }
+  if dilation.height < 1 || dilation.width < 1 { fail("dilation must be at least 1, got \(dilation)") }
+  if padding.height < 0 || padding.width < 0 { fail("padding must not be negative, got \(padding)") }
+  let (batch, channels, outChannels) = (xShape[0], xShape[1], wShape[0])
+  if channels % groups != 0 || outChannels % groups != 0 {
+    fail(
+      "groups (\(groups)) must divide the input channels (\(channels)) and output channels (\(outChannels))")
+  }
+  if wShape[1] != channels / groups {
+    fail("the weight has \(wShape[1]) input channels per group; the input needs \(channels / groups)")
+  }
+  if let bias, bias.shape != [outChannels] { fail("the bias must be [\(outChannels)]") }
+  if wShape[2] < 1 || wShape[3] < 1 { fail("the kernel must be at least 1×1") }
+  let geometry = ConvGeometry(
+    channels: channels / groups, height: xShape[2], width: xShape[3], kernelH: wShape[2], kernelW: wShape[3],
+    strideH: stride.height, strideW: stride.width, padH: padding.height, padW: padding.width,
+    dilationH: dilation.height, dilationW: dilation.width)
+  if geometry.outH < 1 || geometry.outW < 1 {
+    fail(
+      "the kernel (\(wShape[2])×\(wShape[3]), dilation \(dilation)) is larger than the padded input "
+        + "(\(xShape[2] + 2 * padding.height)×\(xShape[3] + 2 * padding.width))")
+  }
+  let plan = ConvPlan(geometry)
+  let x = input.storage, w = weight.storage, b = bias?.storage
+  let out = convolutionForward(x, w, b, batch: batch, outChannels: outChannels, groups: groups, plan: plan)
+
+  let (needX, needW, needB) = (input.requiresGrad, weight.requiresGrad, bias?.requiresGrad ?? false)
+  let parents = bias.map { [input, weight, $0] } ?? [input, weight]
+  return Tensor(out, op: "conv2d", parents: parents) { g in
+    let (gx, gw, gb) = convolutionBackward(
+      g, x, w, batch: batch, outChannels: outChannels, groups: groups, plan: plan,
+      needInput: needX, needWeight: needW, needBias: needB)
+    return b == nil ? [gx, gw] : [gx, gw, gb]
+  }
+}
+
+/// The forward pass of ``conv2d(_:weight:bias:stride:padding:dilation:groups:file:line:)`` on
+/// storages whose shapes were checked.
+@inline(__always)
+func convolutionForward<Scalar: TensorScalar>(
+  _ x: Storage<Scalar>, _ w: Storage<Scalar>, _ b: Storage<Scalar>?,
+  batch: Int, outChannels: Int, groups: Int, plan: ConvPlan
+) -> Storage<Scalar> {
+  let g = plan.geometry
+  let positions = g.positions, k = g.columnRows
+  let groupOut = outChannels / groups
+  let imageCount = g.channels * groups * g.height * g.width
+  let out = Storage<Scalar>(uninitializedShape: [batch, outChannels, g.outH, g.outW])
+  let workspace = UnsafeMutablePointer<Scalar>.allocate(capacity: Swift.max(plan.workspaceCount, 1))
+  defer { workspace.deallocate() }
+  let xp = x.buffer.base, wp = w.buffer.base, op = out.buffer.base
+  for n in 0..<batch {
+    let sample = op + n * outChannels * positions
+    // The bias is written first and the gemm adds to it (β = 1).
+    if let b {
+      let bp = b.buffer.base
+      for o in 0..<outChannels { (sample + o * positions).initialize(repeating: bp[o], count: positions) }
+    }
+    let beta: Scalar = b == nil ? 0 : 1
+    for group in 0..<groups {
+      let image = xp + n * imageCount + group * g.channels * g.height * g.width
+      let weights = wp + group * groupOut * k
+      let target = sample + group * groupOut * positions
+      if g.isPointwise {
+        BLAS.gemm(
+          transposeA: false, transposeB: false, m: groupOut, n: positions, k: k, alpha: 1, a: weights, lda: k,
+          b: image, ldb: positions, beta: beta, c: target, ldc: positions)
+        continue
+      }
+      for start in plan.blocks {
+        let rows = plan.rows(from: start)
+        let blockPositions = rows.count * g.outW
+        unfold(image, g, rows: rows, into: workspace, ld: blockPositions)
+        BLAS.gemm(
+          transposeA: false, transposeB: false, m: groupOut, n: blockPositions, k: k, alpha: 1, a: weights,
+          lda: k, b: workspace, ldb: blockPositions, beta: beta, c: target + start * g.outW, ldc: positions)
+      }
+    }
+  }
+  return out
+}
+
+/// The gradients of a convolution for the upstream gradient `gradient` (`[batch, out, oH, oW]`):
+/// ∂x, ∂W and ∂b, each nil unless asked for.
+@inline(__always)
+func convolutionBackward<Scalar: TensorScalar>(
+  _ gradient: Storage<Scalar>, _ x: Storage<Scalar>, _ w: Storage<Scalar>,
+  batch: Int, outChannels: Int, groups: Int, plan: ConvPlan,
+  needInput: Bool, needWeight: Bool, needBias: Bool
+) -> (Storage<Scalar>?, Storage<Scalar>?, Storage<Scalar>?) {
+  let g = plan.geometry
+  let positions = g.positions, k = g.columnRows
+  let groupOut = outChannels / groups
+  let planeCount = g.height * g.width
+  let imageCount = g.channels * groups * planeCount
+  let gx = needInput ? Storage<Scalar>(repeating: 0, shape: x.shape) : nil
+  let gw = needWeight ? Storage<Scalar>(repeating: 0, shape: w.shape) : nil
+  let gb = needBias ? Storage<Scalar>(repeating: 0, shape: [outChannels]) : nil
+  let workspace = UnsafeMutablePointer<Scalar>.allocate(capacity: Swift.max(plan.workspaceCount, 1))
+  defer { workspace.deallocate() }
+  let xp = x.buffer.base, wp = w.buffer.base, gp = gradient.buffer.base
+  for n in 0..<batch {
+    let upstream = gp + n * outChannels * positions
+    if let gb {
+      let bp = gb.buffer.base
+      for o in 0..<outChannels { bp[o] += sumOfRun(upstream + o * positions, count: positions) }
+    }
+    if !needInput && !needWeight { continue }
+    for group in 0..<groups {
+      let imageOffset = n * imageCount + group * g.channels * planeCount
+      let weights = wp + group * groupOut * k
+      let groupUpstream = upstream + group * groupOut * positions
+      if g.isPointwise {
+        if let gw {
+          // ∂W_g += G · xᵀ
+          BLAS.gemm(
+            transposeA: false, transposeB: true, m: groupOut, n: k, k: positions, alpha: 1, a: groupUpstream,
+            lda: positions, b: xp + imageOffset, ldb: positions, beta: 1,
+            c: gw.buffer.base + group * groupOut * k,
+            ldc: k)
+        }
+        if let gx {
+          // ∂x = Wᵀ · G
+          BLAS.gemm(
+            transposeA: true, transposeB: false, m: k, n: positions, k: groupOut, alpha: 1, a: weights,
+            lda: k,
+            b: groupUpstream, ldb: positions, beta: 0, c: gx.buffer.base + imageOffset, ldc: positions)
+        }
+        continue
+      }
+      for start in plan.blocks {
+        let rows = plan.rows(from: start)
+        let blockPositions = rows.count * g.outW
+        let blockUpstream = groupUpstream + start * g.outW
+        if let gw {
+          unfold(xp + imageOffset, g, rows: rows, into: workspace, ld: blockPositions)
+          BLAS.gemm(
+            transposeA: false, transposeB: true, m: groupOut, n: k, k: blockPositions, alpha: 1,
+            a: blockUpstream,
+            lda: positions, b: workspace, ldb: blockPositions, beta: 1,
+            c: gw.buffer.base + group * groupOut * k,
+            ldc: k)
+        }
+        if let gx {
+          BLAS.gemm(
+            transposeA: true, transposeB: false, m: k, n: blockPositions, k: groupOut, alpha: 1, a: weights,
+            lda: k,
+            b: blockUpstream, ldb: positions, beta: 0, c: workspace, ldc: blockPositions)
+          foldAdding(workspace, ld: blockPositions, g, rows: rows, into: gx.buffer.base + imageOffset)
+        }
+      }
+    }
+  }
+  return (gx, gw, gb)
+}
+
+/// 1-D convolution of a batch of sequences, as PyTorch's `torch.nn.functional.conv1d`:
+///
+///     out[n, o, i] = b[o] + Σ_{c ∈ group(o)} Σ_k W[o, c, k] · x[n, c, i·s − p + k·d]
+///
+/// It is ``conv2d(_:weight:bias:stride:padding:dilation:groups:file:line:)`` on images of height 1.
+///
+/// - Parameters:
+///   - input: `[batch, channels, length]` (NCL).
+///   - weight: `[outChannels, channels / groups, kernel]`.
+///   - bias: `[outChannels]`, or nil.
+/// - Returns: `[batch, outChannels, ⌊(L + 2p − d·(k − 1) − 1) / s⌋ + 1]`.
+public func conv1d<Scalar: TensorScalar>(
+  _ input: Tensor<Scalar>, weight: Tensor<Scalar>, bias: Tensor<Scalar>? = nil, stride: Int = 1,
+  padding: Int = 0, dilation: Int = 1, groups: Int = 1,
+  file: StaticString = #fileID, line: UInt = #line
+) -> Tensor<Scalar> {
+  if input.rank != 3 || weight.rank != 3 {
+    shapeFailure(
+      "conv1d",
+      "the input must be [batch, channels, length] and the weight [outChannels, channels / groups, kernel]",
+      shapes: [input.shape, weight.shape], file: file, line: line)
+  }
+  let (x, w) = (input.shape, weight.shape)
+  let image = input.reshaped([x[0], x[1], 1, x[2]], file: file, line: line)
+  let kernel = weight.reshaped([w[0], w[1], 1, w[2]], file: file, line: line)
+  let out = conv2d(
+    image, weight: kernel, bias: bias, stride: IntOrPair(1, stride), padding: IntOrPair(0, padding),
+    dilation: IntOrPair(1, dilation), groups: groups, file: file, line: line)
+  let o = out.shape
+  return out.reshaped([o[0], o[1], o[3]], file: file, line: line)
+}
+
+/// Σ p[0..<count], summed in 8 lanes (a single running sum is a chain of dependent adds, several
+/// times slower).
+@inline(__always)
+func sumOfRun<Scalar: TensorScalar>(_ p: UnsafePointer<Scalar>, count: Int) -> Scalar {
+  var lanes = SIMD8<Scalar>.zero
+  var i = 0
+  let raw = UnsafeRawPointer(p)
+  while i + 8 <= count {
+    lanes += raw.loadUnaligned(fromByteOffset: i * MemoryLayout<Scalar>.stride, as: SIMD8<Scalar>.self)
+    i += 8
+  }
+  var total = lanes.sum()
+  while i < count {
+    total += p[i]
+    i += 1
+  }
+  return total
+}

@@ -1,0 +1,340 @@
+/// 2-D pooling over NCHW batches: max, average and adaptive average, as PyTorch's
+/// `torch.nn.functional.max_pool2d`, `avg_pool2d` and `adaptive_avg_pool2d`.
+///
+/// Each (sample, channel) plane is pooled on its own. Output size per axis (max and average):
+/// ⌊(H + 2p − k) / s⌋ + 1. The window of output (i, j) covers rows i·s − p ..< i·s − p + k, clipped
+/// to the image (padding is never a candidate for the maximum).
+
+/// The pooled planes' sizes, checked against PyTorch's rules.
+struct PoolGeometry {
+  var planes: Int, height: Int, width: Int
+  var kernelH: Int, kernelW: Int, strideH: Int, strideW: Int, padH: Int, padW: Int
+  var outH: Int { (height + 2 * padH - kernelH) / strideH + 1 }
+  var outW: Int { (width + 2 * padW - kernelW) / strideW + 1 }
+
+  /// Validates the arguments of pooling op `op` on `shape`, stopping with a message that names them.
+  init(
+    _ op: String, shape: [Int], kernel: IntOrPair, stride: IntOrPair?, padding: IntOrPair,
+    file: StaticString, line: UInt
+  ) {
+    func fail(_ problem: String) -> Never {
+      shapeFailure(op, problem, shapes: [shape], file: file, line: line)
+    }
+    if shape.count != 4 { fail("the input must be [batch, channels, height, width]") }
+    let stride = stride ?? kernel
+    if kernel.height < 1 || kernel.width < 1 { fail("the kernel size must be at least 1, got \(kernel)") }
+    if stride.height < 1 || stride.width < 1 { fail("the stride must be at least 1, got \(stride)") }
+    if padding.height < 0 || padding.width < 0 || 2 * padding.height > kernel.height
+      || 2 * padding.width > kernel.width
+    {
+      fail("padding (\(padding)) must be between 0 and half the kernel size (\(kernel))")
+    }
+    planes = shape[0] * shape[1]
+    (height, width) = (shape[2], shape[3])
+    (kernelH, kernelW) = (kernel.height, kernel.width)
+    (strideH, strideW) = (stride.height, stride.width)
+    (padH, padW) = (padding.height, padding.width)
+    if height + 2 * padH < kernelH || width + 2 * padW < kernelW {
+      fail(
+        "the kernel (\(kernel)) is larger than the padded input (\(height + 2 * padH)×\(width + 2 * padW))")
+    }
+  }
+
+  var outputShape: (Int, Int) { (outH, outW) }
+}
+
+/// The maximum of each window, as PyTorch's `max_pool2d` (no dilation, floor rounding).
+///
+///     out[n, c, i, j] = max over the window of x[n, c, ·, ·]
+///
+/// The forward pass saves, for each output, the position of the maximum it took, and the pullback
+/// adds the output's gradient there: ∂x[argmax] += g. Ties go to the first maximum in row-major scan
+/// order. A NaN wins over any number, and a later NaN over an earlier one, so a window with a NaN
+/// outputs NaN and sends its gradient to its last NaN (PyTorch's rule: `val > max || isnan(val)`).
+///
+/// - Parameters:
+///   - input: `[batch, channels, height, width]`.
+///   - kernelSize: the window, `k` or `[kh, kw]`.
+///   - stride: the step between windows; nil (the default) means the kernel size, as in PyTorch.
+///   - padding: implicit padding on each side, at most half the kernel; it is never the maximum.
+/// - Returns: `[batch, channels, ⌊(H + 2p − k) / s⌋ + 1, ⌊(W + 2p − k) / s⌋ + 1]`.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
+public func maxPool2d<Scalar: TensorScalar>(
+  _ input: Tensor<Scalar>, kernelSize: IntOrPair, stride: IntOrPair? = nil, padding: IntOrPair = 0,
+  file: StaticString = #fileID, line: UInt = #line
+) -> Tensor<Scalar> {
+  let g = PoolGeometry(
+    "maxPool2d", shape: input.shape, kernel: kernelSize, stride: stride, padding: padding, file: file,
+    line: line)
+  let inputShape = input.shape
+  let (outH, outW) = g.outputShape
+  let out = Storage<Scalar>(uninitializedShape: [inputShape[0], inputShape[1], outH, outW])
+  // The position of each output's maximum inside its plane (row · width + column).
+  let argmax = [Int32](unsafeUninitializedCapacity: out.count) { indices, initialized in
+    maxPoolForward(input.storage.buffer.base, g, into: out.buffer.base, indices: indices.baseAddress!)
+    initialized = out.count
+  }
+  let tiles = g.kernelH == g.strideH && g.kernelW == g.strideW && g.padH == 0 && g.padW == 0
+  return Tensor(out, op: "maxPool2d", parents: [input]) { gradient in
+    let gx = Storage<Scalar>(uninitializedShape: inputShape)
+    argmax.withUnsafeBufferPointer { indices in
+      maxPoolBackward(gradient.buffer.base, indices.baseAddress!, g, windowsTile: tiles, into: gx.buffer.base)
+    }
+    return [gx]
+  }
+}
+
+/// Writes each window's maximum to `output` and its position in the plane to `indices`, with
+/// PyTorch's rule: a value replaces the maximum when it is larger or NaN, starting from −∞ at the
+/// window's first pixel.
+@inline(__always)
+func maxPoolForward<Scalar: TensorScalar>(
+  _ input: UnsafePointer<Scalar>, _ g: PoolGeometry, into output: UnsafeMutablePointer<Scalar>,
+  indices: UnsafeMutablePointer<Int32>
+) {
+  let (outH, outW, width) = (g.outH, g.outW, g.width)
+  let planeSize = g.height * width, outPlane = outH * outW
+  if g.kernelH == 2 && g.kernelW == 2 && g.strideH == 2 && g.strideW == 2 && g.padH == 0 && g.padW == 0 {
+    // The common 2×2 / 2 case. Which candidate wins depends on the data, so as branches the
+    // mispredictions would cost more than the comparisons: without a NaN in the window (a branch
+    // that is almost always taken), each step is a compare feeding a float max and a cmov.
+    for plane in 0..<g.planes {
+      let x = input + plane * planeSize
+      let y = output + plane * outPlane, yi = indices + plane * outPlane
+      for i in 0..<outH {
+        let top = 2 &* i &* width, bottom = top &+ width
+        let row = y + i &* outW, rowIndices = yi + i &* outW
+        for j in 0..<outW {
+          let c = 2 &* j
+          let a = x[top &+ c], b = x[top &+ c &+ 1], d = x[bottom &+ c], e = x[bottom &+ c &+ 1]
+          var maximum = a, best = top &+ c
+          if a.isNaN || b.isNaN || d.isNaN || e.isNaN {
+            // PyTorch's rule, branch by branch: the last NaN wins.
+            if b > maximum || b.isNaN { (maximum, best) = (b, top &+ c &+ 1) }
+            if d > maximum || d.isNaN { (maximum, best) = (d, bottom &+ c) }
+            if e > maximum || e.isNaN { (maximum, best) = (e, bottom &+ c &+ 1) }
+          } else {
+            best = b > maximum ? top &+ c &+ 1 : best
+            maximum = b > maximum ? b : maximum
+            best = d > maximum ? bottom &+ c : best
+            maximum = d > maximum ? d : maximum
+            best = e > maximum ? bottom &+ c &+ 1 : best
+            maximum = e > maximum ? e : maximum
+          }
+          row[j] = maximum
+          rowIndices[j] = Int32(truncatingIfNeeded: best)
+        }
+      }
+    }
+    return
+  }
+  // Each window clipped to the image: rows r0..<r1, columns c0..<c1.
+  for plane in 0..<g.planes {
+    let x = input + plane * planeSize
+    let y = output + plane * outPlane, yi = indices + plane * outPlane
+    for i in 0..<outH {
+      let r0 = Swift.max(i * g.strideH - g.padH, 0),
+        r1 = Swift.min(i * g.strideH - g.padH + g.kernelH, g.height)
+      for j in 0..<outW {
+        let c0 = Swift.max(j * g.strideW - g.padW, 0)
+        let c1 = Swift.min(j * g.strideW - g.padW + g.kernelW, width)
+        var best = r0 * width + c0
+        var maximum = -Scalar.infinity
+        var r = r0
+        while r < r1 {
+          var c = c0
+          while c < c1 {
+            let v = x[r * width + c]
+            if v > maximum || v.isNaN { (maximum, best) = (v, r * width + c) }
+            c += 1
+          }
+          r += 1
+        }
+        y[i * outW + j] = maximum
+        yi[i * outW + j] = Int32(truncatingIfNeeded: best)
+      }
+    }
+  }
+}
+
+/// ∂x of max pooling: each output's gradient added at its saved position. When the windows tile
+/// the image (kernel = stride, no padding) every pixel is in at most one window, so the gradient is
+/// written window by window without clearing the whole buffer first.
+@inline(__always)
+func maxPoolBackward<Scalar: TensorScalar>(
+  _ gradient: UnsafePointer<Scalar>, _ indices: UnsafePointer<Int32>, _ g: PoolGeometry, windowsTile: Bool,
+  into gx: UnsafeMutablePointer<Scalar>
+) {
+  let (outH, outW, width) = (g.outH, g.outW, g.width)
+  let planeSize = g.height * width, outPlane = outH * outW
+  guard windowsTile else {
+    gx.initialize(repeating: 0, count: g.planes * planeSize)
+    for plane in 0..<g.planes {
+      let target = gx + plane * planeSize
+      let upstream = gradient + plane * outPlane, positions = indices + plane * outPlane
+      for o in 0..<outPlane { target[Int(positions[o])] += upstream[o] }
+    }
+    return
+  }
+  let kh = g.kernelH
+  for plane in 0..<g.planes {
+    let target = gx + plane * planeSize
+    let upstream = gradient + plane * outPlane, positions = indices + plane * outPlane
+    // Rows below the last window get no gradient; each band of window rows is cleared (with its
+    // columns right of the last window) before its windows' gradients are written.
+    (target + outH * kh * width).update(repeating: 0, count: (g.height - outH * kh) * width)
+    for i in 0..<outH {
+      (target + i * kh * width).update(repeating: 0, count: kh * width)
+      for j in 0..<outW { target[Int(positions[i &* outW &+ j])] = upstream[i &* outW &+ j] }
+    }
+  }
+}
+
+/// The mean of each window, as PyTorch's `avg_pool2d` (floor rounding).
+///
+///     out[n, c, i, j] = Σ_window x / divisor
+///
+/// where the divisor is the window's size including the padding it overlaps (`countIncludePad`,
+/// PyTorch's default) or only the pixels inside the image. ∂x = g / divisor for each pixel of each
+/// window.
+///
+/// - Parameters:
+///   - input: `[batch, channels, height, width]`.
+///   - kernelSize, stride (nil: the kernel size), padding (at most half the kernel): as in
+///     ``maxPool2d(_:kernelSize:stride:padding:file:line:)``.
+/// - Returns: `[batch, channels, ⌊(H + 2p − k) / s⌋ + 1, ⌊(W + 2p − k) / s⌋ + 1]`.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
+public func avgPool2d<Scalar: TensorScalar>(
+  _ input: Tensor<Scalar>, kernelSize: IntOrPair, stride: IntOrPair? = nil, padding: IntOrPair = 0,
+  countIncludePad: Bool = true, file: StaticString = #fileID, line: UInt = #line
+) -> Tensor<Scalar> {
+  let g = PoolGeometry(
+    "avgPool2d", shape: input.shape, kernel: kernelSize, stride: stride, padding: padding, file: file,
+    line: line)
+  let (outH, outW) = g.outputShape
+  let windows = AverageWindows(
+    height: g.height, width: g.width, outH: outH, outW: outW,
+    rowWindow: { i in
+      let start = i * g.strideH - g.padH
+      let padded = Swift.min(start + g.kernelH, g.height + g.padH) - start
+      return (Swift.max(start, 0)..<Swift.min(start + g.kernelH, g.height), padded)
+    },
+    columnWindow: { j in
+      let start = j * g.strideW - g.padW
+      let padded = Swift.min(start + g.kernelW, g.width + g.padW) - start
+      return (Swift.max(start, 0)..<Swift.min(start + g.kernelW, g.width), padded)
+    }, countIncludePad: countIncludePad)
+  return windows.apply(input, op: "avgPool2d")
+}
+
+/// The mean over an adaptive grid of windows, as PyTorch's `adaptive_avg_pool2d`: output row i
+/// averages input rows ⌊i·H/oH⌋ ..< ⌈(i+1)·H/oH⌉, and likewise for columns. Output 1×1 is the
+/// global average; when oH divides H the windows are the H/oH-row blocks.
+///
+/// - Parameters:
+///   - input: `[batch, channels, height, width]`.
+///   - outputSize: `[oH, oW]`, or one size for both; each at least 1.
+/// - Returns: `[batch, channels, oH, oW]`.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
+public func adaptiveAvgPool2d<Scalar: TensorScalar>(
+  _ input: Tensor<Scalar>, outputSize: IntOrPair, file: StaticString = #fileID, line: UInt = #line
+) -> Tensor<Scalar> {
+  let shape = input.shape
+  if shape.count != 4 {
+    shapeFailure(
+      "adaptiveAvgPool2d", "the input must be [batch, channels, height, width]", shapes: [shape], file: file,
+      line: line)
+  }
+  if outputSize.height < 1 || outputSize.width < 1 || shape[2] < 1 || shape[3] < 1 {
+    shapeFailure(
+      "adaptiveAvgPool2d",
+      "the output size (\(outputSize)) and the input's height and width must be at least 1",
+      shapes: [shape], file: file, line: line)
+  }
+  let (height, width, outH, outW) = (shape[2], shape[3], outputSize.height, outputSize.width)
+  let windows = AverageWindows(
+    height: height, width: width, outH: outH, outW: outW,
+    rowWindow: { i in
+      let r = (i * height / outH)..<((i + 1) * height + outH - 1) / outH
+      return (r, r.count)
+    },
+    columnWindow: { j in
+      let c = (j * width / outW)..<((j + 1) * width + outW - 1) / outW
+      return (c, c.count)
+    }, countIncludePad: true)
+  return windows.apply(input, op: "adaptiveAvgPool2d")
+}
+
+/// Windows of an average pooling: for each output row and column, the input range it averages and
+/// the window's length counting padding.
+struct AverageWindows {
+  var rows: [Range<Int>], rowLengths: [Int]
+  var columns: [Range<Int>], columnLengths: [Int]
+  var height: Int, width: Int
+  var countIncludePad: Bool
+
+  init(
+    height: Int, width: Int, outH: Int, outW: Int, rowWindow: (Int) -> (Range<Int>, Int),
+    columnWindow: (Int) -> (Range<Int>, Int), countIncludePad: Bool
+  ) {
+    let r = (0..<outH).map(rowWindow), c = (0..<outW).map(columnWindow)
+    (rows, rowLengths) = (r.map(\.0), r.map(\.1))
+    (columns, columnLengths) = (c.map(\.0), c.map(\.1))
+    (self.height, self.width) = (height, width)
+    self.countIncludePad = countIncludePad
+  }
+
+  /// The divisor of output (i, j): the padded window's size, or the pixels inside the image.
+  @inline(__always) func divisor(_ i: Int, _ j: Int) -> Int {
+    countIncludePad ? rowLengths[i] * columnLengths[j] : rows[i].count * columns[j].count
+  }
+
+  /// The pooled tensor, with a pullback that spreads g / divisor over each window.
+  @inline(__always)
+  func apply<Scalar: TensorScalar>(_ input: Tensor<Scalar>, op: StaticString) -> Tensor<Scalar> {
+    let shape = input.shape
+    let (outH, outW) = (rows.count, columns.count)
+    let planes = shape[0] * shape[1], planeSize = height * width, outPlane = outH * outW
+    // The divisor of each output position, shared by every plane (PyTorch divides, so do we).
+    var divisors = [Scalar](repeating: 1, count: outPlane)
+    for i in 0..<outH {
+      for j in 0..<outW { divisors[i * outW + j] = Scalar(Swift.max(divisor(i, j), 1)) }
+    }
+    let out = Storage<Scalar>(uninitializedShape: [shape[0], shape[1], outH, outW])
+    let src = input.storage.buffer.base, dst = out.buffer.base
+    let (rows, columns, width) = (rows, columns, width)
+    for plane in 0..<planes {
+      let x = src + plane * planeSize, y = dst + plane * outPlane
+      for i in 0..<outH {
+        for j in 0..<outW {
+          var sum: Scalar = 0
+          for r in rows[i] {
+            let row = x + r * width
+            for c in columns[j] { sum += row[c] }
+          }
+          y[i * outW + j] = sum / divisors[i * outW + j]
+        }
+      }
+    }
+    return Tensor(out, op: op, parents: [input]) { gradient in
+      let gx = Storage<Scalar>(repeating: 0, shape: shape)
+      let gp = gradient.buffer.base, dx = gx.buffer.base
+      for plane in 0..<planes {
+        let target = dx + plane * planeSize, upstream = gp + plane * outPlane
+        for i in 0..<outH {
+          for j in 0..<outW {
+            let share = upstream[i * outW + j] / divisors[i * outW + j]
+            for r in rows[i] {
+              let row = target + r * width
+              for c in columns[j] { row[c] += share }
+            }
+          }
+        }
+      }
+      return [gx]
+    }
+  }
+}
