@@ -104,6 +104,18 @@ def adamw(model, lr=1e-3, betas=(0.9, 0.99), weight_decay=0.1):
                               {"params": no_decay, "weight_decay": 0.0}], lr=lr, betas=betas)
 
 
+def cosine_with_warmup(peak, minimum, warmup, total):
+    """The Swift library's CosineWithWarmup: lr(k) = peak (k+1)/warmup for k < warmup, then
+    minimum + (peak - minimum)(1 + cos(pi (k - warmup)/(total - warmup)))/2. nanoGPT's get_lr is the same
+    with (k+1)/(warmup+1) in the warm-up (at most 1% lower there)."""
+    def rate(k):
+        if k < warmup:
+            return peak * (k + 1) / warmup
+        progress = (min(k, total) - warmup) / (total - warmup)
+        return minimum + 0.5 * (peak - minimum) * (1 + math.cos(math.pi * progress))
+    return rate
+
+
 def fortunes_text(directory=FORTUNES_DIR):
     """Every file without an extension in `directory`, sorted by name, concatenated (bytes)."""
     names = sorted(n for n in os.listdir(directory)
@@ -122,10 +134,19 @@ def main():
     parser.add_argument("--layers", type=int, default=4)
     parser.add_argument("--heads", type=int, default=4)
     parser.add_argument("--width", type=int, default=128)
-    parser.add_argument("--gelu", choices=["none", "tanh"], default="tanh",
-                        help="tanh (the Swift example's default) or none (exact, nanoGPT's)")
+    parser.add_argument("--gelu", choices=["exact", "tanh"], default="exact",
+                        help="exact (nanoGPT's nn.GELU()) or tanh (GPT-2's approximation)")
+    parser.add_argument("--bias", action=argparse.BooleanOptionalAction, default=False,
+                        help="biases in linear layers and layer norms (nanoGPT's train.py: bias = False)")
     parser.add_argument("--untied", action="store_true", help="a separate lm_head weight")
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--schedule", choices=["cosine", "constant"], default="cosine",
+                        help="cosine: linear warm-up over --warmup steps, then cosine decay to --min-lr")
+    parser.add_argument("--warmup", type=int, default=100)
+    parser.add_argument("--min-lr", type=float, default=None, help="default --lr / 10")
+    parser.add_argument("--grad-clip", type=float, default=1.0, help="global 2-norm; 0: no clipping")
     parser.add_argument("--eval-every", type=int, default=250)
+    parser.add_argument("--eval-batches", type=int, default=20)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--json", action="store_true")
@@ -146,21 +167,24 @@ def main():
         y = torch.stack([source[i + 1:i + 1 + args.context] for i in starts])
         return x, y
 
-    model = GPT(len(vocab), args.context, args.layers, args.heads, args.width, tie=not args.untied, gelu=args.gelu)
-    optimizer = adamw(model)
+    model = GPT(len(vocab), args.context, args.layers, args.heads, args.width, bias=args.bias,
+                tie=not args.untied, gelu="none" if args.gelu == "exact" else "tanh")
+    optimizer = adamw(model, lr=args.lr)
+    schedule = cosine_with_warmup(args.lr, args.lr / 10 if args.min_lr is None else args.min_lr,
+                                  args.warmup, args.steps)
 
     @torch.no_grad()
     def estimated_loss(source):
-        """The mean loss over 20 random batches of `source`, in nats per byte."""
+        """The mean loss over --eval-batches random batches of `source`, in nats per byte."""
         losses = []
-        for _ in range(20):
+        for _ in range(args.eval_batches):
             x, y = batch(source)
             losses.append(F.cross_entropy(model(x).view(-1, len(vocab)), y.view(-1)).item())
         return sum(losses) / len(losses)
 
     log = sys.stderr if args.json else sys.stdout
     print(f"{len(text)} bytes, vocabulary {len(vocab)}, {sum(p.numel() for p in model.parameters())} "
-          f"parameters, torch {torch.__version__}, {torch.get_num_threads()} thread(s)", file=log)
+          f"parameters, torch {torch.__version__}, {torch.get_num_threads()} thread(s); {vars(args)}", file=log)
     training_seconds = 0.0  # the training steps only, not the evaluations
     loss = float("nan")
     for step in range(1, args.steps + 1):
@@ -169,6 +193,10 @@ def main():
         loss = F.cross_entropy(model(x).view(-1, len(vocab)), y.view(-1))
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
+        if args.grad_clip > 0:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), args.grad_clip)
+        for group in optimizer.param_groups:
+            group["lr"] = schedule(step - 1) if args.schedule == "cosine" else args.lr
         optimizer.step()
         training_seconds += time.perf_counter() - start
         if step % args.eval_every == 0 or step == args.steps:
