@@ -11,6 +11,7 @@ let package = Package(
   products: [
     .library(name: "Awesomegrad", targets: ["Awesomegrad"]),
     .library(name: "Micrograd", targets: ["Micrograd"]),
+    .library(name: "AwesomegradDistributed", targets: ["AwesomegradDistributed"]),
   ],
   // MARK: - Dependencies
   dependencies: [
@@ -26,10 +27,28 @@ let package = Package(
       pkgConfig: "openblas",
       providers: [.apt(["libopenblas-dev", "liblapacke-dev"]), .brew(["openblas", "lapack"])]
     ),
+    /// Open MPI, for AwesomegradDistributed only: the core library never links it.
+    .systemLibrary(
+      name: "CMPI",
+      path: "Modules/CMPI",
+      pkgConfig: "ompi",
+      providers: [.apt(["libopenmpi-dev", "openmpi-bin"]), .brew(["open-mpi"])]
+    ),
+    /// zlib's inflate and crc32 for gzip files; Swift reaches it only through Data/Zlib.swift.
+    .systemLibrary(
+      name: "CZlib",
+      path: "Modules/CZlib",
+      pkgConfig: "zlib",
+      providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
+    ),
 
     // MARK: - Libraries
     .target(name: "Micrograd", path: "Sources/Micrograd"),
-    .target(name: "Awesomegrad", dependencies: ["CBLAS"], path: "Sources/Awesomegrad"),
+    .target(name: "Awesomegrad", dependencies: ["CBLAS", "CZlib"], path: "Sources/Awesomegrad"),
+    /// Data-parallel training over MPI: broadcast, fused gradient allreduce, sharded mini-batches.
+    .target(
+      name: "AwesomegradDistributed", dependencies: ["Awesomegrad", "CMPI"],
+      path: "Sources/AwesomegradDistributed"),
     /// The fixture-driven op runner shared by the `conformance` tool and the tests (named apart from the
     /// tool, so the two modules do not clash on case-insensitive file systems).
     .target(name: "TorchConformance", dependencies: ["Awesomegrad"], path: "Sources/TorchConformance"),
@@ -49,7 +68,10 @@ let package = Package(
     ),
     .executableTarget(
       name: "fashion-mnist",
-      dependencies: ["Awesomegrad", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      dependencies: [
+        "Awesomegrad", "AwesomegradDistributed",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
       path: "Examples/fashion-mnist"
     ),
     .executableTarget(
@@ -63,12 +85,26 @@ let package = Package(
       path: "Tools/conformance"
     ),
     .executableTarget(
+      name: "checkpoint",
+      dependencies: ["Awesomegrad", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      path: "Tools/checkpoint"
+    ),
+    .executableTarget(
       name: "bench",
       dependencies: [
         "Micrograd", "Awesomegrad", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "MallocInterposerSwift", package: "malloc-interposer"),
+        "AwesomegradDistributed",
       ],
       path: "Benchmarks/bench"
+    ),
+    /// `mpirun -np 2 ddp-check`: data-parallel training against one process at the whole batch.
+    .executableTarget(
+      name: "ddp-check",
+      dependencies: [
+        "AwesomegradDistributed", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      path: "Tools/ddp-check"
     ),
 
     // MARK: - Tests
@@ -78,6 +114,8 @@ let package = Package(
       dependencies: ["Awesomegrad", "Micrograd", "TorchConformance", "CBLAS"],
       resources: [.copy("Fixtures")]
     ),
+    .testTarget(
+      name: "AwesomegradDistributedTests", dependencies: ["AwesomegradDistributed", "Awesomegrad"]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -28,6 +28,7 @@ TARGETS = {
     "mlp-threads": ("≥ 1.6× 1-thread", lambda r: r >= 1.6),
     "fashion-vs-torch": ("≥ 1.3× faster", lambda r: r >= 1.3),
     "charlm-vs-torch": ("≥ 1.0× (no slower)", lambda r: r >= 1.0),
+    "ddp-scaling": ("≥ 1.7× 1 process", lambda r: r >= 1.7),
     "soak-rss": ("flat (≤ 1 MiB growth)", lambda r: r <= SOAK_RSS_TOLERANCE),
     "soak-allocs": ("constant, reported", lambda r: r == 0),
 }
@@ -212,6 +213,19 @@ def main():
         detail += (f" (PyTorch: {torch_charlm_gflops:.1f} GFLOP/s, "
                    f"{100 * torch_charlm_gflops / torch_gemm_gflops:.0f}%)")
     row("charlm vs PyTorch: time per AdamW step", "charlm-vs-torch", r, f"{r:.2f}×" if r else "", detail)
+    # ddp-fashion-epoch: the same epoch (total batch 128) on 2 MPI ranks against 1 process, 1 thread each.
+    ddp = med(runs, "ddp-fashion-epoch", SWIFT)
+    single = med(runs, "ddp-fashion-epoch", SWIFT, key="single_process_us")
+    r = ratio(single, ddp)
+    allreduce = med(runs, "ddp-fashion-epoch", SWIFT, key="allreduce_us_per_step")
+    isolated = med(runs, "ddp-fashion-epoch", SWIFT, key="allreduce_isolated_us")
+    moved = med(runs, "ddp-fashion-epoch", SWIFT, key="allreduce_bytes_per_step")
+    projected = med(runs, "ddp-fashion-epoch", SWIFT, key="projected_speedup")
+    load_average = med(runs, "ddp-fashion-epoch", SWIFT, key="load_average")
+    row("ddp-fashion-epoch: 2 ranks vs 1 process, time per epoch", "ddp-scaling", r, f"{r:.2f}×" if r else "",
+        f"{fmt_us(ddp)} vs {fmt_us(single)}; allreduce {fmt_us(allreduce)} per step in the epoch "
+        f"({fmt_us(isolated)} after a barrier), {fmt_bytes(moved)} per step; "
+        f"from CPU times {projected or 0:.2f}× on two free cores; load average {load_average or 0:.1f}")
 
     # The soak: memory over 10,000 moons-tensor steps.
     soak = runs.get(("moons-tensor-soak", SWIFT, 1), [])

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import Awesomegrad
@@ -94,6 +95,93 @@ import Testing
     }
     #expect(throws: OptimizerStateError.incomplete(parameter: 0, missing: "exp_avg_sq")) {
       try adam.loadStateTensors(["0.exp_avg": Tensor.zeros([8, 4]), "0.step": Tensor(scalar: 1)])
+    }
+  }
+}
+
+/// Modules and optimizers through safetensors files.
+@Suite struct ModuleCheckpointTests {
+  static func temporaryPath(_ name: String) -> String {
+    FileManager.default.temporaryDirectory.appendingPathComponent("awesomegrad-\(UInt64.random(in: 0...UInt64.max))-\(name)").path
+  }
+
+  final class Counted: Module<Float> {
+    let weight = Tensor<Float>([1, 2, 3], shape: [3])
+    let count = Tensor<Float>(scalar: 7)
+    override init() {
+      super.init()
+      registerParameter("weight", weight)
+      registerBuffer("num_batches_tracked", count, kind: .integer)
+    }
+  }
+
+  /// Parameters as F32, an integer buffer as I64 (PyTorch's dtype for num_batches_tracked), and
+  /// the values back by name.
+  @Test func moduleRoundTripWithTypes() throws {
+    let path = Self.temporaryPath("counted.safetensors")
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    try Counted().save(to: path, metadata: ["format": "pt"])
+    let file = try SafeTensorsFile(contentsOf: path)
+    #expect(file.entries["weight"]?.dtype == .F32)
+    #expect(file.entries["num_batches_tracked"]?.dtype == .I64)
+    #expect(file.metadata == ["format": "pt"])
+    let target = Counted()
+    target.weight.updateValues { $0.update(repeating: 0) }
+    target.count.updateValues { $0[0] = 0 }
+    try target.load(from: path)
+    #expect(target.weight.scalars == [1, 2, 3] && target.count.scalars == [7])
+  }
+
+  /// Stop after 3 Adam steps, save model and optimizer to files, load into fresh objects, train 4
+  /// more: bit for bit the parameters of 7 uninterrupted steps.
+  @Test func resumeThroughFiles() throws {
+    let modelPath = Self.temporaryPath("model.safetensors"), optimizerPath = Self.temporaryPath("adam.safetensors")
+    defer {
+      try? FileManager.default.removeItem(atPath: modelPath)
+      try? FileManager.default.removeItem(atPath: optimizerPath)
+    }
+    var rng = SeededGenerator(seed: 3)
+    let x = Tensor<Float>.randomNormal([8, 4], using: &rng)
+    let labels = (0..<8).map { $0 % 3 }
+    func fresh(_ seed: UInt64) -> MLP<Float> {
+      var g = SeededGenerator(seed: seed)
+      return MLP(inputs: 4, hiddenSizes: [6], outputs: 3, using: &g)
+    }
+    func train(_ m: MLP<Float>, _ o: Adam<Float>, _ steps: Int) {
+      for _ in 0..<steps {
+        o.zeroGrad()
+        crossEntropy(m(x), labels: labels).backward()
+        o.step()
+      }
+    }
+    let straight = fresh(1)
+    train(straight, Adam(straight.parameters, learningRate: 0.01), 7)
+    let first = fresh(1)
+    let firstOptimizer = Adam(first.parameters, learningRate: 0.01)
+    train(first, firstOptimizer, 3)
+    try first.save(to: modelPath)
+    try firstOptimizer.save(to: optimizerPath)
+    let resumed = fresh(2)
+    try resumed.load(from: modelPath)
+    let resumedOptimizer = Adam(resumed.parameters, learningRate: 0.01)
+    try resumedOptimizer.load(from: optimizerPath)
+    train(resumed, resumedOptimizer, 4)
+    for (a, b) in zip(straight.parameters, resumed.parameters) { #expect(a.scalars == b.scalars) }
+  }
+
+  /// A file for another model is refused with the names that do not fit.
+  @Test func loadingTheWrongModelNamesTheKeys() throws {
+    let path = Self.temporaryPath("counted2.safetensors")
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    try Counted().save(to: path)
+    var rng = SeededGenerator(seed: 0)
+    let other = MLP<Float>(inputs: 2, hiddenSizes: [], outputs: 1, using: &rng)
+    #expect {
+      try other.load(from: path)
+    } throws: { error in
+      guard let error = error as? StateDictError else { return false }
+      return error.missingKeys == ["layers.0.weight", "layers.0.bias"]
+        && error.unexpectedKeys == ["num_batches_tracked", "weight"]
     }
   }
 }

@@ -25,11 +25,21 @@ public struct CSVTable: Sendable {
   ///   - hasHeader: whether the first line names the columns.
   ///   - labelColumn: the column to take out as labels, or nil for features only.
   ///   - separator: the field separator.
+  ///   - maxDecompressedBytes: the cap on the decompressed size of a gzip file (default 1 GiB).
   public init(
     contentsOf path: String, hasHeader: Bool = false, labelColumn: LabelColumn? = nil,
-    separator: Character = ","
+    separator: Character = ",", maxDecompressedBytes: Int = 1 << 30
   ) throws(DataError) {
-    let bytes = try readFileBytes(path, hint: "Check the path.")
+    try self.init(
+      decoded: readFileBytes(path, hint: "Check the path.", maxDecompressedBytes: maxDecompressedBytes),
+      path: path,
+      hasHeader: hasHeader, labelColumn: labelColumn, separator: separator)
+  }
+
+  /// Parses the (decompressed) contents `bytes` of a CSV file; `path` names it in errors.
+  init(
+    decoded bytes: [UInt8], path: String, hasHeader: Bool, labelColumn: LabelColumn?, separator: Character
+  ) throws(DataError) {
     let text = String(decoding: bytes, as: UTF8.self)
     // "\r\n" is one Character, and a newline, so this splits Unix and Windows line ends alike.
     var lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated().map {
