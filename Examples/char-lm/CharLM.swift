@@ -22,7 +22,7 @@ struct CharLM: ParsableCommand {
   @Option(help: "A text file to train on (default: the fortunes).")
   var data: String?
 
-  @Option(help: "Training steps (AdamW updates).")
+  @Option(help: "Training steps (AdamW updates); 0 with --load only evaluates and samples.")
   var steps = 1000
 
   @Option(help: "Sequences per batch.")
@@ -95,6 +95,20 @@ struct CharLM: ParsableCommand {
   @Option(help: "BLAS threads.")
   var threads = 1
 
+  @Option(
+    help: """
+      After training, write the model to this safetensors file (nanoGPT's state-dict names, F32; \
+      the sizes and the vocabulary in its metadata).
+      """)
+  var save: String?
+
+  @Option(
+    help: """
+      Start from the model in this safetensors file (char-lm --save's, or a nanoGPT state dict); \
+      its tensors decide the sizes. With --steps 0 it only evaluates and samples.
+      """)
+  var load: String?
+
   @Flag(
     help:
       "Print one JSON object at the end (steps, train_loss, val_loss, ms_per_step); the rest goes to stderr.")
@@ -102,20 +116,24 @@ struct CharLM: ParsableCommand {
 
   func validate() throws {
     for (name, value) in [
-      ("--steps", steps), ("--batch-size", batchSize), ("--context", context), ("--layers", layers),
-      ("--heads", heads), ("--width", width), ("--threads", threads),
+      ("--batch-size", batchSize), ("--context", context), ("--layers", layers), ("--heads", heads),
+      ("--width", width), ("--threads", threads), ("--eval-batches", evalBatches),
     ] where value < 1 {
       throw ValidationError("\(name) must be at least 1.")
+    }
+    if steps < 0 || (steps == 0 && load == nil) {
+      throw ValidationError(
+        "--steps must be at least 1 (or 0 with --load, which only evaluates and samples).")
     }
     if width % heads != 0 { throw ValidationError("--heads (\(heads)) must divide --width (\(width)).") }
     if evalEvery < 0 || sample < 0 {
       throw ValidationError("--eval-every and --sample must not be negative.")
     }
     if !(temperature > 0) { throw ValidationError("--temperature must be positive.") }
-    if evalBatches < 1 { throw ValidationError("--eval-batches must be at least 1.") }
+    if let topK, topK < 1 { throw ValidationError("--top-k must be at least 1.") }
     if !(gradClip >= 0) { throw ValidationError("--grad-clip must be 0 (off) or positive.") }
     if !(lr > 0) { throw ValidationError("--lr must be positive.") }
-    if schedule == .cosine {
+    if schedule == .cosine && steps > 0 {
       if warmup < 0 || warmup >= steps {
         throw ValidationError(
           "--warmup (\(warmup)) must be at least 0 and less than --steps (\(steps)); lower it, or pass "
@@ -125,7 +143,6 @@ struct CharLM: ParsableCommand {
         throw ValidationError("--min-lr (\(minLr)) must be between 0 and --lr (\(lr)).")
       }
     }
-    if let topK, topK < 1 { throw ValidationError("--top-k must be at least 1.") }
   }
 
   func run() throws {
@@ -136,22 +153,47 @@ struct CharLM: ParsableCommand {
     do {
       corpus = try data.map { try Corpus(file: $0) } ?? Corpus.fortunes()
     } catch {
-      FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-      throw ExitCode.failure
-    }
-    guard corpus.validation.count > context, corpus.train.count > context else {
-      FileHandle.standardError.write(
-        Data(
-          ("error: the text (\(corpus.byteCount) bytes) is too short for --context \(context): each of the "
-            + "90% / 10% parts needs more than \(context) bytes\n").utf8))
-      throw ExitCode.failure
+      fail("\(error)")
     }
 
     var rng = SeededGenerator(seed: seed)
-    let configuration = GPTConfiguration(
+    var configuration = GPTConfiguration(
       vocabularySize: corpus.vocabulary.count, contextLength: context, layers: layers, heads: heads,
       width: width, bias: bias, tiesWeights: !untied, gelu: gelu == .tanh ? .tanh : .none)
+    var loaded: GPTCheckpoint.Loaded?
+    if let load {
+      // The file's shapes decide the sizes (nanoGPT's resume does the same with model_args).
+      do {
+        loaded = try GPTCheckpoint.load(load, fallback: configuration)
+      } catch {
+        fail("cannot load \(load): \(error)")
+      }
+      configuration = loaded!.configuration
+      if let vocabulary = loaded!.vocabulary, vocabulary != corpus.vocabulary {
+        fail(
+          "\(load) was trained on another vocabulary (\(vocabulary.count) bytes) than this text's "
+            + "(\(corpus.vocabulary.count)); pass the --data it was trained on")
+      }
+      if configuration.vocabularySize != corpus.vocabulary.count {
+        fail(
+          "\(load) has \(configuration.vocabularySize) token embeddings but the text "
+            + "\(corpus.vocabulary.count) distinct bytes; pass the --data it was trained on")
+      }
+    }
+    let context = configuration.contextLength
+    guard corpus.validation.count > context, corpus.train.count > context else {
+      fail(
+        "the text (\(corpus.byteCount) bytes) is too short for context \(context): each of the "
+          + "90% / 10% parts needs more than \(context) bytes")
+    }
     let model = GPT<Float>(configuration, using: &rng)
+    if let loaded {
+      do {
+        try model.loadStateDict(loaded.tensors)
+      } catch {
+        fail("cannot load \(load!): \(error)")
+      }
+    }
     // Weight decay on matrices only (nanoGPT's rule: rank ≥ 2), as two AdamW optimizers, since
     // a parameter group is one optimizer here.
     let parameters = model.parameters
@@ -159,30 +201,32 @@ struct CharLM: ParsableCommand {
       parameters.filter { $0.rank >= 2 }, learningRate: lr, betas: (0.9, 0.99), weightDecay: weightDecay)
     let undecayed = AdamW(
       parameters.filter { $0.rank < 2 }, learningRate: lr, betas: (0.9, 0.99), weightDecay: 0)
-    // nanoGPT's get_lr: warm-up, then cosine decay to min_lr (lr_decay_iters = max_iters).
-    let cosine = CosineWithWarmup(peak: lr, minimum: minLr ?? lr / 10, warmupSteps: warmup, totalSteps: steps)
-    let scheduleText =
-      schedule == .cosine
-      ? "warm-up \(warmup) + cosine to \(cosine.minimum)" : "constant"
+    // nanoGPT's get_lr: warm-up, then cosine decay to min_lr at the last step (lr_decay_iters = max_iters).
+    let cosine =
+      schedule == .cosine && steps > 0
+      ? CosineWithWarmup(peak: lr, minimum: minLr ?? lr / 10, warmupSteps: warmup, totalSteps: steps) : nil
+    let c = configuration
     log.print(
-      "\(corpus.source): \(corpus.byteCount) bytes, vocabulary \(corpus.vocabulary.count); GPT \(layers) layers, "
-        + "\(heads) heads, width \(width), context \(context), \(gelu.rawValue) GELU, "
-        + "\(bias ? "biases" : "no biases"), \(untied ? "untied" : "tied"), \(model.parameterCount) parameters; "
-        + "AdamW lr \(lr) (\(scheduleText)), grad clip \(gradClip == 0 ? "off" : "\(gradClip)"), "
-        + "batch \(batchSize), seed \(seed)")
+      "\(corpus.source): \(corpus.byteCount) bytes, vocabulary \(corpus.vocabulary.count); "
+        + (load.map { "loaded \($0); " } ?? "")
+        + "GPT \(c.layers) layers, \(c.heads) heads, width \(c.width), context \(context), "
+        + "\(c.gelu == .tanh ? "tanh" : "exact") GELU, \(c.bias ? "biases" : "no biases"), "
+        + "\(c.tiesWeights ? "tied" : "untied"), \(model.parameterCount) parameters; "
+        + "AdamW lr \(lr) (\(cosine.map { "warm-up \($0.warmupSteps) + cosine to \($0.minimum)" } ?? "constant")), "
+        + "grad clip \(gradClip == 0 ? "off" : "\(gradClip)"), batch \(batchSize), seed \(seed)")
 
     let interactive = isatty(json ? STDERR_FILENO : STDOUT_FILENO) != 0
     var trainingSeconds = 0.0
     var lastLoss = Float.nan
     let tokensPerStep = Double(batchSize * context)
-    for step in 1...steps {
+    for step in stride(from: 1, through: steps, by: 1) {
       let start = DispatchTime.now().uptimeNanoseconds
       let (x, y) = corpus.batch(from: corpus.train, size: batchSize, context: context, using: &rng)
       model.zeroGrad()
       let loss = model.loss(x, targets: y)
       loss.backward()
       if gradClip > 0 { clipGradientNorm(parameters, maxNorm: gradClip) }
-      let rate = schedule == .cosine ? cosine(step - 1) : lr
+      let rate = cosine?(step - 1) ?? lr
       decayed.learningRate = rate
       undecayed.learningRate = rate
       decayed.step()
@@ -197,22 +241,30 @@ struct CharLM: ParsableCommand {
             tokensPerStep * Double(step) / trainingSeconds))
       }
       if evalEvery > 0 && step % evalEvery == 0 && step < steps {
-        let validation = estimatedLoss(model, corpus, corpus.validation, using: &rng)
+        let validation = estimatedLoss(model, corpus, corpus.validation, context: context, using: &rng)
         log.print(
           String(
             format: "step %d  train loss %.4f  val loss %.4f  %.1f ms/step", step, lastLoss, validation,
             1000 * trainingSeconds / Double(step)))
       }
     }
-    let trainLoss = estimatedLoss(model, corpus, corpus.train, using: &rng)
-    let validationLoss = estimatedLoss(model, corpus, corpus.validation, using: &rng)
-    let msPerStep = 1000 * trainingSeconds / Double(steps)
+    let trainLoss = estimatedLoss(model, corpus, corpus.train, context: context, using: &rng)
+    let validationLoss = estimatedLoss(model, corpus, corpus.validation, context: context, using: &rng)
+    let msPerStep = steps > 0 ? 1000 * trainingSeconds / Double(steps) : 0
+    let tokensPerSecond = steps > 0 ? tokensPerStep * Double(steps) / trainingSeconds : 0
     log.print(
       String(
         format:
           "step %d  train loss %.4f  val loss %.4f  %.1f ms/step  %.0f tokens/s (losses: mean of %d batches)",
-        steps, trainLoss, validationLoss, msPerStep, tokensPerStep * Double(steps) / trainingSeconds,
-        evalBatches))
+        steps, trainLoss, validationLoss, msPerStep, tokensPerSecond, evalBatches))
+    if let save {
+      do {
+        try GPTCheckpoint.save(model, vocabulary: corpus.vocabulary, to: save)
+      } catch {
+        fail("cannot save \(save): \(error)")
+      }
+      log.print("saved the model to \(save)")
+    }
 
     if sample > 0 {
       // Start from a newline when the text has one, so the sample begins at the start of a line.
@@ -235,7 +287,7 @@ struct CharLM: ParsableCommand {
 
   /// The mean loss over `--eval-batches` random batches of `tokens`, without recording a graph.
   func estimatedLoss(
-    _ model: GPT<Float>, _ corpus: Corpus, _ tokens: [Int], using rng: inout SeededGenerator
+    _ model: GPT<Float>, _ corpus: Corpus, _ tokens: [Int], context: Int, using rng: inout SeededGenerator
   ) -> Double {
     withoutGrad {
       var total = 0.0
@@ -245,6 +297,12 @@ struct CharLM: ParsableCommand {
       }
       return total / Double(evalBatches)
     }
+  }
+
+  /// Prints `error: message` to stderr and exits with status 1.
+  func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+    Foundation.exit(1)
   }
 }
 
