@@ -89,6 +89,8 @@ public class BatchNorm<Scalar: TensorScalar>: Module<Scalar> {
 /// Batch normalisation over `[batch, features]` or `[batch, features, length]`, PyTorch's
 /// `nn.BatchNorm1d`. See ``BatchNorm``.
 public final class BatchNorm1d<Scalar: TensorScalar>: BatchNorm<Scalar> {
+  /// A batch-norm layer over `[batch, features]` or `[batch, features, length]`.
+  ///
   /// - Parameters:
   ///   - features: the number of channels C.
   ///   - eps: ε, added to the variance (PyTorch's default 1e-5).
@@ -105,6 +107,8 @@ public final class BatchNorm1d<Scalar: TensorScalar>: BatchNorm<Scalar> {
 /// Batch normalisation over `[batch, channels, height, width]`, PyTorch's `nn.BatchNorm2d`. See
 /// ``BatchNorm``.
 public final class BatchNorm2d<Scalar: TensorScalar>: BatchNorm<Scalar> {
+  /// A batch-norm layer over `[batch, features, height, width]`.
+  ///
   /// - Parameters:
   ///   - features: the number of channels C.
   ///   - eps: ε, added to the variance (PyTorch's default 1e-5).

@@ -11,6 +11,8 @@ public final class MaxPool2d<Scalar: TensorScalar>: Module<Scalar> {
   /// Implicit padding on each side, never the maximum.
   public let padding: IntOrPair
 
+  /// A max-pooling layer.
+  ///
   /// - Parameters:
   ///   - kernelSize: the window.
   ///   - stride: nil (the default) for the kernel size, as in PyTorch.
@@ -35,6 +37,8 @@ public final class AvgPool2d<Scalar: TensorScalar>: Module<Scalar> {
   /// Whether the padding a window overlaps counts in its divisor (PyTorch's default, true).
   public let countIncludePad: Bool
 
+  /// An average-pooling layer.
+  ///
   /// - Parameters:
   ///   - kernelSize: the window.
   ///   - stride: nil (the default) for the kernel size, as in PyTorch.
@@ -58,6 +62,7 @@ public final class AdaptiveAvgPool2d<Scalar: TensorScalar>: Module<Scalar> {
   /// The output's height and width.
   public let outputSize: IntOrPair
 
+  /// An adaptive average-pooling layer with output `outputSize` (`[oH, oW]`, or one size for both).
   public init(outputSize: IntOrPair) { self.outputSize = outputSize }
 
   public override func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
@@ -73,6 +78,8 @@ public final class Flatten<Scalar: TensorScalar>: Module<Scalar> {
   /// The last axis merged; negative counts from the end.
   public let endAxis: Int
 
+  /// A layer that flattens axes `startAxis...endAxis` into one (negative axes count from the end);
+  /// the defaults keep the batch axis, as `nn.Flatten()`.
   public init(startAxis: Int = 1, endAxis: Int = -1) { (self.startAxis, self.endAxis) = (startAxis, endAxis) }
 
   public override func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> {

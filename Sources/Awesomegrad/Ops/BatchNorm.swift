@@ -58,6 +58,8 @@ struct ChannelLayout {
 ///   - weight: γ, `[channels]`, or nil for 1.
 ///   - bias: β, `[channels]`, or nil for 0.
 ///   - eps: ε, added to the variance.
+///   - file: the caller's file (`#fileID`), named in error messages and by anomaly mode.
+///   - line: the caller's line.
 /// - Returns: the output and the batch's mean and unbiased variance per channel.
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
@@ -135,10 +137,13 @@ public func batchNorm<Scalar: TensorScalar>(
 ///
 /// - Parameters:
 ///   - input: `[batch, channels, ...]`.
-///   - runningMean, runningVariance: `[channels]`.
+///   - runningMean: the running mean, `[channels]`.
+///   - runningVariance: the running (unbiased) variance, `[channels]`.
 ///   - weight: γ, `[channels]`, or nil for 1.
 ///   - bias: β, `[channels]`, or nil for 0.
 ///   - eps: ε, added to the variance.
+///   - file: the caller's file (`#fileID`), named in error messages and by anomaly mode.
+///   - line: the caller's line.
 /// - Returns: the normalised input, its shape.
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)

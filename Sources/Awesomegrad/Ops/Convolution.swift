@@ -43,6 +43,7 @@ public struct IntOrPair: Sendable, Equatable, ExpressibleByIntegerLiteral, Expre
     self.init(elements[0], elements[elements.count - 1])
   }
 
+  /// One number when both sizes agree, else `(height, width)`, as PyTorch prints them.
   public var description: String { height == width ? "\(height)" : "(\(height), \(width))" }
 }
 
@@ -58,6 +59,10 @@ public let convolutionWorkspaceLimit = 1 << 20
 /// - Parameters:
 ///   - inputShape: `[batch, channels, height, width]`.
 ///   - weightShape: `[outChannels, channels / groups, kh, kw]`.
+///   - stride: the step between windows per axis, or one number for both.
+///   - padding: zeros added on each side per axis, or one number for both.
+///   - dilation: the spacing of the kernel's taps per axis, or one number for both.
+///   - groups: the number of channel groups.
 public func conv2dWorkspaceCount(
   inputShape: [Int], weightShape: [Int], stride: IntOrPair = 1, padding: IntOrPair = 0,
   dilation: IntOrPair = 1, groups: Int = 1
@@ -114,9 +119,13 @@ struct ConvPlan {
 ///   - input: `[batch, channels, height, width]` (NCHW).
 ///   - weight: `[outChannels, channels / groups, kh, kw]`.
 ///   - bias: `[outChannels]`, or nil.
-///   - stride, padding, dilation: per axis, or one number for both.
+///   - stride: the step between windows per axis, or one number for both.
+///   - padding: zeros added on each side per axis, or one number for both.
+///   - dilation: the spacing of the kernel's taps per axis, or one number for both.
 ///   - groups: splits the channels into groups convolved separately; `groups == channels ==
 ///     outChannels` is a depthwise convolution.
+///   - file: the caller's file (`#fileID`), named in error messages and by anomaly mode.
+///   - line: the caller's line.
 /// - Returns: `[batch, outChannels, outH, outW]`.
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
@@ -299,6 +308,12 @@ func convolutionBackward<Scalar: TensorScalar>(
 ///   - input: `[batch, channels, length]` (NCL).
 ///   - weight: `[outChannels, channels / groups, kernel]`.
 ///   - bias: `[outChannels]`, or nil.
+///   - stride: the step between windows.
+///   - padding: zeros added on each side.
+///   - dilation: the spacing of the kernel's taps.
+///   - groups: the number of channel groups (`channels` for a depthwise convolution).
+///   - file: the caller's file (`#fileID`), named in error messages and by anomaly mode.
+///   - line: the caller's line.
 /// - Returns: `[batch, outChannels, ⌊(L + 2p − d·(k − 1) − 1) / s⌋ + 1]`.
 public func conv1d<Scalar: TensorScalar>(
   _ input: Tensor<Scalar>, weight: Tensor<Scalar>, bias: Tensor<Scalar>? = nil, stride: Int = 1,

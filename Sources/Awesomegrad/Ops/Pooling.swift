@@ -57,6 +57,8 @@ struct PoolGeometry {
 ///   - kernelSize: the window, `k` or `[kh, kw]`.
 ///   - stride: the step between windows; nil (the default) means the kernel size, as in PyTorch.
 ///   - padding: implicit padding on each side, at most half the kernel; it is never the maximum.
+///   - file: the caller's file (`#fileID`), named in error messages and by anomaly mode.
+///   - line: the caller's line.
 /// - Returns: `[batch, channels, ⌊(H + 2p − k) / s⌋ + 1, ⌊(W + 2p − k) / s⌋ + 1]`.
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
@@ -201,8 +203,12 @@ func maxPoolBackward<Scalar: TensorScalar>(
 ///
 /// - Parameters:
 ///   - input: `[batch, channels, height, width]`.
-///   - kernelSize, stride (nil: the kernel size), padding (at most half the kernel): as in
-///     ``maxPool2d(_:kernelSize:stride:padding:file:line:)``.
+///   - kernelSize: the window, `k` or `[kh, kw]`.
+///   - stride: the step between windows; nil (the default) means the kernel size.
+///   - padding: implicit zero padding on each side, at most half the kernel.
+///   - countIncludePad: whether the divisor counts the padding a window overlaps (PyTorch's default).
+///   - file: the caller's file (`#fileID`), named in error messages and by anomaly mode.
+///   - line: the caller's line.
 /// - Returns: `[batch, channels, ⌊(H + 2p − k) / s⌋ + 1, ⌊(W + 2p − k) / s⌋ + 1]`.
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
@@ -236,6 +242,8 @@ public func avgPool2d<Scalar: TensorScalar>(
 /// - Parameters:
 ///   - input: `[batch, channels, height, width]`.
 ///   - outputSize: `[oH, oW]`, or one size for both; each at least 1.
+///   - file: the caller's file (`#fileID`), named in error messages and by anomaly mode.
+///   - line: the caller's line.
 /// - Returns: `[batch, channels, oH, oW]`.
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
