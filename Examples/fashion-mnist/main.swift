@@ -41,8 +41,12 @@ struct FashionMNIST: ParsableCommand {
   var threads = 1
 
   @Flag(
-    help: "Standardise pixels with the training set's mean and standard deviation (else scale to [0, 1]).")
-  var normalize = false
+    inversion: .prefixedNo,
+    help: """
+      Standardise pixels with the training set's mean and standard deviation (else scale to [0, 1]). \
+      Default: on for --model cnn, off for mlp.
+      """)
+  var normalize: Bool?
 
   func validate() throws {
     guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1.") }
@@ -69,7 +73,8 @@ struct FashionMNIST: ParsableCommand {
         + String(format: "%.2f s", Date().timeIntervalSince(start)))
 
     var mean: Float = 0, standardDeviation: Float = 1
-    if normalize {
+    let standardise = normalize ?? (model == .cnn)
+    if standardise {
       let pixels = train.pixels.map { Double($0) / 255 }
       let m = pixels.reduce(0, +) / Double(pixels.count)
       let variance = pixels.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(pixels.count)
@@ -79,7 +84,11 @@ struct FashionMNIST: ParsableCommand {
     var rng = SeededGenerator(seed: seed)
     let (model, summary) = self.model.make(using: &rng)
     let optimizer = Adam(model.parameters, learningRate: lr)
-    log("\(summary); Adam lr \(lr), batch \(batchSize), seed \(seed)")
+    let pixels =
+      standardise
+      ? String(format: "pixels standardised (mean %.4f, sd %.4f)", mean, standardDeviation)
+      : "pixels in [0, 1]"
+    log("\(summary); Adam lr \(lr), batch \(batchSize), seed \(seed); \(pixels)")
 
     let interactive = isatty(STDOUT_FILENO) != 0 && !json
     var accuracy = 0.0, trainingSeconds = 0.0
@@ -128,7 +137,8 @@ struct FashionMNIST: ParsableCommand {
   }
 
   /// The fraction of `split` whose largest logit is at the true label; no graph is recorded.
-  func evaluate(_ model: Module<Float>, on split: MNISTSplit, mean: Float, standardDeviation: Float) -> Double {
+  func evaluate(_ model: Module<Float>, on split: MNISTSplit, mean: Float, standardDeviation: Float) -> Double
+  {
     model.eval()
     defer { model.train() }
     return withoutGrad {
