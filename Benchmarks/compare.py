@@ -29,6 +29,7 @@ TARGETS = {
     "fashion-vs-torch": ("≥ 1.3× faster", lambda r: r >= 1.3),
     "charlm-vs-torch": ("≥ 1.0× (no slower)", lambda r: r >= 1.0),
     "ddp-scaling": ("≥ 1.7× 1 process", lambda r: r >= 1.7),
+    "cnn-vs-torch": ("≥ 1.0× (no slower)", lambda r: r >= 1.0),
     "soak-rss": ("flat (≤ 1 MiB growth)", lambda r: r <= SOAK_RSS_TOLERANCE),
     "soak-allocs": ("constant, reported", lambda r: r == 0),
 }
@@ -226,6 +227,20 @@ def main():
         f"{fmt_us(ddp)} vs {fmt_us(single)}; allreduce {fmt_us(allreduce)} per step in the epoch "
         f"({fmt_us(isolated)} after a barrier), {fmt_bytes(moved)} per step; "
         f"from CPU times {projected or 0:.2f}× on two free cores; load average {load_average or 0:.1f}")
+    # cnn-fashion: one Adam step of the Fashion-MNIST CNN, against PyTorch, and its share of gemm-1024.
+    swift_cnn = med(runs, "cnn-fashion", SWIFT)
+    torch_cnn = med(runs, "cnn-fashion", "pytorch")
+    r = ratio(torch_cnn, swift_cnn)
+    cnn_gflops = [med(runs, "cnn-fashion", e, key="gflops") for e in (SWIFT, "pytorch")]
+    gemm_rates = [gemm_gflops, torch_gemm_gflops]
+    shares = [f"{100 * g / c:.0f}%" if g and c else "—" for g, c in zip(cnn_gflops, gemm_rates)]
+    cpu = [med(runs, "cnn-fashion", e, key="cpu_median_us") for e in (SWIFT, "pytorch")]
+    workspace = med(runs, "cnn-fashion", SWIFT, key="workspace_bytes")
+    cnn_sources = sorted({x.get("data", "?") for k, v in runs.items() if k[0] == "cnn-fashion" for x in v})
+    row("cnn-fashion vs PyTorch: time per step", "cnn-vs-torch", r, f"{r:.2f}×" if r else "",
+        f"{fmt_us(swift_cnn)} vs {fmt_us(torch_cnn)}; {cnn_gflops[0] or 0:.1f} vs {cnn_gflops[1] or 0:.1f} GFLOP/s "
+        f"= {shares[0]} vs {shares[1]} of each side's gemm-1024; CPU time {fmt_us(cpu[0])} vs {fmt_us(cpu[1])}; "
+        f"workspace {fmt_bytes(workspace)}; data: {'/'.join(cnn_sources)}")
 
     # The soak: memory over 10,000 moons-tensor steps.
     soak = runs.get(("moons-tensor-soak", SWIFT, 1), [])

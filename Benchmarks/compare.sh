@@ -113,7 +113,7 @@ for round in $(seq 1 "$rounds"); do
   swift_first=true
   (( round % 2 == 0 )) && swift_first=false
   pair $swift_first moons-value Benchmarks/reference/micrograd_bench.py
-  for workload in moons-tensor mlp-784 gemm-1024 fashion-mlp-epoch charlm; do
+  for workload in moons-tensor mlp-784 gemm-1024 fashion-mlp-epoch charlm cnn-fashion; do
     pair $swift_first "$workload" Benchmarks/reference/torch_bench.py
   done
   run 2 "$bench" mlp-784

@@ -48,7 +48,7 @@ extension FashionMNIST {
         + "\(test.count) test images in " + String(format: "%.2f s", Date().timeIntervalSince(start)))
 
     var mean: Float = 0, standardDeviation: Float = 1
-    if normalize {
+    if normalize ?? (self.model == .cnn) {
       let pixels = train.pixels.map { Double($0) / 255 }
       let m = pixels.reduce(0, +) / Double(pixels.count)
       let variance = pixels.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(pixels.count)
@@ -56,12 +56,11 @@ extension FashionMNIST {
     }
 
     var rng = SeededGenerator(seed: seed)  // the same on every rank: same initial weights and shuffles
-    let model = MLP<Float>(
-      inputs: train.featureCount, hiddenSizes: [256, 128], outputs: 10, activation: .relu, using: &rng)
+    let (model, description) = self.model.make(using: &rng)
     let optimizer = Adam(model.parameters, learningRate: lr)
-    try context.broadcastParameters(of: model.parameters)
+    try context.broadcastParameters(of: model)
     log(
-      "MLP 784-256-128-10, \(model.parameterCount) parameters; Adam lr \(lr), batch \(batchSize) per rank × "
+      "\(description); Adam lr \(lr), batch \(batchSize) per rank × "
         + "\(context.size) ranks = \(batchSize * context.size), seed \(seed)")
 
     var trainingSeconds = 0.0, accuracy = 0.0
@@ -102,7 +101,7 @@ extension FashionMNIST {
     }
     if json {
       log(
-        "{\"model\": \"mlp\", \"epochs\": \(epochs), \"test_accuracy\": \(String(format: "%.6g", accuracy)), "
+        "{\"model\": \"\(self.model.rawValue)\", \"epochs\": \(epochs), \"test_accuracy\": \(String(format: "%.6g", accuracy)), "
           + "\"seconds_per_epoch\": \(String(format: "%.6g", trainingSeconds / Double(epochs))), "
           + "\"ranks\": \(context.size)}")
     }
@@ -111,7 +110,7 @@ extension FashionMNIST {
   /// The fraction of `split` classified correctly, each rank evaluating every size-th image from its
   /// rank on and the counts summed over the ranks.
   private func evaluateSharded(
-    _ model: MLP<Float>, on split: MNISTSplit, mean: Float, standardDeviation: Float,
+    _ model: Module<Float>, on split: MNISTSplit, mean: Float, standardDeviation: Float,
     _ context: DistributedContext
   ) throws -> Double {
     model.eval()

@@ -13,7 +13,8 @@ enum ModelKind: String, ExpressibleByArgument, CaseIterable {
   func make(using rng: inout SeededGenerator) -> (model: Module<Float>, summary: String) {
     switch self {
     case .mlp:
-      let model = MLP<Float>(inputs: 784, hiddenSizes: [256, 128], outputs: 10, activation: .relu, using: &rng)
+      let model = MLP<Float>(
+        inputs: 784, hiddenSizes: [256, 128], outputs: 10, activation: .relu, using: &rng)
       return (model, "MLP 784-256-128-10, \(model.parameterCount) parameters")
     case .cnn:
       let model = FashionCNN(using: &rng)

@@ -49,8 +49,12 @@ struct FashionMNIST: ParsableCommand {
   var verbose = false
 
   @Flag(
-    help: "Standardise pixels with the training set's mean and standard deviation (else scale to [0, 1]).")
-  var normalize = false
+    inversion: .prefixedNo,
+    help: """
+      Standardise pixels with the training set's mean and standard deviation (else scale to [0, 1]). \
+      Default: on for --model cnn, off for mlp.
+      """)
+  var normalize: Bool?
 
   @Option(help: "Write the training loss and the test accuracy per epoch as an SVG file.")
   var lossSvg: String?
@@ -103,7 +107,8 @@ struct FashionMNIST: ParsableCommand {
         + String(format: "%.2f s", Date().timeIntervalSince(start)))
 
     var mean: Float = 0, standardDeviation: Float = 1
-    if normalize {
+    let standardise = normalize ?? (model == .cnn)
+    if standardise {
       let pixels = train.pixels.map { Double($0) / 255 }
       let m = pixels.reduce(0, +) / Double(pixels.count)
       let variance = pixels.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(pixels.count)
@@ -113,7 +118,11 @@ struct FashionMNIST: ParsableCommand {
     var rng = SeededGenerator(seed: seed)
     let (model, description) = self.model.make(using: &rng)
     let optimizer = Adam(model.parameters, learningRate: lr)
-    log("\(description); Adam lr \(lr), batch \(batchSize), seed \(seed)")
+    let pixels =
+      standardise
+      ? String(format: "pixels standardised (mean %.4f, sd %.4f)", mean, standardDeviation)
+      : "pixels in [0, 1]"
+    log("\(description); Adam lr \(lr), batch \(batchSize), seed \(seed); \(pixels)")
     if let load { try loadCheckpoint(into: model, from: load) }
 
     if summary {
@@ -197,7 +206,8 @@ struct FashionMNIST: ParsableCommand {
   }
 
   /// The fraction of `split` whose largest logit is at the true label; no graph is recorded.
-  func evaluate(_ model: Module<Float>, on split: MNISTSplit, mean: Float, standardDeviation: Float) -> Double {
+  func evaluate(_ model: Module<Float>, on split: MNISTSplit, mean: Float, standardDeviation: Float) -> Double
+  {
     model.eval()
     defer { model.train() }
     return withoutGrad {
