@@ -2,7 +2,7 @@
 SWIFT ?= swift
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: demo test deps fashion bench compare format
+.PHONY: demo test deps fashion bench compare format interop fuzz docs
 
 ## Train micrograd's moons demo (release build).
 demo: deps
@@ -32,3 +32,53 @@ compare: deps
 
 format:
 	$(SWIFT) format --in-place --recursive Package.swift Sources Tests Examples Tools Benchmarks
+
+# Data-parallel training on this machine's cores with Open MPI (see the README's "Distributed training").
+# Shared memory between the ranks, the runtime's TCP on loopback only, no UCX probing, no core binding,
+# and root allowed (containers, CI). RANKS processes; DDP_ARGS go to the example.
+.PHONY: ddp ddp-check ddp-bench
+RANKS ?= 2
+DDP_ARGS ?= --epochs 1
+MPIRUN_LOCAL = OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun -np $(RANKS) --oversubscribe \
+	--bind-to none --mca btl self,vader --mca btl_vader_single_copy_mechanism none --mca pml ob1 \
+	--mca oob_tcp_if_include lo --timeout 3600
+
+## Train the Fashion-MNIST MLP on RANKS ranks (--batch-size is per rank).
+ddp:
+	@bash scripts/install-deps --fashion-mnist
+	$(SWIFT) build -c release --product fashion-mnist
+	$(MPIRUN_LOCAL) "$$($(SWIFT) build -c release --show-bin-path)/fashion-mnist" --distributed $(DDP_ARGS)
+
+## Check that RANKS ranks at batch B train exactly as one process at batch RANKS·B (SGD, Adam; Double).
+ddp-check: deps
+	$(SWIFT) build --product ddp-check
+	$(MPIRUN_LOCAL) "$$($(SWIFT) build --show-bin-path)/ddp-check"
+
+## Time one fashion epoch on 2 ranks of 1 BLAS thread against 1 process of 1 thread (total batch 128).
+ddp-bench:
+	@bash scripts/install-deps --fashion-mnist
+	$(SWIFT) build -c release --product bench
+	"$$($(SWIFT) build -c release --show-bin-path)/bench" ddp-fashion-epoch --threads 1
+
+## Check that safetensors files go both ways between Awesomegrad and Python's safetensors/PyTorch
+## (Benchmarks/reference/interop.py in the reference venv; prints PASS/FAIL per check).
+interop: deps
+	@bash scripts/install-deps --fashion-mnist
+	@bash Benchmarks/compare.sh --setup-only
+	@[ -n "$${REFERENCE_PYTHON:-}" ] || Benchmarks/reference/.venv/bin/python -c "import safetensors" 2>/dev/null \
+		|| Benchmarks/reference/.venv/bin/python -m pip install --quiet -r Benchmarks/reference/requirements.txt
+	$(SWIFT) build -c release --product checkpoint
+	$(SWIFT) build -c release --product fashion-mnist
+	@"$${REFERENCE_PYTHON:-Benchmarks/reference/.venv/bin/python}" Benchmarks/reference/interop.py \
+		--checkpoint "$$($(SWIFT) build -c release --show-bin-path)/checkpoint" \
+		--fashion-mnist "$$($(SWIFT) build -c release --show-bin-path)/fashion-mnist"
+
+## Run each libFuzzer target (safetensors, idx-gzip, csv) for SECONDS seconds (scripts/fuzz).
+SECONDS ?= 60
+fuzz: deps
+	@bash scripts/fuzz --seconds $(SECONDS)
+
+## Build the DocC documentation of Awesomegrad and Micrograd as a static site under .build/docs
+## (warnings are errors; prints DocC's documentation-coverage summary).
+docs:
+	SWIFT="$(SWIFT)" bash scripts/docs

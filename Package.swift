@@ -11,12 +11,15 @@ let package = Package(
   products: [
     .library(name: "Awesomegrad", targets: ["Awesomegrad"]),
     .library(name: "Micrograd", targets: ["Micrograd"]),
+    .library(name: "AwesomegradDistributed", targets: ["AwesomegradDistributed"]),
   ],
   // MARK: - Dependencies
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     // Counts malloc calls and bytes for `bench`'s allocations-per-step and graph-memory columns.
     .package(url: "https://github.com/ordo-one/malloc-interposer", from: "1.6.0"),
+    // `make docs`: the DocC catalogs in Sources/<Target>/<Target>.docc as a static site.
+    .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
   ],
   targets: [
     // MARK: - C doorway
@@ -26,19 +29,40 @@ let package = Package(
       pkgConfig: "openblas",
       providers: [.apt(["libopenblas-dev", "liblapacke-dev"]), .brew(["openblas", "lapack"])]
     ),
+    /// Open MPI, for AwesomegradDistributed only: the core library never links it.
+    .systemLibrary(
+      name: "CMPI",
+      path: "Modules/CMPI",
+      pkgConfig: "ompi",
+      providers: [.apt(["libopenmpi-dev", "openmpi-bin"]), .brew(["open-mpi"])]
+    ),
+    /// zlib's inflate and crc32 for gzip files; Swift reaches it only through Data/Zlib.swift.
+    .systemLibrary(
+      name: "CZlib",
+      path: "Modules/CZlib",
+      pkgConfig: "zlib",
+      providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
+    ),
 
     // MARK: - Libraries
     .target(name: "Micrograd", path: "Sources/Micrograd"),
-    .target(name: "Awesomegrad", dependencies: ["CBLAS"], path: "Sources/Awesomegrad"),
+    .target(name: "Awesomegrad", dependencies: ["CBLAS", "CZlib"], path: "Sources/Awesomegrad"),
+    /// Data-parallel training over MPI: broadcast, fused gradient allreduce, sharded mini-batches.
+    .target(
+      name: "AwesomegradDistributed", dependencies: ["Awesomegrad", "CMPI"],
+      path: "Sources/AwesomegradDistributed"),
     /// The fixture-driven op runner shared by the `conformance` tool and the tests (named apart from the
     /// tool, so the two modules do not clash on case-insensitive file systems).
     .target(name: "TorchConformance", dependencies: ["Awesomegrad"], path: "Sources/TorchConformance"),
 
     // MARK: - Examples and tools
+    /// The SVG training curves the examples draw, in one place.
+    .target(name: "ExamplePlots", path: "Examples/Plots"),
     .executableTarget(
       name: "moons",
       dependencies: [
-        "Micrograd", "Awesomegrad", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "Micrograd", "Awesomegrad", "ExamplePlots",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       path: "Examples/moons"
     ),
@@ -49,8 +73,18 @@ let package = Package(
     ),
     .executableTarget(
       name: "fashion-mnist",
-      dependencies: ["Awesomegrad", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      dependencies: [
+        "Awesomegrad", "AwesomegradDistributed", "ExamplePlots",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
       path: "Examples/fashion-mnist"
+    ),
+    .executableTarget(
+      name: "char-lm",
+      dependencies: [
+        "Awesomegrad", "ExamplePlots", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      path: "Examples/char-lm"
     ),
     .executableTarget(
       name: "conformance",
@@ -58,12 +92,26 @@ let package = Package(
       path: "Tools/conformance"
     ),
     .executableTarget(
+      name: "checkpoint",
+      dependencies: ["Awesomegrad", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      path: "Tools/checkpoint"
+    ),
+    .executableTarget(
       name: "bench",
       dependencies: [
         "Micrograd", "Awesomegrad", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "MallocInterposerSwift", package: "malloc-interposer"),
+        "AwesomegradDistributed",
       ],
       path: "Benchmarks/bench"
+    ),
+    /// `mpirun -np 2 ddp-check`: data-parallel training against one process at the whole batch.
+    .executableTarget(
+      name: "ddp-check",
+      dependencies: [
+        "AwesomegradDistributed", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      path: "Tools/ddp-check"
     ),
 
     // MARK: - Tests
@@ -73,6 +121,8 @@ let package = Package(
       dependencies: ["Awesomegrad", "Micrograd", "TorchConformance", "CBLAS"],
       resources: [.copy("Fixtures")]
     ),
+    .testTarget(
+      name: "AwesomegradDistributedTests", dependencies: ["AwesomegradDistributed", "Awesomegrad"]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -21,11 +21,15 @@ TARGETS = {
     "value-memory": ("≤ 1/10 of micrograd's", lambda r: r <= 0.10),
     "tensor-vs-torch": ("≥ 10× faster", lambda r: r >= 10),
     "tensor-vs-value": ("≥ 1000× faster", lambda r: r >= 1000),
-    "mlp-vs-torch": ("≥ 1.0× (no slower)", lambda r: r >= 1.0),
+    "mlp-vs-torch": ("≥ 1.1× faster", lambda r: r >= 1.1),
     "mlp-of-gemm": ("≥ 85% of gemm-1024", lambda r: r >= 0.85),
+    # ≥ 1.6×, or, when the machine cannot give that, ≥ 90% of numpy's own sgemm scaling in the same run
+    # (the ceiling); mlp_threads_target() below fills in the ceiling.
     "mlp-threads": ("≥ 1.6× 1-thread", lambda r: r >= 1.6),
-    "fashion-vs-torch": ("≥ 1.0× (no slower)", lambda r: r >= 1.0),
+    "fashion-vs-torch": ("≥ 1.3× faster", lambda r: r >= 1.3),
     "cnn-vs-torch": ("≥ 1.0× (no slower)", lambda r: r >= 1.0),
+    "charlm-vs-torch": ("≥ 1.0× (no slower)", lambda r: r >= 1.0),
+    "ddp-scaling": ("≥ 1.7× 1 process", lambda r: r >= 1.7),
     "soak-rss": ("flat (≤ 1 MiB growth)", lambda r: r <= SOAK_RSS_TOLERANCE),
     "soak-allocs": ("constant, reported", lambda r: r == 0),
 }
@@ -68,6 +72,52 @@ def fmt_bytes(b):
 
 def ratio(a, b):
     return a / b if a is not None and b else None
+
+
+def cpu_name():
+    """The CPU's model name from /proc/cpuinfo (Linux), else the platform's processor string."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import platform
+    return platform.processor() or "unknown CPU"
+
+
+def backend(runs, engine):
+    """How an engine's BLAS described itself in its JSON lines (the last line that has the keys)."""
+    lines = [r for (w, e, t), rs in runs.items() if e == engine for r in rs if r.get("blas_core")]
+    if not lines:
+        return None
+    last = lines[-1]
+    corrections = sorted({r.get("blas_correction") or "none" for r in lines})
+    return {"version": last.get("blas_version"), "core": last.get("blas_core"), "config": last.get("blas_config"),
+            "correction": "; ".join(corrections)}
+
+
+def print_backends(runs):
+    """The header: the CPU, and the BLAS and kernel that each side ran."""
+    import os
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
+    print(f"CPU: {cpu_name()}, {os.cpu_count()} logical cores; load average at the end of the run: {load}")
+    swift = backend(runs, SWIFT)
+    if swift:
+        print(f"Awesomegrad: OpenBLAS {swift['version']}, kernel {swift['core']} "
+              f"(correction: {swift['correction']}); {swift['config']}")
+    torch = backend(runs, "pytorch")
+    if torch:
+        print(f"PyTorch: {torch['version']}, kernel level {torch['core']}; {torch['config']}")
+    numpy = backend(runs, "numpy")
+    if numpy:
+        print(f"numpy (threads ceiling): {numpy['version']}, kernel {numpy['core']}; {numpy['config']}")
+    pools = next((r.get("threadpools") for rs in runs.values() for r in rs if r.get("threadpools")), None)
+    if pools:
+        print("threadpoolctl (reference process): " + "; ".join(
+            f"{p.get('library')} {p.get('internal_api')} {p.get('version') or ''} "
+            f"{p.get('architecture') or ''}".replace("  ", " ").strip() for p in pools))
 
 
 def main():
@@ -128,8 +178,18 @@ def main():
 
     swift_mlp2 = med(runs, "mlp-784", SWIFT, threads=2)
     r = ratio(swift_mlp, swift_mlp2)
-    row("mlp-784 on 2 threads vs 1 thread", "mlp-threads", r, f"{r:.2f}×" if r else "",
-        f"{fmt_us(swift_mlp2)} vs {fmt_us(swift_mlp)} per step")
+    numpy_scaling = ratio(med(runs, "numpy-gemm-1024", "numpy", 1), med(runs, "numpy-gemm-1024", "numpy", 2))
+    detail = f"{fmt_us(swift_mlp2)} vs {fmt_us(swift_mlp)} per step"
+    if numpy_scaling:
+        ceiling = 0.9 * numpy_scaling
+        TARGETS["mlp-threads"] = (f"≥ 1.6×, or ≥ 90% of numpy's {numpy_scaling:.2f}× = {ceiling:.2f}×",
+                                  lambda x: x >= 1.6 or x >= ceiling)
+        detail += (f"; ceiling: numpy sgemm-1024 2 threads vs 1 = {numpy_scaling:.2f}× "
+                   f"({fmt_us(med(runs, 'numpy-gemm-1024', 'numpy', 2))} vs "
+                   f"{fmt_us(med(runs, 'numpy-gemm-1024', 'numpy', 1))})")
+        if r is not None and r < 1.6 and numpy_scaling < 1.6:
+            detail += "; the machine gave numpy's sgemm less than 1.6× either (busy or too few free cores)"
+    row("mlp-784 on 2 threads vs 1 thread", "mlp-threads", r, f"{r:.2f}×" if r else "", detail)
 
     # fashion-mlp-epoch: against PyTorch, on the same data.
     swift_fashion = med(runs, "fashion-mlp-epoch", SWIFT)
@@ -155,6 +215,32 @@ def main():
         f"{fmt_us(swift_cnn)} vs {fmt_us(torch_cnn)}; {cnn_gflops[0] or 0:.1f} vs {cnn_gflops[1] or 0:.1f} GFLOP/s "
         f"= {shares[0]} vs {shares[1]} of each side's gemm-1024; CPU time {fmt_us(cpu[0])} vs {fmt_us(cpu[1])}; "
         f"workspace {fmt_bytes(workspace)}; data: {'/'.join(cnn_sources)}")
+    # charlm: one AdamW step of the char-lm GPT against PyTorch, with throughput as a share of gemm-1024's.
+    swift_charlm = med(runs, "charlm", SWIFT)
+    torch_charlm = med(runs, "charlm", "pytorch")
+    r = ratio(torch_charlm, swift_charlm)
+    detail = f"{fmt_us(swift_charlm)} vs {fmt_us(torch_charlm)}"
+    charlm_gflops = med(runs, "charlm", SWIFT, key="gflops")
+    torch_charlm_gflops = med(runs, "charlm", "pytorch", key="gflops")
+    if charlm_gflops and gemm_gflops:
+        detail += f"; {charlm_gflops:.1f} GFLOP/s, {100 * charlm_gflops / gemm_gflops:.0f}% of gemm-1024"
+    if torch_charlm_gflops and torch_gemm_gflops:
+        detail += (f" (PyTorch: {torch_charlm_gflops:.1f} GFLOP/s, "
+                   f"{100 * torch_charlm_gflops / torch_gemm_gflops:.0f}%)")
+    row("charlm vs PyTorch: time per AdamW step", "charlm-vs-torch", r, f"{r:.2f}×" if r else "", detail)
+    # ddp-fashion-epoch: the same epoch (total batch 128) on 2 MPI ranks against 1 process, 1 thread each.
+    ddp = med(runs, "ddp-fashion-epoch", SWIFT)
+    single = med(runs, "ddp-fashion-epoch", SWIFT, key="single_process_us")
+    r = ratio(single, ddp)
+    allreduce = med(runs, "ddp-fashion-epoch", SWIFT, key="allreduce_us_per_step")
+    isolated = med(runs, "ddp-fashion-epoch", SWIFT, key="allreduce_isolated_us")
+    moved = med(runs, "ddp-fashion-epoch", SWIFT, key="allreduce_bytes_per_step")
+    projected = med(runs, "ddp-fashion-epoch", SWIFT, key="projected_speedup")
+    load_average = med(runs, "ddp-fashion-epoch", SWIFT, key="load_average")
+    row("ddp-fashion-epoch: 2 ranks vs 1 process, time per epoch", "ddp-scaling", r, f"{r:.2f}×" if r else "",
+        f"{fmt_us(ddp)} vs {fmt_us(single)}; allreduce {fmt_us(allreduce)} per step in the epoch "
+        f"({fmt_us(isolated)} after a barrier), {fmt_bytes(moved)} per step; "
+        f"from CPU times {projected or 0:.2f}× on two free cores; load average {load_average or 0:.1f}")
 
     # The soak: memory over 10,000 moons-tensor steps.
     soak = runs.get(("moons-tensor-soak", SWIFT, 1), [])
@@ -176,6 +262,8 @@ def main():
 
     headers = ("comparison", "target", "measured", "verdict", "detail")
     widths = [max(len(str(x[i])) for x in rows + [headers]) for i in range(5)]
+    print()
+    print_backends(runs)
     print()
     print("  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip())
     print("  ".join("-" * w for w in widths))

@@ -40,9 +40,16 @@ apt_install() {
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"
 }
 
-# Makes the reference venv when it is missing; an existing one is used as it is.
+# Makes the reference venv when it is missing; an existing one is used as it is, after installing what
+# requirements.txt gained since it was made (threadpoolctl, safetensors).
 ensure_venv() {
-  [[ -x "$venv/bin/python" ]] && return
+  if [[ -x "$venv/bin/python" ]]; then
+    "$venv/bin/python" -c "import threadpoolctl, safetensors" 2>/dev/null && return
+    echo "Updating $venv from $requirements ..."
+    "$venv/bin/python" -m pip install --quiet -r "$requirements" && return
+    echo "Could not install $requirements into $venv." >&2
+    exit 1
+  fi
   if ! command -v python3 >/dev/null || ! python3 -c "import ensurepip, venv" 2>/dev/null; then
     if [[ "$(uname -s)" == "Linux" ]] && command -v apt-get >/dev/null; then
       echo "Installing python3 and python3-venv ..."
@@ -106,10 +113,15 @@ for round in $(seq 1 "$rounds"); do
   swift_first=true
   (( round % 2 == 0 )) && swift_first=false
   pair $swift_first moons-value Benchmarks/reference/micrograd_bench.py
-  for workload in moons-tensor mlp-784 gemm-1024 fashion-mlp-epoch cnn-fashion; do
+  for workload in moons-tensor mlp-784 gemm-1024 fashion-mlp-epoch cnn-fashion charlm; do
     pair $swift_first "$workload" Benchmarks/reference/torch_bench.py
   done
   run 2 "$bench" mlp-784
+  # numpy's own sgemm on 1 and 2 threads: the 2-thread scaling this machine gives a product right now,
+  # the ceiling for mlp-784's.
+  run 1 "$python" Benchmarks/reference/torch_bench.py numpy-gemm-1024
+  run 2 "$python" Benchmarks/reference/torch_bench.py numpy-gemm-1024
+  run 1 "$bench" ddp-fashion-epoch  # 2 MPI ranks of 1 thread against 1 process, both timed by bench
 done
 echo "Soak" >&2
 run 1 "$bench" moons-tensor-soak --steps 10000

@@ -6,15 +6,17 @@ import Awesomegrad
 /// Prints one JSON object per line per workload: the median, min and max time per step in
 /// microseconds on the monotonic clock (malloc counting off), the workload's peak RSS, the malloc
 /// calls per step (counted in extra, untimed steps) and the peak heap bytes a step adds
-/// (`graph_peak_bytes`: the graph, its gradients and temporaries).
+/// (`graph_peak_bytes`: the graph, its gradients and temporaries), and the BLAS backend that ran it
+/// (`blas_version`, `blas_core`, `blas_config`, `blas_threads`, `blas_correction`).
 /// `Benchmarks/compare.sh` runs the same workloads with micrograd and PyTorch and prints the ratios.
 @main
 struct Bench: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Times Awesomegrad's benchmark workloads and prints one JSON line per workload.",
     discussion: """
-      Workloads: \((allWorkloads.map { $0.name } + [soakName]).joined(separator: ", ")).
+      Workloads: \((allWorkloads.map { $0.name } + [soakName, DDPFashionEpoch.name]).joined(separator: ", ")).
       \(soakName) runs \(soakDefaultSteps) moons-tensor steps and reports RSS at the start and the end.
+      \(DDPFashionEpoch.name) times a fashion epoch on 2 MPI ranks (mpirun) against 1 process.
       """)
 
   static let soakName = "moons-tensor-soak"
@@ -32,8 +34,12 @@ struct Bench: ParsableCommand {
   @Option(help: "Timed steps per workload (default: each workload's own).")
   var steps: Int?
 
+  /// Set by `ddp-fashion-epoch` on the ranks it starts under mpirun.
+  @Flag(help: .hidden)
+  var ddpWorker = false
+
   mutating func validate() throws {
-    let known = Set(allWorkloads.map { $0.name } + [Self.soakName])
+    let known = Set(allWorkloads.map { $0.name } + [Self.soakName, DDPFashionEpoch.name])
     if workloads.isEmpty && !all { throw ValidationError("Name a workload or pass --all.") }
     for name in workloads where !known.contains(name) {
       throw ValidationError("Unknown workload '\(name)'. Known: \(known.sorted().joined(separator: ", ")).")
@@ -45,15 +51,19 @@ struct Bench: ParsableCommand {
   func run() throws {
     setBLASThreadCount(threads)
     keepFreedMemoryForReuse()  // as the examples do: reuse freed activation buffers across steps
-    let names = all ? allWorkloads.map { $0.name } + [Self.soakName] : workloads
+    if ddpWorker { return try DDPFashionEpoch.runWorker() }
+    let names = all ? allWorkloads.map { $0.name } + [Self.soakName, DDPFashionEpoch.name] : workloads
     for name in names {
-      let line: JSONLine
-      if name == Self.soakName {
+      var line: JSONLine
+      if name == DDPFashionEpoch.name {
+        line = try DDPFashionEpoch.measure(rounds: steps ?? 1, threads: threads)
+      } else if name == Self.soakName {
         line = runSoak(steps: steps ?? Self.soakDefaultSteps)
       } else {
         let type = allWorkloads.first { $0.name == name }!
         line = run(type, steps: steps ?? type.defaultSteps)
       }
+      line.addBLASBackend(BLASBackend.current)
       print(line.text)
     }
   }

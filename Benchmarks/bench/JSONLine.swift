@@ -1,3 +1,4 @@
+import Awesomegrad
 import Foundation
 
 /// A JSON value for one line of `bench` output. Keys keep the order they were added in, so lines
@@ -33,5 +34,17 @@ struct JSONLine {
 
   var text: String {
     "{" + fields.map { "\(JSONValue.string($0.key).text): \($0.value.text)" }.joined(separator: ", ") + "}"
+  }
+}
+
+extension JSONLine {
+  /// The keys that say which BLAS ran the workload: the OpenBLAS version and config string, the
+  /// kernel ("core"), its threads, and what the library did about OpenBLAS's choice of kernel.
+  mutating func addBLASBackend(_ backend: BLASBackend) {
+    add("blas_version", backend.version)
+    add("blas_core", backend.coreName)
+    add("blas_config", backend.config)
+    add("blas_threads", backend.threads)
+    add("blas_correction", backend.correction.description)
   }
 }

@@ -45,5 +45,5 @@ extension Workload {
 
 /// Every workload `bench` knows, in the order `--all` runs them.
 var allWorkloads: [any Workload.Type] {
-  [MoonsValue.self, MoonsTensor.self, MLP784.self, Gemm1024.self, FashionMLPEpoch.self, CNNFashion.self]
+  [MoonsValue.self, MoonsTensor.self, MLP784.self, Gemm1024.self, FashionMLPEpoch.self, CharLMStep.self, CNNFashion.self]
 }

@@ -2,17 +2,22 @@
 
     python torch_bench.py WORKLOAD... [--steps N] [--threads N]
 
-Workloads: moons-tensor (float64), mlp-784, gemm-1024, fashion-mlp-epoch, cnn-fashion (float32). Each does the work
+Workloads: moons-tensor (float64), mlp-784, gemm-1024, fashion-mlp-epoch, charlm, cnn-fashion (float32), and numpy-gemm-1024,
+the same product in numpy (its own OpenBLAS), whose 2-thread/1-thread scaling is the machine's ceiling for
+mlp-784's. Each does the work
 of the Swift workload of the same name: the same shapes, `nn.Linear` layers (weights [out, in], applied
 as x·Wᵀ + b), the same loss, the same `torch.optim` optimizer, and `optimizer.zero_grad()` (gradients
 set to None) before each forward pass, as the Swift side's `optimizer.zeroGrad()` sets them to nil.
-Prints one JSON line per workload with the keys of `bench`; `torch.set_num_threads(--threads)`.
+Prints one JSON line per workload with the keys of `bench`; `torch.set_num_threads(--threads)`. The blas_*
+keys describe the BLAS that ran it (PyTorch's from torch.__config__, numpy's from threadpoolctl), and
+`threadpools` lists threadpoolctl.threadpool_info(): every BLAS/OpenMP pool loaded, with its threads.
 """
 
 import argparse
 import gzip
 import math
 import os
+import re
 import statistics
 import sys
 import time
@@ -21,6 +26,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from threadpoolctl import threadpool_info, threadpool_limits
 
 import benchlib
 
@@ -41,7 +47,43 @@ def mlp(sizes, activation, dtype):
     return nn.Sequential(*layers)
 
 
-def run(name, dtype, threads, steps, warm_up, step, warm_up_step=None, flops=None, extra=None):
+def threadpools():
+    """threadpoolctl's view of the process: each loaded BLAS or OpenMP library (named by its package
+    folder and file), its version, kernel ("architecture", OpenBLAS's core name) and thread count."""
+    keys = ("user_api", "internal_api", "version", "architecture", "threading_layer", "num_threads")
+    pools = []
+    for pool in threadpool_info():
+        path = pool.get("filepath") or ""
+        entry = {"library": os.path.join(os.path.basename(os.path.dirname(path)), os.path.basename(path))}
+        entry.update({k: pool[k] for k in keys if k in pool})
+        pools.append(entry)
+    return pools
+
+
+def blas_fields(engine):
+    """The blas_* keys of `bench` for the library that does the products: numpy's OpenBLAS (the pool
+    threadpoolctl finds under numpy.libs) or PyTorch's BLAS (MKL in the PyPI wheels, linked statically, so
+    threadpoolctl does not see it: its name and version come from torch.__config__, and the kernel level is
+    ATen's CPU capability; MKL chooses its own code path and does not report it)."""
+    pools = threadpools()
+    if engine == "numpy":
+        blas = [p for p in pools if p.get("user_api") == "blas"]
+        blas = next((p for p in blas if p["library"].startswith("numpy")), blas[0] if blas else {})
+        return {"blas_version": f"{blas.get('internal_api', '?')} {blas.get('version', '?')}",
+                "blas_core": blas.get("architecture") or "?",
+                "blas_config": f"numpy {np.__version__}, {blas.get('library', '?')}",
+                "blas_threads": blas.get("num_threads"), "blas_correction": "none", "threadpools": pools}
+    config = torch.__config__.show()
+    blas_info = re.search(r"BLAS_INFO=(\w+)", config)
+    mkl = re.search(r"Math Kernel Library Version ([\d.]+)", config)
+    name = blas_info.group(1) if blas_info else "?"
+    version = f"{name} {mkl.group(1)}" if name == "mkl" and mkl else name
+    return {"blas_version": version, "blas_core": f"ATen {torch.backends.cpu.get_cpu_capability()}",
+            "blas_config": f"torch {torch.__version__} BLAS_INFO={name}",
+            "blas_threads": torch.get_num_threads(), "blas_correction": "none", "threadpools": pools}
+
+
+def run(name, dtype, threads, steps, warm_up, step, warm_up_step=None, flops=None, extra=None, engine="pytorch"):
     benchlib.reset_peak_rss()
     for _ in range(warm_up):
         (warm_up_step or step)()
@@ -50,7 +92,8 @@ def run(name, dtype, threads, steps, warm_up, step, warm_up_step=None, flops=Non
     fields = dict(extra() if extra else {})
     if flops is not None:
         fields["gflops"] = flops / (statistics.median(times) * 1e-6) / 1e9
-    benchlib.emit(name, "pytorch", dtype, threads, times, peak_rss, **fields)
+    fields.update(blas_fields(engine))
+    benchlib.emit(name, engine, dtype, threads, times, peak_rss, **fields)
 
 
 def moons_tensor(threads, steps):
@@ -111,6 +154,22 @@ def gemm_1024(threads, steps):
         assert c.numel() == n * n
 
     run("gemm-1024", "float32", threads, steps or 20, 2, step, flops=2 * n ** 3)
+
+
+def numpy_gemm_1024(threads, steps):
+    """gemm-1024 in numpy (float32 sgemm through numpy's own OpenBLAS) on `threads` threads: run with 1
+    and with 2, it gives the scaling the machine allows for a product, the ceiling mlp-784's is held to."""
+    n = 1024
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((n, n), dtype=np.float32)
+    b = rng.standard_normal((n, n), dtype=np.float32)
+
+    def step():
+        c = a @ b
+        assert c.size == n * n
+
+    with threadpool_limits(limits=threads, user_api="blas"):
+        run("numpy-gemm-1024", "float32", threads, steps or 20, 2, step, flops=2 * n ** 3, engine="numpy")
 
 
 def read_idx(path):
@@ -178,6 +237,33 @@ def fashion_mlp_epoch(threads, steps):
                        "batches_per_step": (samples + batch - 1) // batch, "mean_loss": first_epoch_loss[0]})
 
 
+def charlm(threads, steps):
+    """One training step of char-lm's defaults (char_lm_torch.py's model: vocabulary 128, context 64, 4 layers,
+    4 heads, width 128, exact GELU, no biases, tied lm_head) on a fixed batch of 32 random sequences:
+    gradients clipped to global norm 1, then AdamW with weight decay 0.1 on matrices only."""
+    from char_lm_torch import GPT, adamw
+
+    vocab, context, layers, width, batch = 128, 64, 4, 128, 32
+    torch.manual_seed(0)
+    x = torch.randint(0, vocab, (batch, context))
+    y = torch.randint(0, vocab, (batch, context))
+    model = GPT(vocab, context, layers, 4, width, bias=False, gelu="none")
+    optimizer = adamw(model)
+
+    def step():
+        optimizer.zero_grad()
+        loss = F.cross_entropy(model(x).view(-1, vocab), y.view(-1))
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+
+    # The same count as the Swift workload: linear layers 24·N·C² and attention 4·B·T²·C per block,
+    # lm_head 2·N·C·V, and backward twice the forward.
+    n = batch * context
+    flops = 3 * (layers * (24 * n * width ** 2 + 4 * batch * context ** 2 * width) + 2 * n * width * vocab)
+    run("charlm", "float32", threads, steps or 20, 3, step, flops=flops)
+
+
 def cnn_fashion(threads, steps):
     """One Adam step (lr 1e-3) of the Fashion-MNIST example's CNN on a batch of 64, float32:
     conv(1→32, 3×3, pad 1), ReLU, maxpool 2, conv(32→64, 3×3, pad 1), ReLU, maxpool 2, flatten,
@@ -225,6 +311,10 @@ WORKLOADS = {
     "mlp-784": mlp_784,
     "gemm-1024": gemm_1024,
     "fashion-mlp-epoch": fashion_mlp_epoch,
+    "numpy-gemm-1024": numpy_gemm_1024,
+    "charlm": charlm,
+
+
     "cnn-fashion": cnn_fashion,
 }
 

@@ -5,8 +5,10 @@
 //     swift run -c release fashion-mnist --model cnn --epochs 2 --json
 import ArgumentParser
 import Awesomegrad
+import ExamplePlots
 import Foundation
 
+// Started by the last line: a main.swift with other files in its module runs top-level code, not @main.
 struct FashionMNIST: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "fashion-mnist",
@@ -21,9 +23,6 @@ struct FashionMNIST: ParsableCommand {
 
   @Option(help: "The network: mlp (784-256-128-10) or cnn (two 3×3 convolutions, see Models.swift).")
   var model: ModelKind = .mlp
-
-  @Flag(help: "Print one JSON object (model, epochs, test_accuracy, seconds_per_epoch) instead of the log.")
-  var json = false
 
   @Option(help: "Passes over the training set.")
   var epochs = 1
@@ -40,6 +39,15 @@ struct FashionMNIST: ParsableCommand {
   @Option(help: "BLAS threads.")
   var threads = 1
 
+  @Option(help: "Save the trained model's state dict to this safetensors file (PyTorch's names).")
+  var save: String?
+
+  @Option(help: "Load the model's state dict from this safetensors file before training; with --epochs 0, only evaluate it.")
+  var load: String?
+
+  @Flag(help: "Print the BLAS backend first: OpenBLAS version, kernel (core), threads, kernel correction.")
+  var verbose = false
+
   @Flag(
     inversion: .prefixedNo,
     help: """
@@ -48,14 +56,40 @@ struct FashionMNIST: ParsableCommand {
       """)
   var normalize: Bool?
 
+  @Option(help: "Write the training loss and the test accuracy per epoch as an SVG file.")
+  var lossSvg: String?
+
+  @Flag(help: "Check every op for NaN and infinity (withAnomalyDetection); slower.")
+  var detectAnomaly = false
+
+  @Flag(help: "Print the model and its summary table before training.")
+  var summary = false
+
+  @Flag(
+    help: """
+      Train data-parallel over the ranks of an MPI job (mpirun -np N ...); --batch-size is per rank. \
+      Without mpirun it runs as one rank. See DistributedTraining.swift.
+      """)
+  var distributed = false
+
+  @Flag(
+    help:
+      "Print one final JSON object (model, epochs, test_accuracy, seconds_per_epoch; ranks when distributed)."
+  )
+  var json = false
+
   func validate() throws {
-    guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1.") }
+    guard epochs >= 1 || (epochs == 0 && load != nil) else {
+      throw ValidationError("--epochs must be at least 1 (0 only with --load, to evaluate a saved model).")
+    }
     guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1.") }
   }
 
   mutating func run() throws {
+    if distributed { return try runDistributed() }
     setBLASThreadCount(threads)
     keepFreedMemoryForReuse()  // reuse freed activation buffers across steps (see its doc comment)
+    if verbose { print("BLAS: \(BLASBackend.current)\n      \(BLASBackend.current.config)") }
     let start = Date()
     let dataset: MNISTDataset
     do {
@@ -82,17 +116,30 @@ struct FashionMNIST: ParsableCommand {
     }
 
     var rng = SeededGenerator(seed: seed)
-    let (model, summary) = self.model.make(using: &rng)
+    let (model, description) = self.model.make(using: &rng)
     let optimizer = Adam(model.parameters, learningRate: lr)
     let pixels =
       standardise
       ? String(format: "pixels standardised (mean %.4f, sd %.4f)", mean, standardDeviation)
       : "pixels in [0, 1]"
-    log("\(summary); Adam lr \(lr), batch \(batchSize), seed \(seed); \(pixels)")
+    log("\(description); Adam lr \(lr), batch \(batchSize), seed \(seed); \(pixels)")
+    if let load { try loadCheckpoint(into: model, from: load) }
+
+    if summary {
+      print(model)
+      print(model.summary(inputShape: [batchSize, train.featureCount]))
+    }
 
     let interactive = isatty(STDOUT_FILENO) != 0 && !json
-    var accuracy = 0.0, trainingSeconds = 0.0
-    for epoch in 1...epochs {
+    // The loss curve: the mean loss of every 50 batches, and the test accuracy after each epoch.
+    var lossPoints: [(x: Double, y: Double)] = [], accuracyPoints: [(x: Double, y: Double)] = []
+    var step = 0, windowSum = 0.0, windowCount = 0
+    var trainingSeconds = 0.0, accuracy = 0.0  // for --json
+    if epochs == 0 {
+      accuracy = evaluate(model, on: test, mean: mean, standardDeviation: standardDeviation)
+      log(String(format: "test accuracy %.2f%%", 100 * accuracy))
+    }
+    for epoch in stride(from: 1, through: epochs, by: 1) {
       let epochStart = Date()
       model.train()
       let batches = MiniBatches(count: train.count, batchSize: batchSize, shuffle: true, using: &rng)
@@ -101,9 +148,19 @@ struct FashionMNIST: ParsableCommand {
         let x = train.batch(indices, mean: mean, standardDeviation: standardDeviation, as: Float.self)
         let labels = indices.map { train.labels[$0] }
         optimizer.zeroGrad()
-        let loss = crossEntropy(model(x), labels: labels)
-        loss.backward()
+        let loss = withAnomalyDetection(detectAnomaly) {
+          let loss = crossEntropy(model(x), labels: labels)
+          loss.backward()
+          return loss
+        }
         optimizer.step()
+        step += 1
+        windowSum += Double(loss.item())
+        windowCount += 1
+        if windowCount == 50 {
+          lossPoints.append((Double(step), windowSum / 50))
+          (windowSum, windowCount) = (0, 0)
+        }
         lossSum += Double(loss.item()) * Double(indices.count)
         seen += indices.count
         if interactive {  // one update per batch, rewriting the same line
@@ -118,16 +175,28 @@ struct FashionMNIST: ParsableCommand {
       if interactive { print() }
       trainingSeconds += Date().timeIntervalSince(epochStart)
       accuracy = evaluate(model, on: test, mean: mean, standardDeviation: standardDeviation)
+      accuracyPoints.append((Double(step), accuracy))
       log(
         String(
           format: "epoch %d  train loss %.4f  test accuracy %.2f%%  %.2f s", epoch, lossSum / Double(seen),
           100 * accuracy, Date().timeIntervalSince(epochStart)))
     }
+    if let save { try saveCheckpoint(model, to: save) }
+    if let lossSvg {
+      let image = SVGPlot.trainingCurves(
+        title: "Fashion-MNIST \(self.model.rawValue.uppercased()): training loss and test accuracy", xLabel: "step (batch)",
+        losses: [
+          .init(label: "training loss (mean of 50 batches)", points: lossPoints, color: SVGPlot.lossColor)
+        ],
+        accuracy: .init(
+          label: "test accuracy", points: accuracyPoints, color: SVGPlot.accuracyColor, dashed: true))
+      try image.write(toFile: lossSvg, atomically: true, encoding: .utf8)
+      print("wrote \(lossSvg)")
+    }
     if json {
-      // seconds_per_epoch: training time only (the test-set evaluation after each epoch excluded).
       print(
-        "{\"model\": \"\(self.model.rawValue)\", \"epochs\": \(epochs), \"test_accuracy\": \(accuracy), "
-          + "\"seconds_per_epoch\": \(trainingSeconds / Double(epochs))}")
+        "{\"model\": \"\(self.model.rawValue)\", \"epochs\": \(epochs), \"test_accuracy\": \(String(format: "%.6g", accuracy)), "
+          + "\"seconds_per_epoch\": \(String(format: "%.6g", trainingSeconds / Double(Swift.max(epochs, 1))))}")
     }
   }
 
@@ -137,8 +206,7 @@ struct FashionMNIST: ParsableCommand {
   }
 
   /// The fraction of `split` whose largest logit is at the true label; no graph is recorded.
-  func evaluate(_ model: Module<Float>, on split: MNISTSplit, mean: Float, standardDeviation: Float) -> Double
-  {
+  func evaluate(_ model: Module<Float>, on split: MNISTSplit, mean: Float, standardDeviation: Float) -> Double {
     model.eval()
     defer { model.train() }
     return withoutGrad {
@@ -158,6 +226,26 @@ struct FashionMNIST: ParsableCommand {
   }
 }
 
-// Top-level code rather than @main: the target has more than one file (Models.swift), and a file named
-// main.swift is then the entry point.
+/// Loads `path` into `model`, or exits with one line naming the problem.
+func loadCheckpoint(into model: Module<Float>, from path: String) throws {
+  do {
+    try model.load(from: path)
+    FileHandle.standardError.write(Data("Loaded \(path)\n".utf8))
+  } catch {
+    FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+    throw ExitCode.failure
+  }
+}
+
+/// Saves `model`'s state dict to `path`, or exits with one line naming the problem.
+func saveCheckpoint(_ model: Module<Float>, to path: String) throws {
+  do {
+    try model.save(to: path, metadata: ["format": "pt", "source": "awesomegrad fashion-mnist"])
+    FileHandle.standardError.write(Data("Saved \(path)\n".utf8))
+  } catch {
+    FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+    throw ExitCode.failure
+  }
+}
+
 FashionMNIST.main()

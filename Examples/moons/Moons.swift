@@ -1,5 +1,6 @@
 import ArgumentParser
 import Awesomegrad
+import ExamplePlots
 import Foundation
 import Micrograd
 
@@ -39,15 +40,30 @@ struct Moons: ParsableCommand {
   @Flag(help: "Print one JSON object per engine per line instead of the progress report.")
   var json = false
 
+  @Flag(help: "Print the BLAS backend first: OpenBLAS version, kernel (core), threads, kernel correction.")
+  var verbose = false
+
   @Option(help: "Write the decision boundary as an SVG file.")
   var svg: String?
 
   @Option(help: "Write the loss curve as an SVG file.")
   var lossSvg: String?
 
+  @Option(
+    help: ArgumentHelp(
+      "Write the tensor engine's graph of one training step: FILE.dot (Graphviz text) or FILE.svg.",
+      discussion: "An .svg is rendered by Graphviz's dot (install it with `sudo apt-get install graphviz`)."))
+  var graph: String?
+
+  @Flag(help: "Check every op of the tensor engine for NaN and infinity (withAnomalyDetection).")
+  var detectAnomaly = false
+
   mutating func validate() throws {
     guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
-    for path in [svg, lossSvg].compactMap({ $0 }) {
+    if let graph, !graph.hasSuffix(".dot") && !graph.hasSuffix(".svg") {
+      throw ValidationError("--graph \(graph): the file name must end in .dot or .svg")
+    }
+    for path in [svg, lossSvg, graph].compactMap({ $0 }) {
       let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
       var isDirectory: ObjCBool = false
       guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue
@@ -58,6 +74,7 @@ struct Moons: ParsableCommand {
   }
 
   func run() throws {
+    if verbose { print("BLAS: \(BLASBackend.current)\n      \(BLASBackend.current.config)") }
     let problem = try loadProblem()
     if !json {
       print("moons: \(problem.X.count) points, MLP\(problem.layerSizes), \(steps) steps, \(problem.source)")
@@ -66,7 +83,14 @@ struct Moons: ParsableCommand {
     var tensorRun: TrainingRun<TensorTrainer>?
     var summaries: [String] = []
     if engine != .tensor { (valueRun, summaries) = trainAndReport(ValueTrainer.self, problem, summaries) }
-    if engine != .value { (tensorRun, summaries) = trainAndReport(TensorTrainer.self, problem, summaries) }
+    if engine != .value {
+      (tensorRun, summaries) = withAnomalyDetection(detectAnomaly) {
+        trainAndReport(TensorTrainer.self, problem, summaries)
+      }
+      if detectAnomaly && !json {
+        print("[tensor] anomaly detection: no NaN or infinity in any op or gradient")
+      }
+    }
     if !json, let valueRun, let tensorRun { printSideBySide(valueRun.trace, tensorRun.trace) }
     summaries.forEach { print($0) }
     if !json, let valueRun, let tensorRun {
@@ -94,6 +118,23 @@ struct Moons: ParsableCommand {
         trace: picture.trace.map { ($0.step, $0.loss, $0.accuracy) }, title: "\(title): loss and accuracy")
       try write(image, to: lossSvg)
     }
+    if let graph { try writeGraph(problem, to: graph) }
+  }
+
+  /// Writes the graph of the first training step (before any update) as DOT, or as SVG through dot.
+  func writeGraph(_ problem: Problem, to path: String) throws {
+    let trainer = TensorTrainer(
+      layerSizes: problem.layerSizes, parameters: problem.initialParameters, X: problem.X, y: problem.y)
+    let dot = trainer.graphOfOneStep()
+    if path.hasSuffix(".dot") { return try write(dot, to: path) }
+    guard let dotProgram = Graphviz.dotExecutable() else {
+      throw MoonsError(
+        "--graph \(path): rendering SVG needs Graphviz's dot, which is not installed. Install it with "
+          + "`sudo apt-get install graphviz` (Debian, Ubuntu) or `brew install graphviz` (macOS), "
+          + "or ask for a .dot file and render it elsewhere.")
+    }
+    try Graphviz.render(dot, with: dotProgram, to: path)
+    if !json { print("wrote \(path)") }
   }
 
   /// The data and initial parameters: from the fixture, or generated from the seed.

@@ -36,12 +36,17 @@ struct TensorTrainer: MoonsTrainer {
     self.labels = y
   }
 
-  /// loss = mean(relu(1 − y ⊙ score)) + 1e-4 · Σθ² over all parameters; then one SGD step.
-  mutating func step(learningRate: Double) -> (loss: Double, accuracy: Double) {
+  /// loss = mean(relu(1 − y ⊙ score)) + 1e-4 · Σθ² over all parameters, and the scores `[n, 1]`.
+  func loss() -> (loss: Tensor<Double>, scores: Tensor<Double>) {
     let scores = model(X)
     var l2 = Tensor<Double>(scalar: 0)
     for p in model.parameters { l2 = l2 + (p * p).sum() }
-    let loss = hingeLoss(scores, labels: y) + 1e-4 * l2
+    return (hingeLoss(scores, labels: y) + 1e-4 * l2, scores)
+  }
+
+  /// The loss, then one SGD step.
+  mutating func step(learningRate: Double) -> (loss: Double, accuracy: Double) {
+    let (loss, scores) = self.loss()
 
     optimizer.zeroGrad()
     loss.backward()
@@ -55,5 +60,17 @@ struct TensorTrainer: MoonsTrainer {
 
   func scores(_ points: [[Double]]) -> [Double] {
     withoutGrad { model(Tensor(points.flatMap { $0 }, shape: [points.count, 2])).scalars }
+  }
+
+  /// The graph of one training step as Graphviz DOT: the loss's forward graph with the parameters'
+  /// names and, after a backward pass that keeps the graph, their gradient norms. Leaves the
+  /// parameters' values and gradients as they were.
+  func graphOfOneStep() -> String {
+    let (loss, _) = self.loss()
+    optimizer.zeroGrad()
+    loss.backward(retainGraph: true)
+    let names = model.namedParameters + [("X", X), ("y", y)]
+    defer { optimizer.zeroGrad() }
+    return loss.graphviz(names: names)
   }
 }

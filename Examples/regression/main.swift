@@ -27,7 +27,11 @@ struct Regression: ParsableCommand {
   @Option(help: "Seed for the data and the initial weights.")
   var seed: UInt64 = 0
 
+  @Flag(help: "Print the BLAS backend first: OpenBLAS version, kernel (core), threads, kernel correction.")
+  var verbose = false
+
   mutating func run() throws {
+    if verbose { print("BLAS: \(BLASBackend.current)\n      \(BLASBackend.current.config)") }
     let trueWeights: [Double] = [2, -3.5, 1.25], trueBias = 0.7
     var rng = SeededGenerator(seed: seed)
     let x = Tensor<Double>.randomNormal([samples, 3], using: &rng)

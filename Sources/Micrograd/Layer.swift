@@ -1,5 +1,6 @@
 /// A fully connected layer: `outputCount` neurons that each see every input.
 public struct Layer: Module {
+  /// The neurons, each seeing the whole input.
   public let neurons: [Neuron]
 
   /// `outputCount` neurons of `inputCount` inputs each, weights from uniform(−1, 1), bias 0.

@@ -3,6 +3,7 @@
 /// `MLP(2, [16, 16, 1])` maps 2 inputs through two hidden layers of 16 to one linear output, the
 /// network of micrograd's demo.
 public struct MLP: Module {
+  /// The layers, first to last.
   public let layers: [Layer]
   /// Per layer, per neuron: its weights, then its bias (micrograd's order). Computed once.
   public let parameters: [Value]
@@ -21,9 +22,9 @@ public struct MLP: Module {
   public init(_ inputCount: Int, _ layerSizes: [Int], parameters values: [Double]) {
     let sizes = [inputCount] + layerSizes
     let expected = layerSizes.indices.reduce(0) { $0 + sizes[$1 + 1] * (sizes[$1] + 1) }
-    precondition(
-      values.count == expected,
-      "MLP(\(inputCount), \(layerSizes)) has \(expected) parameters, not \(values.count)")
+    if values.count != expected {
+      fatalError("MLP(\(inputCount), \(layerSizes)) has \(expected) parameters, not \(values.count)")
+    }
     var next = 0
     var layers: [Layer] = []
     for i in layerSizes.indices {

@@ -5,6 +5,7 @@
 public struct Neuron: Module {
   /// One weight per input.
   public let weights: [Value]
+  /// b, added to the weighted sum.
   public let bias: Value
   /// Whether the output goes through `relu`.
   public let isNonlinear: Bool
@@ -25,7 +26,7 @@ public struct Neuron: Module {
 
   /// `b + Σᵢ wᵢ·xᵢ`, through `relu` if nonlinear. `x` must have one element per weight.
   public func callAsFunction(_ x: [Value]) -> Value {
-    precondition(x.count == weights.count, "Neuron: \(x.count) inputs for \(weights.count) weights")
+    if x.count != weights.count { fatalError("Neuron: \(x.count) inputs for \(weights.count) weights") }
     var activation = bias
     for i in weights.indices { activation = activation + weights[i] * x[i] }
     return isNonlinear ? activation.relu() : activation
@@ -33,7 +34,7 @@ public struct Neuron: Module {
 
   /// The neuron applied to constant inputs: `b + Σᵢ wᵢ·xᵢ` with each `xᵢ` a `Double`.
   public func callAsFunction(_ x: [Double]) -> Value {
-    precondition(x.count == weights.count, "Neuron: \(x.count) inputs for \(weights.count) weights")
+    if x.count != weights.count { fatalError("Neuron: \(x.count) inputs for \(weights.count) weights") }
     var activation = bias
     for i in weights.indices { activation = activation + weights[i] * x[i] }
     return isNonlinear ? activation.relu() : activation

@@ -83,8 +83,8 @@ extension Value {
       a._withUnsafeGuaranteedRef { $0.grad += c * g }
     case .power(let a, let c):  // ∂aᶜ/∂a = c · aᶜ⁻¹
       a._withUnsafeGuaranteedRef { $0.grad += (c * power($0.data, c - 1)) * g }
-    case .relu(let a):  // ∂relu(a)/∂a = [relu(a) > 0]
-      if data > 0 { a._withUnsafeGuaranteedRef { $0.grad += g } }
+    case .relu(let a):  // ∂relu(a)/∂a = 0 where relu(a) ≤ 0, else 1; NaN passes g, as in PyTorch
+      if !(data <= 0) { a._withUnsafeGuaranteedRef { $0.grad += g } }
     case .tanh(let a):  // ∂tanh(a)/∂a = 1 − tanh²(a)
       let t = data
       a._withUnsafeGuaranteedRef { $0.grad += (1 - t * t) * g }

@@ -39,6 +39,9 @@ extension Value {
   }
 
   /// `max(a, 0)`.  ∂/∂a = 1 if the output is positive, else 0.
+  ///
+  /// NaN follows PyTorch (micrograd's Python gives it gradient 0): relu(NaN) = NaN and its gradient
+  /// passes through, since NaN ≤ 0 is false. −0 stays −0, with gradient 0.
   public func relu() -> Value {
     Value(data < 0 ? 0 : data, .relu(.passRetained(self)))
   }
@@ -97,13 +100,21 @@ extension Value {
 
   // MARK: Compound assignment (rebinds the variable to a new node; the old node stays in the graph)
 
+  /// Rebinds `lhs` to the new node a + b.
   public static func += (lhs: inout Value, rhs: Value) { lhs = lhs + rhs }
+  /// Rebinds `lhs` to the new node a + b for a constant b.
   public static func += (lhs: inout Value, rhs: Double) { lhs = lhs + rhs }
+  /// Rebinds `lhs` to the new node a − b.
   public static func -= (lhs: inout Value, rhs: Value) { lhs = lhs - rhs }
+  /// Rebinds `lhs` to the new node a − b for a constant b.
   public static func -= (lhs: inout Value, rhs: Double) { lhs = lhs - rhs }
+  /// Rebinds `lhs` to the new node a · b.
   public static func *= (lhs: inout Value, rhs: Value) { lhs = lhs * rhs }
+  /// Rebinds `lhs` to the new node a · b for a constant b.
   public static func *= (lhs: inout Value, rhs: Double) { lhs = lhs * rhs }
+  /// Rebinds `lhs` to the new node a / b.
   public static func /= (lhs: inout Value, rhs: Value) { lhs = lhs / rhs }
+  /// Rebinds `lhs` to the new node a / b for a constant b.
   public static func /= (lhs: inout Value, rhs: Double) { lhs = lhs / rhs }
 }
 

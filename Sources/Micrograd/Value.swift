@@ -10,7 +10,7 @@
 ///
 /// ## Layout
 /// A node is one small object (49 bytes, a 64-byte allocation): its value, its gradient, a mark
-/// used by the topological sort, and its ``Origin``: the op that made it with its inputs (at most
+/// used by the topological sort, and its `Origin`: the op that made it with its inputs (at most
 /// two) or constant operand stored inline. There is no closure, array, set or dictionary per node.
 ///
 /// The stored properties are marked `@exclusivity(unchecked)`: the backward pass reads and writes
@@ -26,7 +26,7 @@ public final class Value {
   @exclusivity(unchecked) public var data: Double
   /// ∂L/∂self, accumulated by ``backward()`` on some `L` that depends on this value.
   @exclusivity(unchecked) public var grad: Double = 0
-  /// The op that made this value and its inputs; ``Origin/leaf`` for an input or parameter.
+  /// The op that made this value and its inputs; `Origin.leaf` for an input or parameter.
   /// `var` only so that `deinit` can take the inputs away.
   @exclusivity(unchecked) var origin: Origin
   /// Marks a node already placed in the topological order during one ``backward()`` call; every
@@ -39,7 +39,7 @@ public final class Value {
     self.origin = .leaf
   }
 
-  /// The result of an op. `origin` must hold inputs retained for this node: see ``Origin``.
+  /// The result of an op. `origin` must hold inputs retained for this node: see `Origin`.
   @inline(__always)
   init(_ data: Double, _ origin: Origin) {
     self.data = data
@@ -82,5 +82,6 @@ public final class Value {
 }
 
 extension Value: CustomStringConvertible {
+  /// `Value(data=…, grad=…)`, as micrograd prints a value.
   public var description: String { "Value(data=\(data), grad=\(grad))" }
 }

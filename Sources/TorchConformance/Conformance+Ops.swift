@@ -31,7 +31,22 @@ public enum ConformanceError: Error, CustomStringConvertible {
 func apply<Scalar: TensorScalar>(
   _ op: String, attributes: [String: Fixture.Attribute], to inputs: [Operand<Scalar>]
 ) throws -> OpResult<Scalar> {
-  try .tensor(applyReal(op, attributes: attributes, to: inputs))
+  if op == "argmax" {
+    guard case .tensor(let x)? = inputs.first else {
+      throw ConformanceError.badCase(op: op, problem: "input 0 must be a floating-point tensor")
+    }
+    let axis: Int?
+    switch attributes["axis"] {
+    case nil, .null?: axis = nil
+    case .number(let value)?: axis = Int(value)
+    default: throw ConformanceError.badCase(op: op, problem: "attribute axis must be a number or null")
+    }
+    guard case .bool(let keep)? = attributes["keepdims"] ?? .bool(false) else {
+      throw ConformanceError.badCase(op: op, problem: "attribute keepdims must be true or false")
+    }
+    return .indices(x.argmax(axis: axis, keepingAxis: keep))
+  }
+  return try .tensor(applyReal(op, attributes: attributes, to: inputs))
 }
 
 /// The ops whose result is real-valued and differentiable.
@@ -119,7 +134,6 @@ func applyReal<Scalar: TensorScalar>(
   case "softmax": return try tensor(0).softmax(axis: integer("axis"))
   case "log_softmax": return try tensor(0).logSoftmax(axis: integer("axis"))
   case "logsumexp": return try tensor(0).logSumExp(axes: axes("axis"), keepDims: flag("keepdims"))
-  case "cross_entropy": return try crossEntropy(tensor(0), labels: indices(1), reduction: reduction())
   case "mse_loss": return try mse(tensor(0), tensor(1), reduction: reduction())
   case "binary_cross_entropy_with_logits":
     return try binaryCrossEntropyWithLogits(tensor(0), targets: tensor(1), reduction: reduction())
@@ -139,8 +153,62 @@ func applyReal<Scalar: TensorScalar>(
     }
     return try tensor(0).reshaped(shape)
   case "concat": return try Tensor.concatenated(inputs.indices.map(tensor), axis: integer("axis"))
+  // Transformer ops: indexing, selection, attention, normalisation and the indexed losses.
+  case "embedding": return try embedding(indexTensor(1), weight: tensor(0))
+  case "index_select": return try tensor(0).indexSelect(axis: integer("axis"), indexTensor(1))
+  case "gather": return try tensor(0).gathering(axis: integer("axis"), indexTensor(1))
+  case "layer_norm":
+    let weight = try tensor(1)
+    let normalized = try axes("normalized_shape") ?? weight.shape
+    let bias = inputs.count > 2 ? try tensor(2) : nil
+    let eps = attributes["eps"] == nil ? 1e-5 : try number("eps")
+    return try tensor(0).layerNorm(normalizedShape: normalized, weight: weight, bias: bias, eps: eps)
+  case "scaled_dot_product_attention":
+    return try scaledDotProductAttention(
+      query: tensor(0), key: tensor(1), value: tensor(2), mask: inputs.count > 3 ? mask(3) : nil,
+      isCausal: flag("causal"))
+  case "where": return try Tensor.where(mask(0), tensor(1), tensor(2))
+  case "masked_fill": return try tensor(0).maskedFill(mask(1), with: Scalar(number("value")))
+  case "tril": return try tensor(0).lowerTriangle(diagonal: integer("diagonal"))
+  case "triu": return try tensor(0).upperTriangle(diagonal: integer("diagonal"))
+  case "maximum": return try Tensor.maximum(tensor(0), tensor(1))
+  case "minimum": return try Tensor.minimum(tensor(0), tensor(1))
+  case "clamp":
+    func bound(_ key: String) throws -> Scalar? {
+      if case .number(let value)? = attributes[key] { return Scalar(value) }
+      return nil
+    }
+    return try tensor(0).clamped(min: bound("min"), max: bound("max"))
+  case "min": return try tensor(0).min(axes: axes("axes"), keepDims: flag("keepdims"))
+  case "cumsum": return try tensor(0).cumulativeSum(axis: integer("axis"))
+  case "stack": return try Tensor.stacked(inputs.indices.map(tensor), axis: integer("axis"))
+  case "expand":
+    guard let shape = try axes("shape") else {
+      throw ConformanceError.badCase(op: op, problem: "attribute shape must be a list of sizes")
+    }
+    return try tensor(0).expanded(to: shape)
   case "slice":
-    return try tensor(0).sliced(axis: integer("axis"), start: integer("start"), end: integer("end"))
+    let end: Int? = attributes["end"].flatMap { if case .number(let v) = $0 { Int(v) } else { nil } }
+    let step = attributes["step"] == nil ? 1 : try integer("step")
+    return try tensor(0).sliced(axis: integer("axis"), start: integer("start"), end: end, step: step)
+  case "flip":
+    guard let flipAxes = try axes("axes") else {
+      throw ConformanceError.badCase(op: op, problem: "attribute axes must be a list of axes")
+    }
+    return try tensor(0).flipped(axes: flipAxes)
+  case "cross_entropy":
+    let ignore: Int? = attributes["ignore_index"] == nil ? nil : try integer("ignore_index")
+    let smoothing = attributes["label_smoothing"] == nil ? 0 : try number("label_smoothing")
+    return try crossEntropy(
+      tensor(0), labels: indexTensor(1), ignoreIndex: ignore, labelSmoothing: smoothing,
+      reduction: reduction())
+  case "nll_loss":
+    let ignore: Int? = attributes["ignore_index"] == nil ? nil : try integer("ignore_index")
+    return try nllLoss(tensor(0), labels: indexTensor(1), ignoreIndex: ignore, reduction: reduction())
+  case "huber_loss":
+    let delta = attributes["delta"] == nil ? 1 : try number("delta")
+    return try huberLoss(tensor(0), tensor(1), delta: Scalar(delta), reduction: reduction())
+  case "l1_loss": return try l1Loss(tensor(0), tensor(1), reduction: reduction())
   // Convolutional networks (Conformance+Convolution.swift).
   case "conv2d", "conv1d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "batch_norm", "flatten":
     return try applyConvolutional(op, attributes: attributes, to: inputs.indices.map(tensor))

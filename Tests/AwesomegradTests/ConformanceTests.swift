@@ -5,11 +5,8 @@ import TorchConformance
 /// The conformance runner over the PyTorch fixtures: every implemented op matches PyTorch in Double
 /// (1e-9) and Float (1e-4); exactly the ops not written yet fail.
 @Suite struct ConformanceTests {
-  /// The cases whose ops (layer_norm, embedding, attention) are not implemented yet.
-  static let unsupported: Set<String> = [
-    "layer_norm", "embedding", "attention",
-    "attention_causal",
-  ]
+  /// Every case of the v1 fixture is implemented.
+  static let unsupported: Set<String> = []
 
   static func fixture(_ name: String) throws -> Fixture {
     let url = try #require(

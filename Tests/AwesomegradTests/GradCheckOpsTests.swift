@@ -84,17 +84,47 @@ import Testing
     }
     let result = checkGradients(of: op.f, at: inputs)
     #expect(result.passed, "\(op.name): \(result)")
-    #expect(result.checkedCount == op.shapes.reduce(0) { $0 + elementCount($1) })
+    // One entry per input element: Σ over inputs of Π of the sizes.
+    #expect(result.checkedCount == op.shapes.reduce(0) { $0 + $1.reduce(1, *) })
   }
 
   /// A deliberately wrong pullback (d/dx x² reported as x instead of 2x) is caught.
   @Test func detectsAWrongGradient() {
     let wrongSquare: ([Tensor<Double>]) -> Tensor<Double> = { inputs in
       let x = inputs[0].storage
-      return Tensor(x.zipSameShape(x, *), op: "wrongSquare", parents: [inputs[0]]) { g in [g.zipSameShape(x, *)] }
+      return Tensor(x.zipSameShape(x, *), op: "wrongSquare", parents: [inputs[0]]) { g in
+        [g.zipSameShape(x, *)]
+      }
     }
     let result = checkGradients(of: wrongSquare, at: [Tensor<Double>([1, 2, 3])])
     #expect(!result.passed)
     #expect(result.description.contains("MISMATCH"))
+  }
+
+  /// A finite difference that is NaN cannot confirm a gradient. f(x) = x at x = 1 and NaN anywhere
+  /// else, with the pullback claiming ∂f/∂x = 1: the central difference (f(1 + ε) − f(1 − ε))/2ε is
+  /// NaN. `NaN > worst` is false, so a checker that only keeps the worst error would pass this.
+  @Test func aNaNFiniteDifferenceFails() {
+    let nanAway: ([Tensor<Double>]) -> Tensor<Double> = { inputs in
+      let x = inputs[0].storage
+      return Tensor(x.map { $0 == 1 ? $0 : .nan }, op: "nanAway", parents: [inputs[0]]) { g in [g] }
+    }
+    let result = checkGradients(of: nanAway, at: [Tensor<Double>([1])])
+    #expect(!result.passed, "\(result)")
+    #expect(result.nonFiniteCount == 1)
+    #expect(result.description.contains("1 entries not finite"), "\(result)")
+  }
+
+  /// Non-finite entries fail on either side, even when both sides are the same infinity (∞ − ∞ is
+  /// NaN, not agreement) and even after a finite entry within tolerance.
+  @Test func nonFiniteEntriesFail() {
+    for (analytic, numeric) in [(1.0, Double.nan), (.nan, 1), (.infinity, .infinity), (-.infinity, 2)] {
+      var result = GradientCheckResult(tolerance: 1e-6)
+      result.record(analytic: 0.5, numeric: 0.5, input: 0, index: 0)
+      #expect(result.passed)
+      result.record(analytic: analytic, numeric: numeric, input: 0, index: 1)
+      #expect(!result.passed, "analytic \(analytic), numeric \(numeric)")
+      #expect(result.worstIndex == 1)
+    }
   }
 }

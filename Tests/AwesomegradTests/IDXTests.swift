@@ -59,12 +59,12 @@ func gzipFixture(_ name: String) throws -> String {
     #expect(throws: DataError.fileNotFound(path: path, hint: "Install it.")) {
       try IDXArray(contentsOf: path, hint: "Install it.")
     }
-    do {
-      _ = try IDXArray(contentsOf: path, hint: "Install it with make fashion.")
-    } catch {
-      #expect(error.description.contains("file not found"))
-      #expect(error.description.contains("make fashion"))
+    // The message checks run on the error #expect caught: if nothing is thrown, #expect fails.
+    let error = #expect(throws: DataError.self) {
+      try IDXArray(contentsOf: path, hint: "Install it with make fashion.")
     }
+    #expect(error?.description.contains("file not found") == true, "\(String(describing: error))")
+    #expect(error?.description.contains("make fashion") == true, "\(String(describing: error))")
   }
 
   /// A labels file (magic 0x801) read where images (rank 3, magic 0x803) are expected.
@@ -99,6 +99,56 @@ func gzipFixture(_ name: String) throws -> String {
     }
   }
 
+  /// Regression: a leading size of 0 made the element count 0, so the overflow test passed for
+  /// [0, 2³² − 1, 2³² − 1], and MNISTSplit's rows × columns = (2³² − 1)² then trapped. The product
+  /// of the non-zero sizes must fit in an Int too.
+  @Test func zeroLeadingSizeDoesNotHideOverflow() throws {
+    let directory = try makeTemporaryDirectory()
+    let images = directory + "/images.idx3", labels = directory + "/labels.idx1"
+    try Data([0, 0, 8, 3, 0, 0, 0, 0] + [UInt8](repeating: 0xFF, count: 8)).write(
+      to: URL(fileURLWithPath: images))
+    try Data([0, 0, 8, 1, 0, 0, 0, 0]).write(to: URL(fileURLWithPath: labels))
+    #expect {
+      try IDXArray(contentsOf: images)
+    } throws: { error in
+      guard case .inconsistent(_, let reason) = error as? DataError else { return false }
+      return reason.contains("too large")
+    }
+    #expect(throws: DataError.self) { try MNISTSplit(images: images, labels: labels) }
+    // Zero images of 2¹⁶ × 2¹⁶ pixels are consistent (the product 2³² fits): an empty split.
+    try Data([0, 0, 8, 3, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0]).write(to: URL(fileURLWithPath: images))
+    let empty = try MNISTSplit(images: images, labels: labels)
+    #expect(empty.count == 0 && empty.featureCount == 1 << 32)
+  }
+
+  /// The decompressed size is capped: squares.txt.gz inflates to 15,328 bytes (see
+  /// dynamicHuffmanBlocks), more than a cap of 1,000.
+  @Test func decompressedSizeIsCapped() throws {
+    let path = try gzipFixture("squares.txt.gz")
+    #expect(throws: DataError.decompressedTooLarge(path: path, limit: 1000)) {
+      try IDXArray(contentsOf: path, maxDecompressedBytes: 1000)
+    }
+    #expect(try readFileBytes(path, hint: "", maxDecompressedBytes: 15_328).count == 15_328)
+    #expect(throws: DataError.decompressedTooLarge(path: path, limit: 15_327)) {
+      try readFileBytes(path, hint: "", maxDecompressedBytes: 15_327)
+    }
+  }
+
+  /// A trailer claiming 4 GiB (ISIZE = 0xFFFFFFFF) is only a hint: the 96 real bytes decode, and the
+  /// mismatch with the trailer is reported.
+  @Test func lyingSizeTrailer() throws {
+    var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: gzipFixture("images.idx3.gz"))))
+    for i in bytes.count - 4..<bytes.count { bytes[i] = 0xFF }
+    let path = try makeTemporaryDirectory() + "/liar.gz"
+    try Data(bytes).write(to: URL(fileURLWithPath: path))
+    #expect(
+      throws: DataError.corruptGzip(
+        path: path, reason: "the trailer says 4294967295 bytes (mod 2³²), the data has 96")
+    ) {
+      try IDXArray(contentsOf: path)
+    }
+  }
+
   /// A damaged CRC-32 in the gzip trailer is reported as a checksum mismatch.
   @Test func crcMismatch() throws {
     var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: gzipFixture("images.idx3.gz"))))
@@ -126,11 +176,12 @@ func gzipFixture(_ name: String) throws -> String {
   }
 
   /// Block type 3 does not exist: header byte 0b111 (final, type 3) right after a minimal header.
+  /// The reason is zlib's message.
   @Test func invalidBlockType() throws {
     let bytes: [UInt8] = [0x1F, 0x8B, 8, 0, 0, 0, 0, 0, 0, 3, 0b111] + [UInt8](repeating: 0, count: 8)
     let path = try makeTemporaryDirectory() + "/bad.gz"
     try Data(bytes).write(to: URL(fileURLWithPath: path))
-    #expect(throws: DataError.corruptGzip(path: path, reason: "invalid block type 3")) {
+    #expect(throws: DataError.corruptGzip(path: path, reason: "invalid block type")) {
       try IDXArray(contentsOf: path)
     }
   }

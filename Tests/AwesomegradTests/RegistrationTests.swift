@@ -84,3 +84,20 @@ import Testing
     }
   }
 }
+
+/// The parameter cache sees a registration made after it was filled, and holds no cycle.
+@Suite struct ParameterCacheTests {
+  @Test func lateRegistrationIsSeenAndModulesAreFreed() {
+    weak var freed: Module<Double>?
+    do {
+      var rng = SeededGenerator(seed: 0)
+      let inner = Sequential<Double>(Linear(inputs: 2, outputs: 2, using: &rng))
+      let outer = Sequential<Double>(inner)
+      #expect(outer.parameters.count == 2)
+      inner.registerParameter("extra", Tensor.zeros([3]))
+      #expect(outer.parameters.count == 3)
+      freed = outer
+    }
+    #expect(freed == nil)
+  }
+}

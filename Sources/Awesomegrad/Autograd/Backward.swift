@@ -9,6 +9,8 @@ extension Tensor {
   ///     `retain_graph`, each node drops its pullback (and with it the values it saved) and its inputs
   ///     once it has been used, so a loss kept after backward (`history.append(loss)`) holds no
   ///     activations. A second backward through a released graph stops with a message.
+  ///   - file: the caller's file (`#fileID`), named in error messages.
+  ///   - line: the caller's line.
   ///
   /// Gradients accumulate across calls until ``zeroGrad()``. The walk is iterative, so graphs of any
   /// depth work. Intermediate gradients are dropped as soon as they have been propagated.
@@ -60,10 +62,10 @@ extension Tensor {
       // `upstream` is handed over, so a gradient passed through unchanged stays uniquely owned.
       var parentGradients = pullback(consume upstream)
       for i in parentGradients.indices {
-        guard let g = parentGradients[i] else { continue }
-        parentGradients[i] = nil  // so that the receiving leaf can tell whether anyone else holds g
+        // Moved out, so that the receiving leaf can tell whether anyone else holds g.
+        guard let g = parentGradients[i].take() else { continue }
         let parent = node.parents[i]
-        if parent.requiresGrad { parent.accumulateGrad(g) }
+        if parent.requiresGrad { parent.accumulateGrad(consume g) }
       }
       if !retainGraph { node.release() }
     }

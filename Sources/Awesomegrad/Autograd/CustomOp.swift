@@ -22,19 +22,22 @@ extension Tensor {
   /// - Parameters:
   ///   - name: the op's name, shown in errors and graph pictures.
   ///   - inputs: the tensor inputs.
+  ///   - file: the caller's file (`#fileID`), named in error messages and by anomaly mode.
+  ///   - line: the caller's line.
   ///   - forward: computes the output values from the inputs' values.
   ///   - pullback: given ∂L/∂output, the inputs' and the output's values, returns ∂L/∂input for each
   ///     input, in order, each of its input's shape; nil for an input that gets no gradient.
   public static func custom(
     _ name: StaticString, inputs: [Tensor], file: StaticString = #fileID, line: UInt = #line,
     forward: ([Storage<Scalar>]) -> Storage<Scalar>,
-    pullback: @escaping (
-      _ upstream: Storage<Scalar>, _ inputs: [Storage<Scalar>], _ output: Storage<Scalar>
-    ) -> [Storage<Scalar>?]
+    pullback:
+      @escaping (
+        _ upstream: Storage<Scalar>, _ inputs: [Storage<Scalar>], _ output: Storage<Scalar>
+      ) -> [Storage<Scalar>?]
   ) -> Tensor {
     let values = inputs.map(\.storage)
     let output = forward(values)
-    return Tensor(output, op: name, parents: inputs) { g in
+    return Tensor(output, op: name, parents: inputs, file: file, line: line) { g in
       let grads = pullback(g, values, output)
       if grads.count != values.count {
         shapeFailure(

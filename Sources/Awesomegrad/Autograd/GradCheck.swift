@@ -1,7 +1,7 @@
 /// Checks a function's gradients against finite differences.
 ///
 /// For inputs x₁…xₙ and a fixed random upstream u of the output's shape, the checker compares the
-/// gradient from ``Tensor/backward(gradient:file:line:)`` of L = Σ f(x)·u with the central difference
+/// gradient from ``Tensor/backward(gradient:retainGraph:file:line:)`` of L = Σ f(x)·u with the central difference
 ///
 ///     ∂L/∂xᵢⱼ ≈ (L(xᵢⱼ + ε) − L(xᵢⱼ − ε)) / 2ε,
 ///
@@ -18,6 +18,8 @@
 ///   - f: the function to check; called once with leaves that require grad, and 2 times per input
 ///     element in `withoutGrad`. Points where f is not differentiable (ReLU at 0) give spurious failures.
 ///   - inputs: where to check; their values are copied and not modified.
+///   - epsilon: the step ε of the central differences (f(x + ε) − f(x − ε)) / 2ε.
+///   - tolerance: an entry passes when |analytic − numeric| ≤ tolerance·(1 + |numeric|).
 ///   - seed: seeds the random upstream gradient.
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
@@ -82,16 +84,24 @@ public struct GradientCheckResult: Sendable, CustomStringConvertible {
   /// How many gradient entries were compared.
   public private(set) var checkedCount = 0
 
-  /// Whether every entry is within tolerance (and none is NaN).
-  public var passed: Bool { worstRelativeError <= tolerance }
+  /// How many entries had a non-finite gradient (NaN or ±∞) on either side. Finite differences
+  /// cannot confirm such an entry, so any of them fails the check.
+  public private(set) var nonFiniteCount = 0
+
+  /// Whether every entry is within tolerance and finite on both sides.
+  public var passed: Bool { nonFiniteCount == 0 && worstRelativeError <= tolerance }
 
   init(tolerance: Double) { self.tolerance = tolerance }
 
   mutating func record(analytic: Double, numeric: Double, input: Int, index: Int) {
     checkedCount += 1
-    var absolute = Swift.abs(analytic - numeric)
-    if absolute.isNaN { absolute = .infinity }
-    let relative = absolute / (1 + Swift.abs(numeric))
+    // A NaN compares false with everything, so `NaN > worst` would let it through unrecorded. A
+    // non-finite entry on either side counts as an infinite error instead: (∞ − ∞) and NaN − NaN are
+    // not agreement.
+    let finite = analytic.isFinite && numeric.isFinite
+    if !finite { nonFiniteCount += 1 }
+    let absolute = finite ? Swift.abs(analytic - numeric) : .infinity
+    let relative = finite ? absolute / (1 + Swift.abs(numeric)) : .infinity
     worstAbsoluteError = Swift.max(worstAbsoluteError, absolute)
     if relative > worstRelativeError {
       worstRelativeError = relative
@@ -102,9 +112,11 @@ public struct GradientCheckResult: Sendable, CustomStringConvertible {
     }
   }
 
+  /// Whether the gradients matched, with the largest deviation.
   public var description: String {
     let verdict = passed ? "gradients match" : "GRADIENT MISMATCH"
-    return "\(verdict): worst relative error \(worstRelativeError) (tolerance \(tolerance)), "
+    let nonFinite = nonFiniteCount == 0 ? "" : "\(nonFiniteCount) entries not finite; "
+    return "\(verdict): \(nonFinite)worst relative error \(worstRelativeError) (tolerance \(tolerance)), "
       + "absolute \(worstAbsoluteError), over \(checkedCount) entries; at input \(worstInput) "
       + "element \(worstIndex): backward gave \(worstAnalytic), finite differences \(worstNumeric)"
   }

@@ -11,9 +11,40 @@ enum BLAS {
   /// - B is `k×n` after op (stored `n×k` when `transposeB`), with leading dimension `ldb`.
   /// - C is `m×n` with leading dimension `ldc`.
   ///
-  /// Transposes are gemm flags, never copies.
+  /// Transposes are gemm flags, never copies, with one exception: on OpenBLAS's AVX-512 cores, a
+  /// tiny Bᵀ that its small-matrix kernels refuse (``smallProductRefusesTN(m:n:k:)``) is copied
+  /// (at most ``maxCopiedTransposeCount`` scalars, on the stack when small) so that they take it.
   @inline(__always)
   static func gemm<T: TensorScalar>(
+    transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+    alpha: T, a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int,
+    beta: T, c: UnsafeMutablePointer<T>, ldc: Int
+  ) {
+    let kernel = checkedCore  // the one-time kernel check (BLASBackend.swift), before the first product
+    if kernel.smallTransposedBIsSlow && transposeB && !transposeA
+      && smallProductRefusesTN(m: m, n: n, k: k) && n * k <= maxCopiedTransposeCount
+    {
+      // A·Bᵀ with a tiny B (a small Linear layer's weight): give gemm Bᵀ as a k×n copy, so that
+      // OpenBLAS's small-matrix kernel takes it (see smallProductRefusesTN).
+      withUnsafeTemporaryAllocation(of: T.self, capacity: n * k) { bt in
+        let bt = bt.baseAddress!
+        for j in 0..<n {
+          for l in 0..<k { bt[l * n + j] = b[j * ldb + l] }
+        }
+        callGemm(
+          transposeA: false, transposeB: false, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: bt,
+          ldb: n, beta: beta, c: c, ldc: ldc)
+      }
+      return
+    }
+    callGemm(
+      transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b,
+      ldb: ldb, beta: beta, c: c, ldc: ldc)
+  }
+
+  /// `cblas_sgemm` or `cblas_dgemm` with `gemm`'s arguments, counted by ``gemmCounter``.
+  @inline(__always)
+  static func callGemm<T: TensorScalar>(
     transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
     alpha: T, a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int,
     beta: T, c: UnsafeMutablePointer<T>, ldc: Int
@@ -45,6 +76,23 @@ enum BLAS {
       fatalError("BLAS.gemm supports Float and Double, not \(T.self)")
     }
   }
+
+  /// Whether OpenBLAS's AVX-512 small-matrix kernels refuse the row-major A·Bᵀ product of this size.
+  ///
+  /// Row-major C = A·Bᵀ reaches OpenBLAS as the column-major "TN" product Cᵀ = B·Aᵀ, with M = n,
+  /// N = m, K = k.
+  /// Its SkylakeX/Cooperlake kernels take products with M·N·K ≤ 100³ through small-matrix kernels
+  /// without packing, except TN when M·N > 1200 or K < 32 (`?gemm_small_kernel_permit_skylakex.c`,
+  /// 0.3.21 to 0.3.28), which go through the packing path instead: 1.7–4× slower at the moons
+  /// layer sizes (100×16×2, 100×16×16, 100×1×16), measured with a C loop over cblas_dgemm.
+  @inline(__always)
+  static func smallProductRefusesTN(m: Int, n: Int, k: Int) -> Bool {
+    m * n * k <= 1_000_000 && (m * n > 1200 || k < 32)
+  }
+
+  /// The largest B (in scalars) that `gemm` copies transposed for the small-matrix path: 16 Ki
+  /// scalars, 128 KiB in Double, so the copy stays small next to the product.
+  static let maxCopiedTransposeCount = 16_384
 
   /// When set (by tests, with `BLAS.$gemmCounter.withValue(counter) { ... }`), counts the gemm calls
   /// of the current task. Task-local, so it is not global state and costs one lookup per call.

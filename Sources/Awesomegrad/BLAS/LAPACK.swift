@@ -8,6 +8,7 @@ public enum LinearAlgebraError: Error, Equatable, CustomStringConvertible {
   /// LAPACK rejected an argument (its `info` code); a bug in the caller of LAPACK.
   case invalidArgument(Int)
 
+  /// What LAPACK reported, and what to do.
   public var description: String {
     switch self {
     case .rankDeficient:
@@ -25,6 +26,7 @@ extension BLAS {
   static func leastSquares<T: TensorScalar>(
     m: Int, n: Int, nrhs: Int, a: UnsafeMutablePointer<T>, b: UnsafeMutablePointer<T>
   ) throws(LinearAlgebraError) {
+    _ = checkedCore  // the one-time kernel check (BLASBackend.swift)
     var info: Int32 = 0
     let trans = CChar(UInt8(ascii: "N"))
     if T.self == Float.self {
@@ -56,6 +58,8 @@ extension BLAS {
 /// - Parameters:
 ///   - a: `[m, n]` with m ≥ n and full column rank.
 ///   - b: `[m]` or `[m, k]`.
+///   - file: the caller's file (`#fileID`), named in error messages.
+///   - line: the caller's line.
 /// - Returns: `[n]` or `[n, k]`, matching `b`. Not differentiable (the result is a leaf).
 /// - Throws: ``LinearAlgebraError/rankDeficient`` when A's columns are linearly dependent.
 public func leastSquares<Scalar: TensorScalar>(

@@ -9,7 +9,9 @@ public struct CSVTable: Sendable {
   public var features: [Double]
   /// The values of the label column, one per row; empty when no label column was chosen.
   public var labels: [Double]
+  /// The number of data rows.
   public var rowCount: Int
+  /// The number of feature columns.
   public var featureCount: Int
 
   /// Which column holds the labels.
@@ -22,14 +24,25 @@ public struct CSVTable: Sendable {
 
   /// Reads a CSV file of numbers.
   /// - Parameters:
+  ///   - path: the file to read.
   ///   - hasHeader: whether the first line names the columns.
   ///   - labelColumn: the column to take out as labels, or nil for features only.
   ///   - separator: the field separator.
+  ///   - maxDecompressedBytes: the cap on the decompressed size of a gzip file (default 1 GiB).
   public init(
     contentsOf path: String, hasHeader: Bool = false, labelColumn: LabelColumn? = nil,
-    separator: Character = ","
+    separator: Character = ",", maxDecompressedBytes: Int = 1 << 30
   ) throws(DataError) {
-    let bytes = try readFileBytes(path, hint: "Check the path.")
+    try self.init(
+      decoded: readFileBytes(path, hint: "Check the path.", maxDecompressedBytes: maxDecompressedBytes),
+      path: path,
+      hasHeader: hasHeader, labelColumn: labelColumn, separator: separator)
+  }
+
+  /// Parses the (decompressed) contents `bytes` of a CSV file; `path` names it in errors.
+  init(
+    decoded bytes: [UInt8], path: String, hasHeader: Bool, labelColumn: LabelColumn?, separator: Character
+  ) throws(DataError) {
     let text = String(decoding: bytes, as: UTF8.self)
     // "\r\n" is one Character, and a newline, so this splits Unix and Windows line ends alike.
     var lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated().map {

@@ -9,6 +9,8 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
   case wrongMagicNumber(path: String, expected: UInt32, found: UInt32)
   /// The gzip container or the deflate stream inside it is malformed.
   case corruptGzip(path: String, reason: String)
+  /// The gzip file decompresses to more than `limit` bytes (the cap the reader was given).
+  case decompressedTooLarge(path: String, limit: Int)
   /// The decompressed data does not match the CRC-32 or length stored in the gzip trailer.
   case checksumMismatch(path: String, expected: UInt32, computed: UInt32)
   /// A value that is not a finite number, at a 1-based line and column.
@@ -16,6 +18,7 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
   /// The file is well-formed but its contents do not fit together (ragged rows, counts that differ).
   case inconsistent(path: String, reason: String)
 
+  /// What was wrong with the data, and what to do.
   public var description: String {
     switch self {
     case .fileNotFound(let path, let hint):
@@ -26,6 +29,9 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
       "\(path): wrong magic number 0x\(hex(found)), expected 0x\(hex(expected)); is this the right file?"
     case .corruptGzip(let path, let reason):
       "\(path): corrupt gzip data: \(reason). Download the file again."
+    case .decompressedTooLarge(let path, let limit):
+      "\(path): decompresses to more than \(limit) bytes, the cap; raise maxDecompressedBytes if the "
+        + "file is genuine"
     case .checksumMismatch(let path, let expected, let computed):
       "\(path): gzip CRC-32 mismatch: the trailer says 0x\(hex(expected)), the data gives 0x\(hex(computed)). "
         + "The file is damaged; download it again."

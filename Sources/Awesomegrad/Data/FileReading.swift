@@ -1,14 +1,19 @@
 import Foundation
 
 /// The bytes of the file at `path`, decompressed when it is gzip (by content, not by name).
-/// - Parameter hint: what to tell the user when the file is missing.
-func readFileBytes(_ path: String, hint: String) throws(DataError) -> [UInt8] {
+/// - Parameters:
+///   - hint: what to tell the user when the file is missing.
+///   - maxDecompressedBytes: the cap on the decompressed size of a gzip file.
+func readFileBytes(
+  _ path: String, hint: String, maxDecompressedBytes: Int = Gzip.defaultMaxDecompressedBytes
+) throws(DataError) -> [UInt8] {
   guard FileManager.default.fileExists(atPath: path), let data = FileManager.default.contents(atPath: path)
   else {
     throw .fileNotFound(path: path, hint: hint)
   }
   let bytes = [UInt8](data)
-  return Gzip.isGzip(bytes) ? try Gzip.decompress(bytes, path: path) : bytes
+  return Gzip.isGzip(bytes)
+    ? try Gzip.decompress(bytes, path: path, maxDecompressedBytes: maxDecompressedBytes) : bytes
 }
 
 /// File-existence checks without importing Foundation into every data file.

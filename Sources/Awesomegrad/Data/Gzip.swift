@@ -1,27 +1,35 @@
-/// Reading gzip files (RFC 1952): a header, a deflate stream (see ``Inflater``), and a trailer with the
-/// CRC-32 and the length (mod 2³²) of the decompressed data. Several members may be concatenated.
+/// Reading gzip files (RFC 1952): a header, a raw deflate stream (decoded by zlib, see ``Zlib``),
+/// and a trailer with the CRC-32 and the length (mod 2³²) of the decompressed data. Several members
+/// may be concatenated.
 enum Gzip {
+  /// The default cap on the decompressed size of one file: 1 GiB.
+  static let defaultMaxDecompressedBytes = 1 << 30
+
   /// Whether `bytes` start with the gzip magic number 1f 8b.
   static func isGzip(_ bytes: [UInt8]) -> Bool { bytes.count >= 2 && bytes[0] == 0x1F && bytes[1] == 0x8B }
 
   /// The decompressed contents of the gzip file `bytes` (read from `path`, named in errors).
-  static func decompress(_ bytes: [UInt8], path: String) throws(DataError) -> [UInt8] {
+  /// - Parameter maxDecompressedBytes: the most bytes all members together may decompress to;
+  ///   more is ``DataError/decompressedTooLarge(path:limit:)``.
+  static func decompress(
+    _ bytes: [UInt8], path: String, maxDecompressedBytes: Int = defaultMaxDecompressedBytes
+  ) throws(DataError) -> [UInt8] {
     try bytes.withUnsafeBufferPointer { (input) throws(DataError) -> [UInt8] in
       var output: [UInt8] = []
       var start = 0
       repeat {
-        let member = try decompressMember(input, at: start, path: path)
+        let member = try decompressMember(
+          input, at: start, path: path, limit: maxDecompressedBytes - output.count)
         if output.isEmpty { output = member.bytes } else { output += member.bytes }
         start = member.end
-      } while start < input.count && input.count - start >= 2 && input[start] == 0x1F
-        && input[start + 1] == 0x8B
+      } while input.count - start >= 2 && input[start] == 0x1F && input[start + 1] == 0x8B
       return output
     }
   }
 
   /// One gzip member starting at `start`: its bytes and the index just after its trailer.
   private static func decompressMember(
-    _ input: UnsafeBufferPointer<UInt8>, at start: Int, path: String
+    _ input: UnsafeBufferPointer<UInt8>, at start: Int, path: String, limit: Int
   ) throws(DataError) -> (bytes: [UInt8], end: Int) {
     func corrupt(_ reason: String) -> DataError { .corruptGzip(path: path, reason: reason) }
     func littleEndian32(_ i: Int) -> UInt32 {
@@ -39,7 +47,7 @@ enum Gzip {
     let flags = input[start + 3]
     var position = start + 10
     if flags & 0x04 != 0 {  // FEXTRA: a 2-byte length and that many bytes
-      guard position + 2 <= input.count else { throw corrupt("the header ends early") }
+      guard input.count - position >= 2 else { throw corrupt("the header ends early") }
       position += 2 + (Int(input[position]) | Int(input[position + 1]) << 8)
     }
     for flag: UInt8 in [0x08, 0x10] where flags & flag != 0 {  // FNAME, FCOMMENT: zero-terminated
@@ -49,15 +57,20 @@ enum Gzip {
     if flags & 0x02 != 0 { position += 2 }  // FHCRC
     guard position < input.count else { throw corrupt("the header ends early") }
 
-    // The trailer's ISIZE of the last member is a good size hint for the usual single-member file.
+    // The last 4 bytes of the file are the last member's ISIZE: only a hint for the output buffer
+    // (the usual file has one member), which Zlib.inflate bounds by what the input can produce.
     let sizeHint = Int(littleEndian32(input.count - 4))
     let decoded: (bytes: [UInt8], end: Int)
     do {
-      decoded = try Inflater.inflate(input, from: position, sizeHint: min(sizeHint, 1 << 30))
+      decoded = try Zlib.inflate(input, from: position, sizeHint: sizeHint, limit: limit)
     } catch {
-      throw corrupt(error.reason)
+      switch error {
+      case .corrupt(let reason): throw corrupt(reason)
+      case .endsEarly: throw corrupt("the deflate stream ends early; the file is truncated")
+      case .tooLarge: throw .decompressedTooLarge(path: path, limit: limit)
+      }
     }
-    guard decoded.end + 8 <= input.count else {
+    guard input.count - decoded.end >= 8 else {
       throw .truncated(path: path, expectedBytes: decoded.end + 8, actualBytes: input.count)
     }
     let expectedCRC = littleEndian32(decoded.end), expectedSize = littleEndian32(decoded.end + 4)
@@ -72,21 +85,9 @@ enum Gzip {
   }
 }
 
-/// The CRC-32 of gzip, zip and PNG (reflected polynomial 0xEDB88320), one table lookup per byte.
+/// The CRC-32 of gzip, zip and PNG (reflected polynomial 0xEDB88320), computed by zlib.
 enum CRC32 {
-  static let table: [UInt32] = (0..<256).map { n in
-    var c = UInt32(n)
-    for _ in 0..<8 { c = c & 1 != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
-    return c
-  }
-
   static func checksum(_ bytes: [UInt8]) -> UInt32 {
-    var crc: UInt32 = 0xFFFF_FFFF
-    table.withUnsafeBufferPointer { table in
-      bytes.withUnsafeBufferPointer { bytes in
-        for byte in bytes { crc = table[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
-      }
-    }
-    return crc ^ 0xFFFF_FFFF
+    bytes.withUnsafeBufferPointer { Zlib.crc32($0) }
   }
 }

@@ -5,7 +5,9 @@ public struct MNISTSplit: Sendable {
   public var pixels: [UInt8]
   /// The class of each image.
   public var labels: [Int]
+  /// The image height in pixels (28).
   public var rows: Int
+  /// The image width in pixels (28).
   public var columns: Int
 
   /// The number of images.
@@ -32,8 +34,15 @@ public struct MNISTSplit: Sendable {
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
   public func batch<Scalar: TensorScalar>(
-    _ indices: [Int], mean: Scalar = 0, standardDeviation: Scalar = 1, as _: Scalar.Type = Scalar.self
+    _ indices: [Int], mean: Scalar = 0, standardDeviation: Scalar = 1, as _: Scalar.Type = Scalar.self,
+    file: StaticString = #fileID, line: UInt = #line
   ) -> Tensor<Scalar> {
+    // Every index is checked before anything is read: the gather below has no bounds checks.
+    for (row, index) in indices.enumerated() where index < 0 || index >= count {
+      argumentFailure(
+        "MNISTSplit.batch", "index \(index) at position \(row) is outside 0..<\(count)", file: file,
+        line: line)
+    }
     let width = featureCount
     // One lookup table for the 256 pixel values, so the gather is a copy through a table.
     let table = (0..<256).map { (Scalar($0) / 255 - mean) / standardDeviation }
@@ -42,8 +51,6 @@ public struct MNISTSplit: Sendable {
     pixels.withUnsafeBufferPointer { pixels in
       table.withUnsafeBufferPointer { table in
         for (row, index) in indices.enumerated() {
-          precondition(
-            index >= 0 && index < count, "MNISTSplit.batch: index \(index) is outside 0..<\(count)")
           let source = pixels.baseAddress! + index * width, destination = out + row * width
           for j in 0..<width { destination[j] = table[Int(source[j])] }
         }
@@ -57,10 +64,16 @@ public struct MNISTSplit: Sendable {
 /// names `train-images-idx3-ubyte.gz`, `train-labels-idx1-ubyte.gz`, `t10k-images-idx3-ubyte.gz`,
 /// `t10k-labels-idx1-ubyte.gz` (each also found without `.gz`).
 public struct MNISTDataset: Sendable {
+  /// The 60,000 training images.
   public var train: MNISTSplit
+  /// The 10,000 test images.
   public var test: MNISTSplit
 
-  /// - Parameter hint: what to tell the user when a file is missing (how to install the data).
+  /// Reads the four IDX files (`train-images-idx3-ubyte.gz`, …) from `directory`.
+  ///
+  /// - Parameters:
+  ///   - directory: the folder holding the files, gzip'd or not.
+  ///   - hint: what to tell the user when a file is missing (how to install the data).
   public init(directory: String, hint: String = "Check the directory.") throws(DataError) {
     func file(_ name: String) -> String {
       let plain = directory + "/" + name

@@ -13,13 +13,20 @@
 public struct MiniBatches: Sequence, Sendable {
   /// The indices of the epoch in the order they are served.
   public let order: [Int]
+  /// The number of indices per batch (the last batch may be smaller).
   public let batchSize: Int
+  /// Whether a last batch smaller than `batchSize` is left out.
   public let dropLast: Bool
 
+  /// The indices `0..<count` shuffled with `generator` (when `shuffle`), cut into batches.
   public init<G: RandomNumberGenerator>(
-    count: Int, batchSize: Int, shuffle: Bool = true, dropLast: Bool = false, using generator: inout G
+    count: Int, batchSize: Int, shuffle: Bool = true, dropLast: Bool = false, using generator: inout G,
+    file: StaticString = #fileID, line: UInt = #line
   ) {
-    precondition(count >= 0 && batchSize > 0, "MiniBatches: need count ≥ 0 and batchSize > 0")
+    if count < 0 { argumentFailure("MiniBatches", "count must be ≥ 0, got \(count)", file: file, line: line) }
+    if batchSize < 1 {
+      argumentFailure("MiniBatches", "batchSize must be positive, got \(batchSize)", file: file, line: line)
+    }
     var order = Array(0..<count)
     if shuffle { order.shuffle(using: &generator) }
     self.order = order
@@ -28,9 +35,13 @@ public struct MiniBatches: Sequence, Sendable {
   }
 
   /// The batches in order, without shuffling (no generator needed).
-  public init(count: Int, batchSize: Int, dropLast: Bool = false) {
+  public init(
+    count: Int, batchSize: Int, dropLast: Bool = false, file: StaticString = #fileID, line: UInt = #line
+  ) {
     var unused = SeededGenerator(seed: 0)
-    self.init(count: count, batchSize: batchSize, shuffle: false, dropLast: dropLast, using: &unused)
+    self.init(
+      count: count, batchSize: batchSize, shuffle: false, dropLast: dropLast, using: &unused, file: file,
+      line: line)
   }
 
   /// The number of batches.
@@ -38,12 +49,15 @@ public struct MiniBatches: Sequence, Sendable {
     dropLast ? order.count / batchSize : (order.count + batchSize - 1) / batchSize
   }
 
+  /// The batches in order.
   public func makeIterator() -> Iterator { Iterator(batches: self) }
 
+  /// Walks the batches of a ``MiniBatches``.
   public struct Iterator: IteratorProtocol {
     let batches: MiniBatches
     var start = 0
 
+    /// The next batch of indices, or nil after the last.
     public mutating func next() -> [Int]? {
       let remaining = batches.order.count - start
       guard remaining > 0, remaining >= batches.batchSize || !batches.dropLast else { return nil }

@@ -13,9 +13,16 @@ import Foundation
 ///
 /// - Returns: `features` `[n, 2]` and `labels` (0 or 1) in the same order.
 public func moons<Scalar: TensorScalar, G: RandomNumberGenerator>(
-  n: Int, noise: Double = 0, as _: Scalar.Type = Scalar.self, using generator: inout G
+  n: Int, noise: Double = 0, as _: Scalar.Type = Scalar.self, using generator: inout G,
+  file: StaticString = #fileID, line: UInt = #line
 ) -> (features: Tensor<Scalar>, labels: [Int]) {
-  precondition(n >= 2, "moons: need at least 2 points")
+  if n < 2 {
+    argumentFailure("moons", "n must be at least 2 (one point per moon), got \(n)", file: file, line: line)
+  }
+  if !(noise >= 0) {
+    argumentFailure(
+      "moons", "noise is a standard deviation and must be ≥ 0, got \(noise)", file: file, line: line)
+  }
   let outerCount = n / 2, innerCount = n - outerCount
   func linspace(_ count: Int) -> [Double] {
     count == 1 ? [0] : (0..<count).map { Double.pi * Double($0) / Double(count - 1) }

@@ -100,7 +100,9 @@ public struct MaskTensor: Sendable, Hashable, CustomStringConvertible {
     return MaskTensor(zip(a, b).map { f($0, $1) }, shape: shape)
   }
 
+  /// The shape and the values as 0 and 1.
   public var description: String { "MaskTensor(shape: \(shape), \(scalars.map { $0 ? 1 : 0 }))" }
+  /// The shape and the values as 0 and 1.
 }
 
 /// The elements of a row-major array read through `strides` (0 along broadcast axes) into `target`.
@@ -152,19 +154,33 @@ extension Tensor {
     return MaskTensor((0..<a.count).map { predicate(pa[$0], pb[$0]) }, shape: shape)
   }
 
+  /// Where a is less than b, elementwise with broadcasting.
   public static func .< (lhs: Tensor, rhs: Tensor) -> MaskTensor { lhs.compared(with: rhs, op: ".<", <) }
+  /// Where a is less than b, elementwise with broadcasting.
   public static func .<= (lhs: Tensor, rhs: Tensor) -> MaskTensor { lhs.compared(with: rhs, op: ".<=", <=) }
+  /// Where a is less than or equal to b, elementwise with broadcasting.
   public static func .> (lhs: Tensor, rhs: Tensor) -> MaskTensor { lhs.compared(with: rhs, op: ".>", >) }
+  /// Where a is greater than b, elementwise with broadcasting.
   public static func .>= (lhs: Tensor, rhs: Tensor) -> MaskTensor { lhs.compared(with: rhs, op: ".>=", >=) }
+  /// Where a is greater than or equal to b, elementwise with broadcasting.
   public static func .== (lhs: Tensor, rhs: Tensor) -> MaskTensor { lhs.compared(with: rhs, op: ".==", ==) }
+  /// Where a is equal to b, elementwise with broadcasting.
   public static func .!= (lhs: Tensor, rhs: Tensor) -> MaskTensor { lhs.compared(with: rhs, op: ".!=", !=) }
+  /// Where a is not equal to b, elementwise with broadcasting.
 
+  /// Where a is less than the constant c.
   public static func .< (lhs: Tensor, rhs: Scalar) -> MaskTensor { lhs .< Tensor(scalar: rhs) }
+  /// Where a is less than the constant c.
   public static func .<= (lhs: Tensor, rhs: Scalar) -> MaskTensor { lhs .<= Tensor(scalar: rhs) }
+  /// Where a is less than or equal to the constant c.
   public static func .> (lhs: Tensor, rhs: Scalar) -> MaskTensor { lhs .> Tensor(scalar: rhs) }
+  /// Where a is greater than the constant c.
   public static func .>= (lhs: Tensor, rhs: Scalar) -> MaskTensor { lhs .>= Tensor(scalar: rhs) }
+  /// Where a is greater than or equal to the constant c.
   public static func .== (lhs: Tensor, rhs: Scalar) -> MaskTensor { lhs .== Tensor(scalar: rhs) }
+  /// Where a is equal to the constant c.
   public static func .!= (lhs: Tensor, rhs: Scalar) -> MaskTensor { lhs .!= Tensor(scalar: rhs) }
+  /// Where a is not equal to the constant c.
 
   /// A tensor of this scalar type with 1 where the mask is true and 0 elsewhere (`mask.float()`).
   public convenience init(_ mask: MaskTensor) {

@@ -10,6 +10,8 @@ public final class Dropout<Scalar: TensorScalar>: Module<Scalar> {
   public let probability: Double
   private var generator: SeededGenerator
 
+  /// A dropout layer with its own seeded generator.
+  ///
   /// - Parameters:
   ///   - probability: the drop probability p, in [0, 1).
   ///   - generator: the source of the dropout seed; the module draws one value from it and keeps its

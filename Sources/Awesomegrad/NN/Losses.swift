@@ -19,6 +19,9 @@ public enum Reduction: String, Sendable, CaseIterable {
 /// - Parameters:
 ///   - logits: `[batch, classes]`.
 ///   - labels: `batch` class indices in `0..<classes`.
+///   - reduction: `.mean` (the default), `.sum` or `.none`.
+///   - file: the caller's file (`#fileID`), named in error messages.
+///   - line: the caller's line.
 /// - Returns: a scalar for `.mean` and `.sum`, `[batch]` for `.none`.
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)

@@ -1,5 +1,6 @@
 /// The nonlinearity between the layers of an ``MLP``.
 public enum Activation: String, Sendable, CaseIterable {
+  /// The activations: max(x, 0); tanh x; 1 / (1 + e⁻ˣ); and GELU in its tanh form.
   case relu, tanh, sigmoid, gelu
 
   /// A fresh module computing this activation.
@@ -24,10 +25,15 @@ public final class MLP<Scalar: TensorScalar>: Module<Scalar> {
   /// Linear, activation, Linear, activation, …, Linear.
   public let layers: Sequential<Scalar>
 
+  /// A network with freshly drawn weights.
+  ///
   /// - Parameters:
   ///   - inputs: the number of input features.
   ///   - hiddenSizes: the width of each hidden layer, in order.
   ///   - outputs: the width of the last layer.
+  ///   - activation: the nonlinearity after each hidden layer.
+  ///   - initialization: how each ``Linear`` layer draws its weights.
+  ///   - generator: the source of the initial weights.
   public init<G: RandomNumberGenerator>(
     inputs: Int, hiddenSizes: [Int], outputs: Int, activation: Activation = .relu,
     initialization: LinearInitialization = .kaimingUniform, using generator: inout G

@@ -2,7 +2,7 @@
 /// and child modules, registered once by name in its initializer. Everything else comes from that
 /// registration: the dotted names of ``namedParameters`` (`layers.0.weight`,
 /// `transformer.h.0.attn.c_attn.weight`), the ``parameters`` an optimizer steps, the buffers
-/// (non-trainable state such as batch norm's running statistics), ``train()``/``eval()`` mode, and
+/// (non-trainable state such as batch norm's running statistics), ``train(_:)``/``eval()`` mode, and
 /// the state dict a checkpoint saves. Nobody joins names by hand, and there is no reflection.
 ///
 /// A subclass stores its parts in properties for its forward pass, and registers each one:
@@ -37,11 +37,18 @@ open class Module<Scalar: TensorScalar> {
 
   /// The registrations, in order. Names are unique within a module.
   private var entries: [(name: String, entry: Entry)] = []
+  /// The parameters of the tree, and the registration counts of this module and of every module
+  /// below it that they were collected from: valid while no module of the tree has registered
+  /// anything since. Only descendants are held (strongly, as the tree holds them anyway), never
+  /// `self`, so the cache makes no cycle.
+  private var parameterCache:
+    (parameters: [Tensor<Scalar>], ownCount: Int, descendants: [(Module<Scalar>, Int)])?
 
   /// Whether the module behaves as in training (dropout drops, batch norm uses batch statistics) or
   /// evaluation. Set for the whole tree by ``train(_:)`` and ``eval()``.
   public private(set) var isTraining = true
 
+  /// A module with nothing registered yet; subclasses register their parts after `super.init()`.
   public init() {}
 
   // MARK: Registration
@@ -89,6 +96,9 @@ open class Module<Scalar: TensorScalar> {
     entries.append((name, entry))
   }
 
+  /// The number of registrations, which only grows; checked by the parameter cache.
+  private var registrationCount: Int { entries.count }
+
   // MARK: The tree
 
   /// The direct children, in registration order.
@@ -125,11 +135,18 @@ open class Module<Scalar: TensorScalar> {
   }
 
   /// The parameters in the order of ``namedParameters``, each tensor once: what an optimizer is
-  /// given. Walks the tree without building names, since a training step may ask for it.
+  /// given. Cached, because a training step may ask for it (an L2 penalty); the cache is checked
+  /// against every module's registration count, so a later registration anywhere in the tree is seen.
   public var parameters: [Tensor<Scalar>] {
+    if let cache = parameterCache, cache.ownCount == registrationCount,
+      cache.descendants.allSatisfy({ $0.0.registrationCount == $0.1 })
+    {
+      return cache.parameters
+    }
     var result: [Tensor<Scalar>] = []
     var modules: [Module<Scalar>] = []
     collectParameters(into: &result, visited: &modules)
+    parameterCache = (result, registrationCount, modules.dropFirst().map { ($0, $0.registrationCount) })
     return result
   }
 
@@ -236,10 +253,4 @@ public struct StateEntry<Scalar: TensorScalar> {
   public let tensor: Tensor<Scalar>
   /// Parameter or buffer.
   public let role: Role
-}
-
-/// Stops for a programmer error in a function's arguments, naming the function, the problem and the
-/// caller's file and line. Unlike `precondition`, the message is printed in release builds too.
-func argumentFailure(_ function: String, _ problem: String, file: StaticString, line: UInt) -> Never {
-  fatalError("\(function): \(problem) (at \(file):\(line))", file: file, line: line)
 }

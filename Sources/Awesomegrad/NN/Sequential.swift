@@ -7,12 +7,14 @@ public final class Sequential<Scalar: TensorScalar>: Module<Scalar> {
   /// The layers, in order. Any module with a one-input forward pass and the same scalar type fits.
   public let layers: [Module<Scalar>]
 
+  /// Applies `layers` in order; each is registered under its index.
   public init(_ layers: [Module<Scalar>]) {
     self.layers = layers
     super.init()
     for (index, layer) in layers.enumerated() { register(String(index), layer) }
   }
 
+  /// Applies `layers` in order: `Sequential(Linear(…), ReLU(), Linear(…))`.
   public convenience init(_ layers: Module<Scalar>...) {
     self.init(layers)
   }

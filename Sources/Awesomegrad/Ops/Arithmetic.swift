@@ -59,12 +59,24 @@ extension Tensor {
   }
 
   // Tensor–scalar forms: the scalar becomes a rank-0 constant and broadcasts.
+  /// a + c for a constant c.
   public static func + (lhs: Tensor, rhs: Scalar) -> Tensor { lhs + Tensor(scalar: rhs) }
+  /// c + a for a constant c.
   public static func + (lhs: Scalar, rhs: Tensor) -> Tensor { Tensor(scalar: lhs) + rhs }
+  /// a − c for a constant c.
   public static func - (lhs: Tensor, rhs: Scalar) -> Tensor { lhs - Tensor(scalar: rhs) }
+  /// c − a for a constant c.
   public static func - (lhs: Scalar, rhs: Tensor) -> Tensor { Tensor(scalar: lhs) - rhs }
+  /// a + c for a constant c.
   public static func * (lhs: Tensor, rhs: Scalar) -> Tensor { lhs * Tensor(scalar: rhs) }
+  /// c + a for a constant c.
   public static func * (lhs: Scalar, rhs: Tensor) -> Tensor { Tensor(scalar: lhs) * rhs }
+  /// a − c for a constant c.
   public static func / (lhs: Tensor, rhs: Scalar) -> Tensor { lhs / Tensor(scalar: rhs) }
+  /// c − a for a constant c.
   public static func / (lhs: Scalar, rhs: Tensor) -> Tensor { Tensor(scalar: lhs) / rhs }
+  /// a · c for a constant c.
 }
+  /// c · a for a constant c.
+  /// a / c for a constant c.
+  /// c / a for a constant c.

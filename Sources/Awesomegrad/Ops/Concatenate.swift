@@ -35,7 +35,7 @@ extension Tensor {
       out.copyBlocks(from: tensor.storage, axis: resolved, start: start, size: size, inner: inner)
       start += size
     }
-    return Tensor(out, op: "concatenated", parents: tensors) { g in
+    return Tensor(out, op: "concatenated", parents: tensors, file: file, line: line) { g in
       var starts = 0
       return zip(shapes, sizes).map { shape, size in
         defer { starts += size }
@@ -69,7 +69,7 @@ extension Tensor {
     outShape[resolved] = upper - lower
     let out = storage.slice(axis: resolved, start: lower, size: upper - lower, inner: inner, shape: outShape)
     let region = SliceRegion(axisSize: size, start: lower, size: upper - lower, inner: inner)
-    let result = Tensor(out, op: "sliced", parents: [self]) { g in
+    let result = Tensor(out, op: "sliced", parents: [self], file: file, line: line) { g in
       let padded = Storage<Scalar>(repeating: 0, shape: inputShape)
       padded.addBlocks(from: g, region: region)
       return [padded]

@@ -4,41 +4,47 @@ extension Tensor {
   /// eˣ.  d/dx = eˣ = y.
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
-  public func exp() -> Tensor {
+  public func exp(file: StaticString = #fileID, line: UInt = #line) -> Tensor {
     let y = storage.map(Scalar.exp)
-    return Tensor(y, op: "exp", parents: [self]) { g in [g.zipSameShape(y, *)] }
+    return Tensor(y, op: "exp", parents: [self], file: file, line: line) { g in [g.zipSameShape(y, *)] }
   }
 
   /// ln x.  d/dx = 1/x.
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
-  public func log() -> Tensor {
+  public func log(file: StaticString = #fileID, line: UInt = #line) -> Tensor {
     let x = storage
-    return Tensor(x.map(Scalar.log), op: "log", parents: [self]) { g in [g.zipSameShape(x, /)] }
+    return Tensor(x.map(Scalar.log), op: "log", parents: [self], file: file, line: line) { g in
+      [g.zipSameShape(x, /)]
+    }
   }
 
   /// tanh x.  d/dx = 1 − y².
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
-  public func tanh() -> Tensor {
+  public func tanh(file: StaticString = #fileID, line: UInt = #line) -> Tensor {
     let y = storage.map(Scalar.tanh)
-    return Tensor(y, op: "tanh", parents: [self]) { g in [g.zipSameShape(y) { g, y in g * (1 - y * y) }] }
+    return Tensor(y, op: "tanh", parents: [self], file: file, line: line) { g in
+      [g.zipSameShape(y) { g, y in g * (1 - y * y) }]
+    }
   }
 
   /// √x.  d/dx = 1 / (2√x) = 1 / (2y).
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
-  public func sqrt() -> Tensor {
+  public func sqrt(file: StaticString = #fileID, line: UInt = #line) -> Tensor {
     let y = storage.map { $0.squareRoot() }
-    return Tensor(y, op: "sqrt", parents: [self]) { g in [g.zipSameShape(y) { g, y in g / (2 * y) }] }
+    return Tensor(y, op: "sqrt", parents: [self], file: file, line: line) { g in
+      [g.zipSameShape(y) { g, y in g / (2 * y) }]
+    }
   }
 
   /// |x|.  d/dx = sign(x), taken as 0 at x = 0 (as PyTorch does).
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
-  public func abs() -> Tensor {
+  public func abs(file: StaticString = #fileID, line: UInt = #line) -> Tensor {
     let x = storage
-    return Tensor(x.map { Swift.abs($0) }, op: "abs", parents: [self]) { g in
+    return Tensor(x.map { Swift.abs($0) }, op: "abs", parents: [self], file: file, line: line) { g in
       [g.zipSameShape(x) { g, x in x > 0 ? g : (x < 0 ? -g : 0) }]
     }
   }
@@ -48,7 +54,7 @@ extension Tensor {
   /// For a non-integer p, negative x gives NaN, as in PyTorch.
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
-  public func pow(_ exponent: Scalar) -> Tensor {
+  public func pow(_ exponent: Scalar, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
     let x = storage
     let y: Storage<Scalar> =
       switch exponent {
@@ -56,7 +62,7 @@ extension Tensor {
       case 1: x.copy()
       default: x.map { Scalar.pow($0, exponent) }
       }
-    return Tensor(y, op: "pow", parents: [self]) { g in
+    return Tensor(y, op: "pow", parents: [self], file: file, line: line) { g in
       let p = exponent
       return [
         g.zipSameShape(x) { g, x in
@@ -78,9 +84,11 @@ extension Tensor {
   /// σ(x) = 1 / (1 + e⁻ˣ) for x ≥ 0, and eˣ / (1 + eˣ) for x < 0.
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
-  public func sigmoid() -> Tensor {
+  public func sigmoid(file: StaticString = #fileID, line: UInt = #line) -> Tensor {
     let y = storage.map(stableSigmoid)
-    return Tensor(y, op: "sigmoid", parents: [self]) { g in [g.zipSameShape(y) { g, y in g * y * (1 - y) }] }
+    return Tensor(y, op: "sigmoid", parents: [self], file: file, line: line) { g in
+      [g.zipSameShape(y) { g, y in g * y * (1 - y) }]
+    }
   }
 }
 

@@ -57,7 +57,7 @@ extension Tensor {
     // Only the gradients that someone needs are computed: the input of a first layer (data) needs
     // none, which saves one gemm per backward pass.
     let (needA, needB) = (requiresGrad, other.requiresGrad)
-    return Tensor(c, op: "matmul", parents: [self, other]) { g in
+    return Tensor(c, op: "matmul", parents: [self, other], file: file, line: line) { g in
       var ga: Storage<Scalar>?
       var gb: Storage<Scalar>?
       if needA {
@@ -89,6 +89,8 @@ func batchedProduct<Scalar: TensorScalar>(
   guard let batch = broadcastShape(xBatch, yBatch) else { return nil }
   let out = Storage<Scalar>(uninitializedShape: batch + [m, n])
   let batchCount = elementCount(batch)
+  // An empty product calls no gemm: BLAS rejects a leading dimension of 0 (ldc = n = 0).
+  if out.count == 0 { return out }
   if k == 0 {
     out.buffer.base.initialize(repeating: 0, count: out.count)
     return out

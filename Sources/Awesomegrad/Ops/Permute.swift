@@ -18,7 +18,9 @@ extension Tensor {
     }
     var inverse = [Int](repeating: 0, count: rank)
     for (i, axis) in resolved.enumerated() { inverse[axis] = i }
-    return Tensor(storage.permuted(resolved), op: "permuted", parents: [self]) { g in [g.permuted(inverse)] }
+    return Tensor(storage.permuted(resolved), op: "permuted", parents: [self], file: file, line: line) { g in
+      [g.permuted(inverse)]
+    }
   }
 
   /// Axes `a` and `b` swapped; composed from ``permuted(_:file:line:)``.

@@ -17,7 +17,7 @@ extension Tensor {
     }
     let keptShape = kept.shape
     let outShape = keepDims ? keptShape : reducedShape(inputShape, removing: resolved)
-    return Tensor(kept.reshaped(outShape), op: "sum", parents: [self]) { g in
+    return Tensor(kept.reshaped(outShape), op: "sum", parents: [self], file: file, line: line) { g in
       [g.reshaped(keptShape).expanded(to: inputShape)]
     }
   }
@@ -58,6 +58,15 @@ extension Storage {
   }
 }
 
+extension Storage {
+  /// The maximum over `axes` (sorted, unique), with each reduced axis kept as size 1; NaN if any
+  /// reduced element is NaN, as `torch.amax` (`Swift.max` would skip a NaN that comes after a number).
+  func maxPropagatingNaN(keepingAxes axes: [Int]) -> Storage {
+    // Once the running value is NaN it stays NaN; a NaN element fails `acc > x` and is taken.
+    reduce(keepingAxes: axes, initial: -.infinity) { acc, x in acc > x || acc.isNaN ? acc : x }
+  }
+}
+
 /// Maxima and variance.
 extension Tensor {
   /// The maximum over `axes` (all axes when nil), like PyTorch's `amax`.
@@ -65,21 +74,28 @@ extension Tensor {
   /// The gradient flows to the elements equal to the maximum. When several elements tie, it is split
   /// evenly among them (PyTorch's `amax` and all-axes `torch.max(x)` do the same; `torch.max(x, dim)`
   /// instead sends it all to one index). Without ties, the two rules agree.
+  ///
+  /// PyTorch's rules for the edge cases:
+  /// - NaN wins: a maximum over values that include NaN is NaN, and since NaN equals nothing, every
+  ///   element of that reduction gets g·0/0 = NaN as its gradient.
+  /// - Empty tensors: reducing over an axis of size 0 stops (the maximum of nothing is undefined);
+  ///   reducing a non-empty axis of a tensor with a size-0 axis elsewhere gives an empty result.
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
   public func max(
     axes: [Int]? = nil, keepDims: Bool = false, file: StaticString = #fileID, line: UInt = #line
   ) -> Tensor {
     let inputShape = shape
-    if count == 0 {
-      shapeFailure(
-        "max", "the maximum of an empty tensor is undefined", shapes: [inputShape], file: file, line: line)
-    }
     let resolved = normalizeAxes(axes, rank: rank, op: "max", shape: inputShape, file: file, line: line)
+    if let empty = resolved.first(where: { inputShape[$0] == 0 }) {
+      shapeFailure(
+        "max", "axis \(empty) has size 0, and the maximum of nothing is undefined; reduce over other axes",
+        shapes: [inputShape], file: file, line: line)
+    }
     let x = storage
-    let maxima = x.max(keepingAxes: resolved)
+    let maxima = x.maxPropagatingNaN(keepingAxes: resolved)
     let outShape = keepDims ? maxima.shape : reducedShape(inputShape, removing: resolved)
-    return Tensor(maxima.reshaped(outShape), op: "max", parents: [self]) { g in
+    return Tensor(maxima.reshaped(outShape), op: "max", parents: [self], file: file, line: line) { g in
       // mask = 1[x = max]; each maximum's gradient is shared among its ties: g·mask / Σ mask.
       let broadcastMax = maxima.expanded(to: inputShape)
       let mask = x.zipSameShape(broadcastMax) { $0 == $1 ? 1 : 0 }

@@ -7,7 +7,9 @@ extension Tensor {
   public func reshaped(_ newShape: [Int], file: StaticString = #fileID, line: UInt = #line) -> Tensor {
     let resolved = resolveReshape(shape, to: newShape, op: "reshape", file: file, line: line)
     let inputShape = shape
-    return Tensor(storage.reshaped(resolved), op: "reshaped", parents: [self]) { g in [g.reshaped(inputShape)] }
+    return Tensor(storage.reshaped(resolved), op: "reshaped", parents: [self], file: file, line: line) { g in
+      [g.reshaped(inputShape)]
+    }
   }
 }
 
@@ -49,7 +51,9 @@ extension Tensor {
         line: line)
     }
     let inputShape = shape
-    return Tensor(storage.expanded(to: target), op: "expanded", parents: [self]) { g in [unbroadcast(g, to: inputShape)] }
+    return Tensor(storage.expanded(to: target), op: "expanded", parents: [self], file: file, line: line) {
+      g in [unbroadcast(g, to: inputShape)]
+    }
   }
 }
 

@@ -19,21 +19,42 @@ extension Tensor {
     let totals = shifted.sum(keepingAxes: resolved)
     let kept = totals.zipSameShape(shift) { Scalar.log($0) + $1 }
     let outShape = keepDims ? kept.shape : reducedShape(inputShape, removing: resolved)
-    return Tensor(kept.reshaped(outShape), op: "logSumExp", parents: [self]) { g in
+    return Tensor(kept.reshaped(outShape), op: "logSumExp", parents: [self], file: file, line: line) { g in
       let upstream = g.reshaped(kept.shape)
       let softmax = Storage.broadcasting(x, kept, op: "logSumExp") { Scalar.exp($0 - $1) }
       return [Storage.broadcasting(softmax, upstream, op: "logSumExp", *)]
     }
   }
 
-  /// log softmax(x) along `axis`: x − logSumExp(x) over that axis, composed from the stable
-  /// ``logSumExp(axes:keepDims:file:line:)``.
+  /// log softmax(x) along `axis`: yᵢ = (xᵢ − m) − log Σⱼ e^(xⱼ − m) with m = max x (0 when m is not
+  /// finite).  ∂L/∂xᵢ = gᵢ − softmax(x)ᵢ·Σⱼ gⱼ, with softmax(x)ᵢ = e^(yᵢ).
+  ///
+  /// A primitive, as PyTorch's, rather than x − logSumExp(x): there the large terms cancel only after
+  /// rounding. For x = [100000, 100000, 0] in Float, logSumExp = 100000 + ln 2 rounds to 100000.6953
+  /// (Float's spacing near 10⁵ is 1/128), so x − logSumExp gave −0.6953 instead of −ln 2 = −0.6931.
+  /// Shifting first keeps every difference small. A NaN anywhere along the axis makes the whole
+  /// slice NaN; a slice of only −∞ gives NaN (−∞ − log 0), both as PyTorch.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   public func logSoftmax(axis: Int = -1, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-    self - logSumExp(axes: [axis], keepDims: true, file: file, line: line)
+    let resolved = [normalizeAxis(axis, rank: rank, op: "logSoftmax", shape: shape, file: file, line: line)]
+    let x = storage
+    // A slice of −∞ (or ∞, or an empty axis) keeps its maximum non-finite; shift by 0 there.
+    let shift = x.maxPropagatingNaN(keepingAxes: resolved).map { $0.isFinite ? $0 : 0 }
+    let shifted = Storage.broadcasting(x, shift, op: "logSoftmax", -)
+    let logTotals = shifted.map { Scalar.exp($0) }.sum(keepingAxes: resolved).map { Scalar.log($0) }
+    let y = Storage.broadcasting(shifted, logTotals, op: "logSoftmax", -)
+    return Tensor(y, op: "logSoftmax", parents: [self], file: file, line: line) { g in
+      let gradientTotals = g.sum(keepingAxes: resolved)
+      let pulled = Storage.broadcasting(y, gradientTotals, op: "logSoftmax") { y, total in
+        Scalar.exp(y) * total
+      }
+      return [g.zipSameShape(pulled, -)]
+    }
   }
 
   /// softmax(x)ᵢ = e^(xᵢ) / Σⱼ e^(xⱼ) along `axis`, as exp(logSoftmax(x)): stable for any input.
   public func softmax(axis: Int = -1, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-    logSoftmax(axis: axis, file: file, line: line).exp()
+    logSoftmax(axis: axis, file: file, line: line).exp(file: file, line: line)
   }
 }

@@ -9,19 +9,23 @@ import Foundation
 ///     p ← p − (lr / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε)
 ///
 /// ``AdamW`` is the same with decoupled weight decay.
-public final class Adam<Scalar: TensorScalar>: Optimizer {
+public final class Adam<Scalar: TensorScalar>: StatefulOptimizer {
   public let parameters: [Tensor<Scalar>]
   public var learningRate: Double
+  /// β₁ and β₂: the decay rates of the first and second moment estimates.
   public let betas: (Double, Double)
+  /// ε added to the square root of the second moment, for stability.
   public let eps: Double
+  /// The L2 penalty λ added to the gradient (λ·θ), as PyTorch's Adam.
   public let weightDecay: Double
   /// Whether weight decay is decoupled (AdamW: p ← p − lr·λ·p before the Adam step) or L2 (Adam).
   let decoupledWeightDecay: Bool
   /// The first and second moments m, v of each parameter, by position; nil before its first step.
-  private var moments: [(m: Storage<Scalar>, v: Storage<Scalar>)?]
+  var moments: [(m: Storage<Scalar>, v: Storage<Scalar>)?]
   /// The number of steps taken by each parameter (PyTorch counts per parameter).
-  private var stepCounts: [Int]
+  var stepCounts: [Int]
 
+  /// An optimizer over `parameters` with PyTorch's `torch.optim.Adam` defaults.
   public convenience init(
     _ parameters: [Tensor<Scalar>], learningRate: Double = 1e-3, betas: (Double, Double) = (0.9, 0.999),
     eps: Double = 1e-8, weightDecay: Double = 0
@@ -75,7 +79,7 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
 /// then has no weight decay in g),
 ///
 ///     p ← p·(1 − lr·λ)
-public final class AdamW<Scalar: TensorScalar>: Optimizer {
+public final class AdamW<Scalar: TensorScalar>: StatefulOptimizer {
   private let adam: Adam<Scalar>
 
   public var parameters: [Tensor<Scalar>] { adam.parameters }
@@ -83,8 +87,11 @@ public final class AdamW<Scalar: TensorScalar>: Optimizer {
     get { adam.learningRate }
     set { adam.learningRate = newValue }
   }
+  /// β₁ and β₂: the decay rates of the first and second moment estimates.
   public var betas: (Double, Double) { adam.betas }
+  /// ε added to the square root of the second moment, for stability.
   public var eps: Double { adam.eps }
+  /// The decoupled weight decay λ: each step multiplies θ by 1 − lr·λ.
   public var weightDecay: Double { adam.weightDecay }
 
   /// PyTorch's defaults, including weight decay 0.01.
@@ -98,6 +105,57 @@ public final class AdamW<Scalar: TensorScalar>: Optimizer {
   }
 
   public func step() { adam.step() }
+
+  public func stateTensors() -> [String: Tensor<Scalar>] { adam.stateTensors() }
+
+  public func loadStateTensors(_ state: [String: Tensor<Scalar>]) throws(OptimizerStateError) {
+    try adam.loadStateTensors(state)
+  }
+}
+
+extension Adam {
+  /// `i.exp_avg`, `i.exp_avg_sq` (the moments m, v) and `i.step` (a scalar) for every stepped
+  /// parameter i, as in PyTorch's `Adam.state_dict()`.
+  public func stateTensors() -> [String: Tensor<Scalar>] {
+    var state: [String: Tensor<Scalar>] = [:]
+    for (i, moment) in moments.enumerated() {
+      guard let moment else { continue }
+      state["\(i).exp_avg"] = stateCopy(moment.m)
+      state["\(i).exp_avg_sq"] = stateCopy(moment.v)
+      state["\(i).step"] = Tensor(scalar: Scalar(stepCounts[i]))
+    }
+    return state
+  }
+
+  public func loadStateTensors(_ state: [String: Tensor<Scalar>]) throws(OptimizerStateError) {
+    var m = [Storage<Scalar>?](repeating: nil, count: parameters.count)
+    var v = m
+    var steps = [Int?](repeating: nil, count: parameters.count)
+    for (key, tensor) in state {
+      let (i, field) = try parseStateKey(key, parameterCount: parameters.count)
+      let expected = field == "step" ? [] : parameters[i].shape
+      guard tensor.shape == expected else {
+        throw .shapeMismatch(name: key, expected: expected, found: tensor.shape)
+      }
+      switch field {
+      case "exp_avg": m[i] = tensor.storage.copy()
+      case "exp_avg_sq": v[i] = tensor.storage.copy()
+      case "step": steps[i] = Int(tensor.scalars[0])
+      default: throw .unexpectedKey(key)
+      }
+    }
+    var newMoments: [(m: Storage<Scalar>, v: Storage<Scalar>)?] = []
+    for i in parameters.indices {
+      switch (m[i], v[i], steps[i]) {
+      case (nil, nil, nil): newMoments.append(nil)
+      case (let mi?, let vi?, _?): newMoments.append((mi, vi))
+      default:
+        throw .incomplete(parameter: i, missing: m[i] == nil ? "exp_avg" : v[i] == nil ? "exp_avg_sq" : "step")
+      }
+    }
+    moments = newMoments
+    stepCounts = steps.map { $0 ?? 0 }
+  }
 }
 
 /// One Adam step over `count` scalars (see ``Adam``). `l2` is coupled weight decay (Adam), `decay`

@@ -15,6 +15,7 @@
 /// }
 /// ```
 public protocol Optimizer<Scalar>: AnyObject {
+  /// The scalar type of the parameters.
   associatedtype Scalar: TensorScalar
 
   /// The parameters this optimizer updates, in the order given at creation.

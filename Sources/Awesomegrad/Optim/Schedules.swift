@@ -26,10 +26,14 @@ extension LearningRateSchedule {
 ///
 /// micrograd's demo uses `initial: 1.0, final: 0.1, totalSteps: 100`, i.e. lr = 1.0 − 0.9·k/100.
 public struct LinearDecay: LearningRateSchedule {
+  /// The learning rate at step 0.
   public var initial: Double
+  /// The learning rate at `totalSteps` and after.
   public var final: Double
+  /// The step at which the schedule ends.
   public var totalSteps: Int
 
+  /// From `initial` at step 0 to `final` at `totalSteps`, linearly.
   public init(initial: Double, final: Double, totalSteps: Int) {
     if totalSteps <= 0 {
       argumentFailure("LinearDecay", "totalSteps must be positive, got \(totalSteps)", file: #fileID, line: #line)
@@ -49,11 +53,16 @@ public struct LinearDecay: LearningRateSchedule {
 ///
 ///     lr(k) = initial · gamma^⌊k / stepSize⌋
 public struct StepDecay: LearningRateSchedule {
+  /// The learning rate at step 0.
   public var initial: Double
+  /// The learning rate at step 0.
   public var stepSize: Int
+  /// The number of steps between decays.
   public var gamma: Double
+  /// The factor applied every `stepSize` steps.
 
   public init(initial: Double, stepSize: Int, gamma: Double = 0.1) {
+  /// `initial`·γ^⌊step / stepSize⌋.
     if stepSize <= 0 {
       argumentFailure("StepDecay", "stepSize must be positive, got \(stepSize)", file: #fileID, line: #line)
     }
@@ -73,12 +82,18 @@ public struct StepDecay: LearningRateSchedule {
 ///     lr(k) = peak · (k + 1) / warmupSteps                                  for k < warmupSteps
 ///     lr(k) = minimum + ½(peak − minimum)(1 + cos(π·(k − w) / (totalSteps − w)))   afterwards
 public struct CosineWithWarmup: LearningRateSchedule {
+  /// The learning rate at the end of the warm-up.
   public var peak: Double
+  /// The learning rate at the end of the warm-up.
   public var minimum: Double
+  /// The learning rate the cosine decays to.
   public var warmupSteps: Int
+  /// The steps of linear warm-up from 0 to `peak`.
   public var totalSteps: Int
+  /// The step at which the schedule ends.
 
   public init(peak: Double, minimum: Double = 0, warmupSteps: Int, totalSteps: Int) {
+  /// Linear warm-up to `peak` over `warmupSteps`, then cosine decay to `minimum` at `totalSteps`.
     if !(warmupSteps >= 0 && totalSteps > warmupSteps) {
       argumentFailure(
         "CosineWithWarmup", "need 0 ≤ warmupSteps < totalSteps, got \(warmupSteps) and \(totalSteps)",

@@ -7,6 +7,7 @@ import Foundation
 public struct SeededGenerator: RandomNumberGenerator, Sendable {
   private var s0, s1, s2, s3: UInt64
 
+  /// A generator whose sequence is fixed by `seed`.
   public init(seed: UInt64) {
     var x = seed
     func splitMix() -> UInt64 {
@@ -22,6 +23,7 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
     s3 = splitMix()
   }
 
+  /// The next 64 random bits.
   public mutating func next() -> UInt64 {
     let result = ((s1 &* 5) << 7 | (s1 &* 5) >> 57) &* 9
     let t = s1 << 17

@@ -3,15 +3,28 @@
 /// The number of elements of a tensor with this shape; 1 for a scalar (`[]`).
 ///
 /// Every buffer is allocated with this count, and kernels index by the sizes in the shape, so a
-/// negative size or a product past `Int.max` stops here: a wrapped count would allocate too little.
+/// negative size or a product past `Int.max` stops here, with a message in release builds too: a
+/// wrapped count would allocate too little.
 @inline(__always)
 func elementCount(_ shape: [Int]) -> Int {
+  // Every allocation passes here, so the loop stays as small as the trapping `n *= d` it replaced:
+  // one multiply, one cold exit, the message built out of line. (Accumulating a validity flag
+  // instead cost 0.5 µs of a 37 µs moons-tensor step.)
   var n = 1
   for d in shape {
-    precondition(d >= 0, "shape \(shape) has a negative size")
-    n *= d
+    let (product, overflow) = n.multipliedReportingOverflow(by: d)
+    if _slowPath(d < 0 || overflow) { shapeCountFailure(shape) }
+    n = product
   }
   return n
+}
+
+/// Stops for a shape that ``elementCount(_:)`` rejects: a negative size, or sizes whose product does
+/// not fit in Int (a later 0 does not rescue an overflowing prefix, whose strides would overflow too).
+@inline(never)
+func shapeCountFailure(_ shape: [Int]) -> Never {
+  let problem = shape.contains { $0 < 0 } ? "has a negative size" : "has more elements than Int.max"
+  fatalError("shape \(shape) \(problem); sizes must be ≥ 0 and their product must fit in Int")
 }
 
 /// Row-major strides: the last axis is contiguous.
@@ -87,4 +100,13 @@ func shapeFailure(
   let shapeList = shapes.map { "\($0)" }.joined(separator: " and ")
   let noun = shapes.count == 1 ? "shape" : "shapes"
   fatalError("\(op): \(problem); \(noun) \(shapeList) (at \(file):\(line))", file: file, line: line)
+}
+
+/// Stops the program for a bad argument that is not a shape: a probability outside [0, 1), a batch
+/// size of 0, an index out of range. The message names the function, the problem with the value it
+/// got and the caller's file and line, in release builds too (unlike `precondition`, whose message
+/// release builds drop), e.g.
+/// `MiniBatches: batchSize must be positive, got 0 (at Train.swift:8)`.
+func argumentFailure(_ function: String, _ problem: String, file: StaticString, line: UInt) -> Never {
+  fatalError("\(function): \(problem) (at \(file):\(line))", file: file, line: line)
 }

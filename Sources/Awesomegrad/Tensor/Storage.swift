@@ -2,7 +2,7 @@
 /// and the gradients its pullbacks compute.
 ///
 /// `Storage` is what pullbacks do their arithmetic on, so the backward pass never records a graph.
-/// It is a value type over a shared ``Buffer``: copies share memory, and nothing mutates a buffer
+/// It is a value type over a shared `Buffer`: copies share memory, and nothing mutates a buffer
 /// that another storage can see, except optimizer updates of parameters, which are in place by design.
 public struct Storage<Scalar: TensorScalar> {
   /// The sizes of the axes; `[]` for a scalar.

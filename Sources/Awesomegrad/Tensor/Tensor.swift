@@ -1,5 +1,5 @@
 /// An n-dimensional array of `Float` or `Double` that records the operations applied to it, so that
-/// ``backward(gradient:file:line:)`` can compute gradients by reverse-mode automatic differentiation.
+/// ``backward(gradient:retainGraph:file:line:)`` can compute gradients by reverse-mode automatic differentiation.
 ///
 /// A tensor holds its values in a contiguous row-major ``Storage``. A tensor made by an op also holds
 /// its `parents` (the op's inputs) and a `pullback`: the function that maps the gradient of the output
@@ -61,12 +61,15 @@ public final class Tensor<Scalar: TensorScalar> {
   ///   - storage: the op's output values.
   ///   - op: the op's name, for errors and graph pictures.
   ///   - parents: the op's tensor inputs.
+  ///   - file: where the caller created the op, for anomaly mode's message: ops that take the
+  ///     caller's `file:line` pass them on (the default, a library line, means "find it on the stack").
+  ///   - line: the line in `file`.
   ///   - pullback: maps ∂L/∂output to [∂L/∂parents[i]], nil where an input gets no gradient. It may
   ///     read the inputs' and the output's storages: backward checks that none changed in between.
   @inline(__always)
   init(
-    _ storage: Storage<Scalar>, op: StaticString, parents: [Tensor],
-    pullback: @escaping (Storage<Scalar>) -> [Storage<Scalar>?]
+    _ storage: Storage<Scalar>, op: StaticString, parents: [Tensor], file: StaticString = #fileID,
+    line: UInt = #line, pullback: @escaping (Storage<Scalar>) -> [Storage<Scalar>?]
   ) {
     self.storage = storage
     self.op = op
@@ -75,12 +78,20 @@ public final class Tensor<Scalar: TensorScalar> {
       anyRequiresGrad = true
       break
     }
-    if anyRequiresGrad && GradMode.isEnabled {
+    let mode = GradMode.state  // the one task-local read of an op: grad mode and anomaly mode
+    if anyRequiresGrad && mode.recordsGraph {
       self.requiresGrad = true
+      // Anomaly mode checks the output and wraps the pullback before `parents` is stored.
+      self.pullback =
+        mode.detectsAnomalies
+        ? Tensor.checkedForAnomalies(storage, op: op, inputs: parents, file: file, line: line, pullback)
+        : pullback
       self.parents = parents
-      self.pullback = pullback
       self.savedVersion = storage.buffer.version &+ versionSum(parents)
     } else {
+      if mode.detectsAnomalies {
+        _ = Tensor.checkedForAnomalies(storage, op: op, inputs: parents, file: file, line: line, pullback)
+      }
       self.requiresGrad = false
       self.parents = []
       self.pullback = nil
@@ -137,7 +148,7 @@ public final class Tensor<Scalar: TensorScalar> {
 
   // MARK: Gradients
 
-  /// The gradient accumulated by ``backward(gradient:file:line:)``; nil before any backward pass.
+  /// The gradient accumulated by ``backward(gradient:retainGraph:file:line:)``; nil before any backward pass.
   /// Kept for leaves that require grad.
   public var grad: Tensor? {
     gradStorage.map { Tensor($0) }

@@ -21,6 +21,7 @@ where RawSignificand: FixedWidthInteger {
   static func pow(_ x: Self, _ y: Self) -> Self
 }
 
+/// `Float` tensors: libm's single-precision functions, and a vectorisable tanh.
 extension Float: TensorScalar {
   @inlinable public static func exp(_ x: Float) -> Float { expf(x) }
   @inlinable public static func log(_ x: Float) -> Float { logf(x) }
@@ -32,6 +33,7 @@ extension Float: TensorScalar {
   @inlinable public static func pow(_ x: Float, _ y: Float) -> Float { powf(x, y) }
 }
 
+/// `Double` tensors: libm's double-precision functions.
 extension Double: TensorScalar {
   @inlinable public static func exp(_ x: Double) -> Double { Foundation.exp(x) }
   @inlinable public static func log(_ x: Double) -> Double { Foundation.log(x) }

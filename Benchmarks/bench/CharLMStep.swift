@@ -1,0 +1,68 @@
+import Awesomegrad
+
+/// One training step of the char-lm example's defaults on random tokens, Float: vocabulary 128,
+/// context 64, 4 layers, 4 heads, width 128, exact-GELU MLP 4×, no biases, tied `lm_head`, batch 32;
+/// the gradients clipped to global norm 1, then AdamW lr 1e-3 betas (0.9, 0.99) with weight decay 0.1
+/// on matrices only (two optimizers, as the example does):
+///
+///     model.zeroGrad(); model.loss(x, targets: y).backward(); clipGradientNorm(parameters, maxNorm: 1)
+///     decayed.step(); undecayed.step()
+///
+/// The tokens are drawn once (seeded): the cost of a step does not depend on their values.
+final class CharLMStep: Workload {
+  static let name = "charlm"
+  static let engine = "awesomegrad"
+  static let dtype = "float32"
+  static let defaultSteps = 20
+  static let warmUpSteps = 3
+
+  static let configuration = GPTConfiguration(
+    vocabularySize: 128, contextLength: 64, layers: 4, heads: 4, width: 128, bias: false, gelu: .none)
+  static let batch = 32
+
+  let x: IndexTensor
+  let y: IndexTensor
+  let model: GPT<Float>
+  let parameters: [Tensor<Float>]
+  let decayed: AdamW<Float>
+  let undecayed: AdamW<Float>
+
+  init() {
+    var generator = SeededGenerator(seed: 0)
+    let c = Self.configuration
+    let count = Self.batch * c.contextLength
+    x = IndexTensor(
+      (0..<count).map { _ in Int.random(in: 0..<c.vocabularySize, using: &generator) },
+      shape: [Self.batch, c.contextLength])
+    y = IndexTensor(
+      (0..<count).map { _ in Int.random(in: 0..<c.vocabularySize, using: &generator) },
+      shape: [Self.batch, c.contextLength])
+    model = GPT(c, using: &generator)
+    parameters = model.parameters
+    decayed = AdamW(
+      parameters.filter { $0.rank >= 2 }, learningRate: 1e-3, betas: (0.9, 0.99), weightDecay: 0.1)
+    undecayed = AdamW(
+      parameters.filter { $0.rank < 2 }, learningRate: 1e-3, betas: (0.9, 0.99), weightDecay: 0)
+  }
+
+  func step() {
+    model.zeroGrad()
+    model.loss(x, targets: y).backward()
+    clipGradientNorm(parameters, maxNorm: 1)
+    decayed.step()
+    undecayed.step()
+  }
+
+  /// The products of a step, each 2·m·n·k, with N = batch·context tokens: per block the linear
+  /// layers (C→3C, C→C, C→4C, 4C→C: 24·N·C²) and attention's q·kᵀ and p·v (4·B·T²·C, the full
+  /// square, masked or not), and lm_head (2·N·C·V); backward does twice the forward's products.
+  var flopsPerStep: Double? {
+    let c = Self.configuration
+    let (b, t, width, v) = (
+      Double(Self.batch), Double(c.contextLength), Double(c.width), Double(c.vocabularySize)
+    )
+    let n = b * t
+    let block = 24 * n * width * width + 4 * b * t * t * width
+    return 3 * (Double(c.layers) * block + 2 * n * width * v)
+  }
+}

@@ -1,0 +1,13 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+  name: "Moons",
+  dependencies: [
+    // Awesomegrad checked out next to this package.
+    .package(path: "../Awesomegrad")
+  ],
+  targets: [
+    .executableTarget(name: "Moons", dependencies: [.product(name: "Awesomegrad", package: "Awesomegrad")])
+  ]
+)

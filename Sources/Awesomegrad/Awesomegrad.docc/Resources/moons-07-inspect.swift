@@ -1,0 +1,50 @@
+import Awesomegrad
+import Foundation
+
+// 1. Data: 100 points on two interleaving half circles, labels 0 and 1.
+var rng = SeededGenerator(seed: 1)
+let (x, labels) = moons(n: 100, noise: 0.1, as: Double.self, using: &rng)
+// The hinge loss wants labels −1 and +1, one per row: [100, 1].
+let y = Tensor<Double>(labels.map { $0 == 1 ? 1 : -1 }, shape: [100, 1])
+
+// 2. Model: 2 inputs, two hidden layers of 16 ReLUs, one score.
+let model = MLP<Double>(inputs: 2, hiddenSizes: [16, 16], outputs: 1, activation: .relu, using: &rng)
+print(model)
+print(model.summary(inputShape: [100, 2]))
+
+// 3. Loss: the hinge loss plus a little L2 regularisation.
+let computeLoss = { () -> (loss: Tensor<Double>, scores: Tensor<Double>) in
+  let scores = model(x)
+  var l2 = Tensor<Double>(scalar: 0)
+  for p in model.parameters { l2 = l2 + (p * p).sum() }
+  return (hingeLoss(scores, labels: y) + 1e-4 * l2, scores)
+}
+
+// 4. Training: full-batch SGD with a decaying learning rate.
+let optimizer = SGD(model.parameters, learningRate: 1.0)
+for step in 0..<100 {
+  let (loss, scores) = computeLoss()
+  optimizer.zeroGrad()
+  loss.backward()
+  optimizer.learningRate = 1.0 - 0.9 * Double(step) / 100
+  optimizer.step()
+
+  let correct = zip(scores.scalars, labels).filter { ($0 > 0) == ($1 == 1) }.count
+  if step % 10 == 0 { print("step \(step) loss \(loss.item()) accuracy \(correct)%") }
+}
+
+// 5. Prediction: no graph is needed.
+let points = Tensor<Double>([-1, 0.5, 2, 0.5], shape: [2, 2])
+let predictions = withoutGrad { model(points) }
+print(predictions.scalars.map { $0 > 0 ? "inner moon" : "outer moon" })
+
+// 6. Looking inside: the graph of one step, gradient norms, and anomaly mode.
+let (finalLoss, _) = computeLoss()
+finalLoss.backward(retainGraph: true)
+try finalLoss.graphviz(names: model.namedParameters)
+  .write(toFile: "step.dot", atomically: true, encoding: .utf8)
+for (name, norm) in model.gradientNorms() { print(name, norm ?? 0) }
+withAnomalyDetection {
+  let (checked, _) = computeLoss()
+  checked.backward()
+}

@@ -1,0 +1,218 @@
+/// The layers of a GPT-style transformer, with nanoGPT's parameter names so that its checkpoints
+/// map by name: ``Embedding``, ``LayerNorm``, ``CausalSelfAttention`` (`c_attn`, `c_proj`),
+/// ``FeedForward`` (`c_fc`, `c_proj`) and the pre-norm ``TransformerBlock`` (`ln_1`, `attn`,
+/// `ln_2`, `mlp`).
+
+/// A lookup table of vectors, PyTorch's `nn.Embedding`: row i of `weight` is the vector of token i.
+///
+/// - `weight`: `[count, dimensions]`.
+/// - Input: token indices of any shape; output: that shape + `[dimensions]`.
+public final class Embedding<Scalar: TensorScalar>: Module<Scalar> {
+  /// `[count, dimensions]`.
+  public let weight: Tensor<Scalar>
+
+  /// A table drawn from N(0, `standardDeviation`²); PyTorch's default is N(0, 1), GPT-2's N(0, 0.02²).
+  public init<G: RandomNumberGenerator>(
+    count: Int, dimensions: Int, standardDeviation: Scalar = 1, using generator: inout G
+  ) {
+    if count <= 0 || dimensions <= 0 {
+      argumentFailure(
+        "Embedding", "count and dimensions must be positive, got \(count) and \(dimensions)", file: #fileID,
+        line: #line)
+    }
+    weight = .randomNormal([count, dimensions], standardDeviation: standardDeviation, using: &generator)
+    super.init()
+    registerParameter("weight", weight)
+  }
+
+  /// The vectors of `indices`: `indices.shape + [dimensions]`. The gradient of a row accumulates over
+  /// every occurrence of its index.
+  public func callAsFunction(_ indices: IndexTensor) -> Tensor<Scalar> {
+    embedding(indices, weight: weight)
+  }
+}
+
+/// Layer normalisation over the trailing `normalizedShape` axes, PyTorch's `nn.LayerNorm`:
+/// y = (x − μ)/√(σ² + eps) ⊙ weight + bias (see ``Tensor/layerNorm(normalizedShape:weight:bias:eps:file:line:)``).
+///
+/// - `weight` (ones) and `bias` (zeros, or none with `bias: false`): `normalizedShape`.
+public final class LayerNorm<Scalar: TensorScalar>: Module<Scalar> {
+  /// The trailing sizes normalised over.
+  public let normalizedShape: [Int]
+  /// The scale, initially 1.
+  public let weight: Tensor<Scalar>
+  /// The shift, initially 0; nil for `bias: false`.
+  public let bias: Tensor<Scalar>?
+  /// Added to the variance.
+  public let eps: Double
+
+  /// Normalises over the last axis, of size `dimensions`.
+  public convenience init(dimensions: Int, eps: Double = 1e-5, bias: Bool = true) {
+    self.init(normalizedShape: [dimensions], eps: eps, bias: bias)
+  }
+
+  /// Normalises over the trailing axes `normalizedShape`.
+  public init(normalizedShape: [Int], eps: Double = 1e-5, bias: Bool = true) {
+    if normalizedShape.isEmpty || normalizedShape.contains(where: { $0 <= 0 }) {
+      argumentFailure(
+        "LayerNorm", "normalizedShape must be non-empty and positive, got \(normalizedShape)", file: #fileID,
+        line: #line)
+    }
+    self.normalizedShape = normalizedShape
+    self.eps = eps
+    weight = .ones(normalizedShape)
+    self.bias = bias ? .zeros(normalizedShape) : nil
+    super.init()
+    registerParameter("weight", weight)
+    if let b = self.bias { registerParameter("bias", b) }
+  }
+
+  /// `[…, normalizedShape…]` → the same shape.
+  public override func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
+    x.layerNorm(normalizedShape: normalizedShape, weight: weight, bias: bias, eps: eps)
+  }
+}
+
+/// How a GPT's layers draw their initial weights: nanoGPT's scheme.
+public struct GPTInitialization: Sendable {
+  /// The standard deviation of every linear weight and embedding (0.02).
+  public var standardDeviation: Double = 0.02
+  /// The number of blocks, which scales the residual projections (`c_proj`) down by 1/√(2·layers).
+  public var layers: Int
+
+  /// nanoGPT's scheme for a model of `layers` blocks.
+  public init(layers: Int) { self.layers = layers }
+
+  /// The standard deviation of a residual projection: 0.02/√(2·layers).
+  var residualStandardDeviation: Double { standardDeviation / (2 * Double(layers)).squareRoot() }
+}
+
+/// A linear layer with weight from N(0, σ²) and a zero bias, as nanoGPT initialises every `nn.Linear`.
+func normalLinear<Scalar: TensorScalar, G: RandomNumberGenerator>(
+  inputs: Int, outputs: Int, bias: Bool, standardDeviation: Double, using generator: inout G
+) -> Linear<Scalar> {
+  Linear(
+    weight: .randomNormal(
+      [outputs, inputs], standardDeviation: Scalar(standardDeviation), using: &generator),
+    bias: bias ? .zeros([outputs]) : nil)
+}
+
+/// Masked multi-head self-attention with one fused q|k|v projection, as nanoGPT's
+/// `CausalSelfAttention`:
+///
+///     q | k | v = c_attn(x),  y = softmax(q·kᵀ/√d, causal)·v per head,  out = c_proj(y)
+///
+/// Parameters: `c_attn.weight` `[3C, C]`, `c_attn.bias` `[3C]`, `c_proj.weight` `[C, C]`,
+/// `c_proj.bias` `[C]`. Input and output `[B, T, C]`. The heads are read from `c_attn`'s output in
+/// place (``multiHeadAttention(qkv:heads:mask:isCausal:file:line:)``), without copies.
+public final class CausalSelfAttention<Scalar: TensorScalar>: Module<Scalar> {
+  /// The fused query, key and value projection, C → 3C.
+  public let c_attn: Linear<Scalar>
+  /// The output projection, C → C.
+  public let c_proj: Linear<Scalar>
+  /// The number of heads; divides the width.
+  public let heads: Int
+
+  /// Attention over `width` channels split into `heads` heads, initialised as in nanoGPT.
+  public init<G: RandomNumberGenerator>(
+    width: Int, heads: Int, bias: Bool = true, initialization: GPTInitialization, using generator: inout G
+  ) {
+    if heads < 1 || width % heads != 0 {
+      argumentFailure(
+        "CausalSelfAttention", "heads (\(heads)) must divide the width (\(width))", file: #fileID, line: #line
+      )
+    }
+    self.heads = heads
+    c_attn = normalLinear(
+      inputs: width, outputs: 3 * width, bias: bias, standardDeviation: initialization.standardDeviation,
+      using: &generator)
+    c_proj = normalLinear(
+      inputs: width, outputs: width, bias: bias, standardDeviation: initialization.residualStandardDeviation,
+      using: &generator)
+    super.init()
+    register("c_attn", c_attn)
+    register("c_proj", c_proj)
+  }
+
+  /// `[B, T, C]` → `[B, T, C]`; position t attends to positions ≤ t.
+  public override func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
+    if x.rank != 3 {
+      argumentFailure(
+        "CausalSelfAttention", "input must be [B, T, C], got \(x.shape)", file: #fileID, line: #line)
+    }
+    let qkv = c_attn(x)
+    return c_proj(multiHeadAttention(qkv: qkv, heads: heads, isCausal: true))
+  }
+}
+
+/// The position-wise feed-forward network of a transformer block, nanoGPT's `MLP`:
+/// c_proj(gelu(c_fc(x))), C → 4C → C.
+public final class FeedForward<Scalar: TensorScalar>: Module<Scalar> {
+  /// C → hidden.
+  public let c_fc: Linear<Scalar>
+  /// hidden → C.
+  public let c_proj: Linear<Scalar>
+  /// The GELU form: exact (nanoGPT's `nn.GELU()`) or tanh (GPT-2's).
+  public let approximation: GELUApproximation
+
+  /// A network of `width` → `hidden` (4·width in GPT) → `width`, initialised as in nanoGPT.
+  public init<G: RandomNumberGenerator>(
+    width: Int, hidden: Int, bias: Bool = true, approximation: GELUApproximation = .none,
+    initialization: GPTInitialization, using generator: inout G
+  ) {
+    self.approximation = approximation
+    c_fc = normalLinear(
+      inputs: width, outputs: hidden, bias: bias, standardDeviation: initialization.standardDeviation,
+      using: &generator)
+    c_proj = normalLinear(
+      inputs: hidden, outputs: width, bias: bias, standardDeviation: initialization.residualStandardDeviation,
+      using: &generator)
+    super.init()
+    register("c_fc", c_fc)
+    register("c_proj", c_proj)
+  }
+
+  /// `[…, C]` → `[…, C]`.
+  public override func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
+    c_proj(c_fc(x).gelu(approximate: approximation))
+  }
+}
+
+/// A pre-norm transformer block, nanoGPT's `Block`:
+///
+///     x ← x + attn(ln_1(x)),  x ← x + mlp(ln_2(x))
+public final class TransformerBlock<Scalar: TensorScalar>: Module<Scalar> {
+  /// The layer norm before attention.
+  public let ln_1: LayerNorm<Scalar>
+  /// Causal self-attention.
+  public let attn: CausalSelfAttention<Scalar>
+  /// The layer norm before the MLP.
+  public let ln_2: LayerNorm<Scalar>
+  /// The MLP: Linear, GELU, Linear.
+  public let mlp: FeedForward<Scalar>
+
+  /// A block of `width` channels and `heads` heads with a 4·width GELU feed-forward network.
+  public init<G: RandomNumberGenerator>(
+    width: Int, heads: Int, bias: Bool = true, approximation: GELUApproximation = .none,
+    initialization: GPTInitialization, using generator: inout G
+  ) {
+    ln_1 = LayerNorm(dimensions: width, bias: bias)
+    attn = CausalSelfAttention(
+      width: width, heads: heads, bias: bias, initialization: initialization, using: &generator)
+    ln_2 = LayerNorm(dimensions: width, bias: bias)
+    mlp = FeedForward(
+      width: width, hidden: 4 * width, bias: bias, approximation: approximation,
+      initialization: initialization, using: &generator)
+    super.init()
+    register("ln_1", ln_1)
+    register("attn", attn)
+    register("ln_2", ln_2)
+    register("mlp", mlp)
+  }
+
+  /// `[B, T, C]` → `[B, T, C]`.
+  public override func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
+    let y = x + attn(ln_1(x))
+    return y + mlp(ln_2(y))
+  }
+}

@@ -1,0 +1,29 @@
+/// Running sums along an axis.
+extension Tensor {
+  /// The running sum along `axis`: PyTorch's `torch.cumsum`. yᵢ = x₀ + … + xᵢ.
+  ///
+  /// ∂L/∂xᵢ = Σ_{k ≥ i} ∂L/∂yₖ: the running sum of the gradient taken from the far end.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  public func cumulativeSum(axis: Int, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+    let a = normalizeAxis(axis, rank: rank, op: "cumulativeSum", shape: shape, file: file, line: line)
+    let size = shape[a]
+    let outer = elementCount(Array(shape[..<a])), inner = elementCount(Array(shape[(a + 1)...]))
+    // Reads [outer, size, inner]; along the axis, adds the previous row (or the next, reversed).
+    let scan = { (source: Storage<Scalar>, reversed: Bool) -> Storage<Scalar> in
+      let out = source.copy()
+      let dst = out.buffer.base
+      for o in 0..<outer {
+        let block = dst + o * size * inner
+        for step in 1..<Swift.max(size, 1) {
+          let r = reversed ? size - 1 - step : step
+          let previous = reversed ? r + 1 : r - 1
+          let row = block + r * inner, before = block + previous * inner
+          for i in 0..<inner { row[i] += before[i] }
+        }
+      }
+      return out
+    }
+    return Tensor(scan(storage, false), op: "cumulativeSum", parents: [self], file: file, line: line) { g in [scan(g, true)] }
+  }
+}

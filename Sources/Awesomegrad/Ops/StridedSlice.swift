@@ -1,0 +1,48 @@
+/// Slices that take every `step`-th element, the `x[start:end:step]` of Python.
+extension Tensor {
+  /// The elements with index start, start + step, … below `end` along `axis` (negative `start` and
+  /// `end` count from the end; `end` nil means the end of the axis): `x[..., start:end:step, ...]`.
+  /// `[3, 7].sliced(axis: 1, start: 1, end: 6, step: 2)` has shape `[3, 3]` (columns 1, 3, 5).
+  ///
+  /// `step` must be positive, as in PyTorch. ∂/∂x places the gradient back at the taken indices,
+  /// zeros elsewhere.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  public func sliced(
+    axis: Int, start: Int, end: Int? = nil, step: Int, file: StaticString = #fileID, line: UInt = #line
+  ) -> Tensor {
+    if step < 1 {
+      shapeFailure("sliced", "step must be positive, got \(step)", shapes: [shape], file: file, line: line)
+    }
+    if step == 1 { return sliced(axis: axis, start: start, end: end, file: file, line: line) }
+    let a = normalizeAxis(axis, rank: rank, op: "sliced", shape: shape, file: file, line: line)
+    let size = shape[a]
+    // Python's clamping: out-of-range bounds are limited to the axis.
+    let lower = Swift.min(Swift.max(start < 0 ? start + size : start, 0), size)
+    let upper = Swift.min(Swift.max(end.map { $0 < 0 ? $0 + size : $0 } ?? size, lower), size)
+    let taken = (upper - lower + step - 1) / step
+    let inputShape = shape
+    let outer = elementCount(Array(inputShape[..<a])), inner = elementCount(Array(inputShape[(a + 1)...]))
+    var outShape = inputShape
+    outShape[a] = taken
+    let out = Storage<Scalar>(uninitializedShape: outShape)
+    let src = storage.buffer.base, dst = out.buffer.base
+    for o in 0..<outer {
+      for j in 0..<taken {
+        (dst + (o * taken + j) * inner).initialize(
+          from: src + (o * size + lower + j * step) * inner, count: inner)
+      }
+    }
+    return Tensor(out, op: "sliced", parents: [self], file: file, line: line) { g in
+      let grad = Storage<Scalar>(repeating: 0, shape: inputShape)
+      let gs = g.buffer.base, gd = grad.buffer.base
+      for o in 0..<outer {
+        for j in 0..<taken {
+          (gd + (o * size + lower + j * step) * inner).update(
+            from: gs + (o * taken + j) * inner, count: inner)
+        }
+      }
+      return [grad]
+    }
+  }
+}

@@ -1,0 +1,44 @@
+/// The lower and upper triangles of matrices, batched over leading axes.
+extension Tensor {
+  /// The elements on and below diagonal `diagonal` of the last two axes, zeros elsewhere: PyTorch's
+  /// `torch.tril`. Element (i, j) is kept when j − i ≤ `diagonal`; 0 is the main diagonal, positive
+  /// values are above it.
+  ///
+  /// ∂/∂x is the gradient with the same triangle kept.
+  public func lowerTriangle(diagonal: Int = 0, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+    keepingTriangle(op: "lowerTriangle", file: file, line: line) { row, column in column - row <= diagonal }
+  }
+
+  /// The elements on and above diagonal `diagonal` of the last two axes, zeros elsewhere: PyTorch's
+  /// `torch.triu`. Element (i, j) is kept when j − i ≥ `diagonal`.
+  ///
+  /// ∂/∂x is the gradient with the same triangle kept.
+  public func upperTriangle(diagonal: Int = 0, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+    keepingTriangle(op: "upperTriangle", file: file, line: line) { row, column in column - row >= diagonal }
+  }
+
+  /// The elements (i, j) of each matrix in the last two axes for which `keeps(i, j)`, zeros elsewhere.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  func keepingTriangle(
+    op: StaticString, file: StaticString, line: UInt, _ keeps: @escaping (Int, Int) -> Bool
+  ) -> Tensor {
+    if rank < 2 {
+      shapeFailure("\(op)", "needs at least two axes", shapes: [shape], file: file, line: line)
+    }
+    let rows = shape[rank - 2], columns = shape[rank - 1]
+    let apply = { (source: Storage<Scalar>) -> Storage<Scalar> in
+      let out = Storage<Scalar>(uninitializedShape: source.shape)
+      let src = source.buffer.base, dst = out.buffer.base
+      let matrices = source.count / Swift.max(rows * columns, 1)
+      for m in 0..<matrices {
+        for r in 0..<rows {
+          let offset = (m * rows + r) * columns
+          for c in 0..<columns { dst[offset + c] = keeps(r, c) ? src[offset + c] : 0 }
+        }
+      }
+      return out
+    }
+    return Tensor(apply(storage), op: op, parents: [self]) { g in [apply(g)] }
+  }
+}

@@ -1,0 +1,187 @@
+import Awesomegrad
+import CMPI
+
+extension DistributedContext {
+  /// Copies `root`'s parameter values to every rank, so that all ranks start from the same model
+  /// (Horovod's `broadcast_parameters`). Call it on every rank after building the model and before
+  /// the first step; optimizers made before it keep working, since values are updated in place (their
+  /// state is still empty before the first step, so there is nothing else to broadcast).
+  ///
+  /// The values travel in fused windows of at most ``fusionThresholdBytes``.
+  ///
+  /// - Parameters:
+  ///   - parameters: the model's parameters, the same shapes in the same order on every rank.
+  ///   - root: the rank whose values win.
+  /// - Throws: ``DistributedError/mismatch(call:detail:)`` (on every rank) when the ranks' lists differ,
+  ///   ``DistributedError/invalidUse(call:detail:)`` for a root outside 0 ..< size, and MPI errors and
+  ///   timeouts.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  public func broadcastParameters<Scalar: TensorScalar>(
+    of parameters: [Tensor<Scalar>], root: Int = 0
+  ) throws(DistributedError) {
+    let call = "broadcastParameters"
+    try checkActive(call)
+    guard root >= 0 && root < size else {
+      throw .invalidUse(call: call, detail: "root \(root) is not a rank of this job (0..<\(size))")
+    }
+    guard let communicator, size > 1 else { return }
+    let datatype = try mpiDatatype(Scalar.self, call: call)
+    try verifySameLayout(parameters.map(\.shape), call: call)
+    let total = parameters.reduce(0) { $0 + $1.count }
+    let capacity = try windowCapacity(Scalar.self, total: total, call: call)
+    let buffer = fusionBuffer(Scalar.self, count: capacity)
+    var windowStart = 0
+    while windowStart < total {
+      let windowEnd = Swift.min(total, windowStart + capacity)
+      if rank == root {
+        forEachPiece(of: parameters, window: windowStart..<windowEnd) { _, tensor, local, bufferOffset in
+          tensor.updateValues { values in
+            (buffer + bufferOffset).update(from: values.baseAddress! + local.lowerBound, count: local.count)
+          }
+        }
+      }
+      try broadcastInPlace(
+        buffer, count: windowEnd - windowStart, datatype: datatype, root: root, communicator: communicator,
+        call: "MPI_Ibcast (\(call))")
+      if rank != root {
+        forEachPiece(of: parameters, window: windowStart..<windowEnd) { _, tensor, local, bufferOffset in
+          tensor.updateValues { values in
+            (values.baseAddress! + local.lowerBound).update(from: buffer + bufferOffset, count: local.count)
+          }
+        }
+      }
+      statistics.broadcastBytes += (windowEnd - windowStart) * MemoryLayout<Scalar>.stride
+      windowStart = windowEnd
+    }
+  }
+
+  /// Replaces every parameter's gradient by its mean over the ranks, ḡ = (1/size)·Σ_r g_r: call it on
+  /// every rank after `backward()` and before `optimizer.step()` (Horovod's `DistributedOptimizer`,
+  /// PyTorch's DDP). When each rank's loss is the mean over its own B samples, ḡ is exactly the
+  /// gradient of the mean loss over all size·B samples, so the step equals one process's step at batch
+  /// size·B (up to the rounding of the sums).
+  ///
+  /// Tensor fusion: the gradients are packed, last parameter first (the order in which backward
+  /// completes them), into one buffer per scalar type, summed over the ranks per window of at most
+  /// ``fusionThresholdBytes`` (see ``gradientReduction``: through shared memory within a machine and
+  /// `MPI_Iallreduce` between machines, or `MPI_Iallreduce` alone), and unpacked divided by size.
+  /// The sum is the same in every bit on every rank. A parameter without a gradient on
+  /// some rank counts as zero there; one without a gradient on every rank keeps none (a count of the
+  /// ranks holding each gradient travels in the same buffer).
+  ///
+  /// With one rank the gradients are left as they are. ``statistics`` records the calls, bytes and time.
+  ///
+  /// - Parameter parameters: the same shapes in the same order on every rank (checked on first use).
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  public func averageGradients<Scalar: TensorScalar>(of parameters: [Tensor<Scalar>]) throws(DistributedError)
+  {
+    let call = "averageGradients"
+    try checkActive(call)
+    guard let communicator, size > 1 else { return }
+    let clock = ContinuousClock()
+    let start = clock.now
+    let datatype = try mpiDatatype(Scalar.self, call: call)
+    try verifySameLayout(parameters.map(\.shape), call: call)
+    // The fused vector: one holder count per parameter, then the gradients, last parameter first.
+    let flagCount = parameters.count
+    let total = flagCount + parameters.reduce(0) { $0 + $1.count }
+    let capacity = try windowCapacity(Scalar.self, total: total, call: call)
+    // Pack into a private buffer that MPI reduces in place, or into this rank's slot of the node's
+    // shared window.
+    let shared =
+      gradientReduction == .hierarchical ? try sharedWindow(Scalar.self, capacity: capacity) : nil
+    let privateBuffer = shared == nil ? fusionBuffer(Scalar.self, count: capacity) : nil
+    var holders = [Scalar](repeating: 0, count: flagCount)
+    let divisor = Scalar(size)
+    var windowStart = 0
+    while windowStart < total {
+      let windowEnd = Swift.min(total, windowStart + capacity)
+      let window = windowStart..<windowEnd
+      let buffer = shared.map { packingSlot($0, Scalar.self) } ?? privateBuffer!
+      for flag in window.clamped(to: 0..<flagCount) {
+        buffer[flag - windowStart] = parameters[flag].withGradient { _ in } == nil ? 0 : 1
+      }
+      forEachPiece(of: parameters, window: window, after: flagCount) { _, tensor, local, bufferOffset in
+        let copied: Void? = tensor.withGradient { gradient in
+          (buffer + bufferOffset).update(from: gradient.baseAddress! + local.lowerBound, count: local.count)
+        }
+        if copied == nil { (buffer + bufferOffset).update(repeating: 0, count: local.count) }
+      }
+      let summed: SummedWindow<Scalar>
+      if let shared {
+        summed = try reduceThroughSharedMemory(
+          shared, Scalar.self, count: window.count, datatype: datatype, call: call)
+      } else {
+        try allreduceInPlace(
+          buffer, count: window.count, datatype: datatype, op: awesomegrad_mpi_sum(),
+          communicator: communicator, call: "MPI_Iallreduce (\(call))")
+        summed = .sum(buffer)
+      }
+      for flag in window.clamped(to: 0..<flagCount) { holders[flag] = summed.value(flag - windowStart) }
+      // The holder counts come first in the vector, so they are known before any gradient is unpacked.
+      forEachPiece(of: parameters, window: window, after: flagCount) { index, tensor, local, bufferOffset in
+        guard holders[index] > 0 else { return }
+        if tensor.withGradient({ _ in }) == nil {
+          tensor.setGradient([Scalar](repeating: 0, count: tensor.count))
+        }
+        tensor.withGradientBuffer { gradient in
+          summed.average(
+            into: gradient.baseAddress! + local.lowerBound, from: bufferOffset, count: local.count,
+            divisor: divisor)
+        }
+      }
+      statistics.allreduceCalls += 1
+      statistics.allreduceBytes += window.count * MemoryLayout<Scalar>.stride
+      windowStart = windowEnd
+    }
+    statistics.gradientAverages += 1
+    let elapsed = start.duration(to: clock.now).components
+    statistics.gradientAverageSeconds += Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18
+  }
+
+  // MARK: Fused-vector bookkeeping
+
+  /// `MPI_FLOAT` or `MPI_DOUBLE`.
+  private func mpiDatatype<Scalar>(_: Scalar.Type, call: String) throws(DistributedError) -> MPI_Datatype? {
+    guard let datatype = MPIType.datatype(for: Scalar.self) else {
+      throw .invalidUse(call: call, detail: "MPI has no datatype for \(Scalar.self); use Float or Double")
+    }
+    return datatype
+  }
+
+  /// The scalars one window holds: the fusion threshold in scalars, no more than the vector needs.
+  private func windowCapacity<Scalar>(_: Scalar.Type, total: Int, call: String) throws(DistributedError)
+    -> Int
+  {
+    let stride = MemoryLayout<Scalar>.stride
+    guard fusionThresholdBytes >= stride else {
+      throw .invalidUse(
+        call: call,
+        detail:
+          "fusionThresholdBytes is \(fusionThresholdBytes); it must hold one \(Scalar.self) (\(stride) bytes)"
+      )
+    }
+    return Swift.max(1, Swift.min(total, fusionThresholdBytes / stride, Int(Int32.max)))
+  }
+
+  /// Calls `body(index, tensor, elements, bufferOffset)` for each part of a tensor that falls in
+  /// `window` of the fused vector, where the tensors follow `offset` scalars, last tensor first:
+  /// `elements` are the tensor's indices in the window and `bufferOffset` where the first lands in the
+  /// window's buffer.
+  private func forEachPiece<Scalar>(
+    of tensors: [Tensor<Scalar>], window: Range<Int>, after offset: Int = 0,
+    _ body: (Int, Tensor<Scalar>, Range<Int>, Int) -> Void
+  ) {
+    var start = offset
+    for (index, tensor) in tensors.enumerated().reversed() {
+      let end = start + tensor.count
+      defer { start = end }
+      if end <= window.lowerBound { continue }
+      if start >= window.upperBound { break }
+      let lower = Swift.max(start, window.lowerBound), upper = Swift.min(end, window.upperBound)
+      body(index, tensor, (lower - start)..<(upper - start), lower - window.lowerBound)
+    }
+  }
+}

@@ -1,0 +1,193 @@
+import Foundation
+import Testing
+
+@testable import Awesomegrad
+
+/// The GPT modules: nanoGPT's parameter names, its initialisation, weight tying, and a PyTorch
+/// reference (`Fixtures/gpt_tiny_seed0.json`, made by `make_gpt_fixture.py`) reproduced by name.
+@Suite struct GPTTests {
+  struct Array: Decodable {
+    let shape: [Int]
+    let data: [Double]
+  }
+
+  struct Reference: Decodable {
+    struct Config: Decodable {
+      let vocab, context, layers, heads, width: Int
+    }
+    let config: Config
+    let parameters: [String: Array]
+    let tokens: Array
+    let targets: Array
+    let logits: Array
+    let loss: Double
+    let grads: [String: Array]
+    let adamw_losses: [Double]
+  }
+
+  static func reference() throws -> Reference {
+    let url = try #require(
+      Bundle.module.url(forResource: "gpt_tiny_seed0", withExtension: "json", subdirectory: "Fixtures"))
+    return try JSONDecoder().decode(Reference.self, from: Data(contentsOf: url))
+  }
+
+  static let expectedNames = [
+    "transformer.wte.weight", "transformer.wpe.weight",
+    "transformer.h.0.ln_1.weight", "transformer.h.0.ln_1.bias",
+    "transformer.h.0.attn.c_attn.weight", "transformer.h.0.attn.c_attn.bias",
+    "transformer.h.0.attn.c_proj.weight", "transformer.h.0.attn.c_proj.bias",
+    "transformer.h.0.ln_2.weight", "transformer.h.0.ln_2.bias",
+    "transformer.h.0.mlp.c_fc.weight", "transformer.h.0.mlp.c_fc.bias",
+    "transformer.h.0.mlp.c_proj.weight", "transformer.h.0.mlp.c_proj.bias",
+    "transformer.ln_f.weight", "transformer.ln_f.bias",
+  ]
+
+  /// nanoGPT's names, in PyTorch's `named_parameters()` order; the tied lm_head is listed once, under
+  /// the embedding's name; untied, it is `lm_head.weight`, last.
+  @Test func parameterNames() {
+    var rng = SeededGenerator(seed: 0)
+    let tied = GPT<Float>(
+      GPTConfiguration(vocabularySize: 10, contextLength: 8, layers: 1, heads: 2, width: 4), using: &rng)
+    #expect(tied.namedParameters.map(\.name) == Self.expectedNames)
+    #expect(tied.lm_head.weight === tied.wte.weight)
+    #expect(tied.parameters.count == Self.expectedNames.count)
+    #expect(tied.stateDict().map(\.name) == Self.expectedNames)
+
+    let untied = GPT<Float>(
+      GPTConfiguration(
+        vocabularySize: 10, contextLength: 8, layers: 1, heads: 2, width: 4, tiesWeights: false),
+      using: &rng)
+    #expect(untied.namedParameters.map(\.name) == Self.expectedNames + ["lm_head.weight"])
+  }
+
+  /// Weights from N(0, 0.02²), residual projections from N(0, 0.02²/(2·layers)), layer norms 1 and
+  /// 0, biases 0. (Sample standard deviations over 16k–65k draws are within 3% of σ.)
+  @Test func initialisation() {
+    var rng = SeededGenerator(seed: 1)
+    let model = GPT<Double>(
+      GPTConfiguration(vocabularySize: 64, contextLength: 16, layers: 2, heads: 2, width: 64), using: &rng)
+    func deviation(_ t: Tensor<Double>) -> Double {
+      let values = t.scalars
+      let mean = values.reduce(0, +) / Double(values.count)
+      return (values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(values.count)).squareRoot()
+    }
+    let block = model.blocks[0]
+    #expect(Swift.abs(deviation(block.attn.c_attn.weight) / 0.02 - 1) < 0.03)
+    #expect(Swift.abs(deviation(block.mlp.c_fc.weight) / 0.02 - 1) < 0.03)
+    #expect(Swift.abs(deviation(block.attn.c_proj.weight) / 0.01 - 1) < 0.03)  // 0.02/√4
+    #expect(Swift.abs(deviation(block.mlp.c_proj.weight) / 0.01 - 1) < 0.03)
+    #expect(
+      block.ln_1.weight.scalars.allSatisfy { $0 == 1 } && block.ln_1.bias!.scalars.allSatisfy { $0 == 0 })
+    #expect(block.attn.c_attn.bias!.scalars.allSatisfy { $0 == 0 })
+  }
+
+  /// PyTorch's float64 logits, loss and every parameter gradient, with its parameters loaded by name.
+  @Test func matchesPyTorchByName() throws {
+    let reference = try Self.reference()
+    let c = reference.config
+    var rng = SeededGenerator(seed: 0)
+    let model = GPT<Double>(
+      GPTConfiguration(
+        vocabularySize: c.vocab, contextLength: c.context, layers: c.layers, heads: c.heads, width: c.width),
+      using: &rng)
+    #expect(Set(model.namedParameters.map(\.name)) == Set(reference.parameters.keys))
+    for (name, tensor) in model.namedParameters {
+      let values = try #require(reference.parameters[name])
+      #expect(values.shape == tensor.shape, "\(name)")
+      tensor.updateValues { for i in $0.indices { $0[i] = values.data[i] } }
+    }
+    let tokens = IndexTensor(reference.tokens.data.map { Int($0) }, shape: reference.tokens.shape)
+    let targets = IndexTensor(reference.targets.data.map { Int($0) }, shape: reference.targets.shape)
+    let logits = model(tokens)
+    #expect(logits.shape == reference.logits.shape)
+    for (a, b) in zip(logits.scalars, reference.logits.data) { #expect(Swift.abs(a - b) < 1e-12) }
+    let loss = model.loss(tokens, targets: targets)
+    #expect(Swift.abs(loss.item() - reference.loss) < 1e-12)
+    loss.backward()
+    for (name, tensor) in model.namedParameters {
+      let expected = try #require(reference.grads[name])
+      let actual = try #require(tensor.grad, "\(name) has no gradient").scalars
+      let worst = zip(actual, expected.data).map { Swift.abs($0 - $1) / (1 + Swift.abs($1)) }.max()!
+      #expect(worst < 1e-10, "\(name): worst deviation \(worst)")
+    }
+  }
+
+  /// A GPT<Scalar> with the reference's parameters, and its batch.
+  static func loadedModel<Scalar: TensorScalar>(
+    _ reference: Reference, as _: Scalar.Type
+  ) throws -> (GPT<Scalar>, IndexTensor, IndexTensor) {
+    let c = reference.config
+    var rng = SeededGenerator(seed: 0)
+    let model = GPT<Scalar>(
+      GPTConfiguration(
+        vocabularySize: c.vocab, contextLength: c.context, layers: c.layers, heads: c.heads, width: c.width),
+      using: &rng)
+    for (name, tensor) in model.namedParameters {
+      let values = try #require(reference.parameters[name])
+      tensor.updateValues { for i in $0.indices { $0[i] = Scalar(values.data[i]) } }
+    }
+    let tokens = IndexTensor(reference.tokens.data.map { Int($0) }, shape: reference.tokens.shape)
+    let targets = IndexTensor(reference.targets.data.map { Int($0) }, shape: reference.targets.shape)
+    return (model, tokens, targets)
+  }
+
+  /// Five steps of the char-lm training loop (AdamW, weight decay 0.1 on matrices only, as two
+  /// optimizers) follow PyTorch's losses (one optimizer with two parameter groups): to 1e-12 in
+  /// Double, 1e-5 in Float.
+  @Test func adamWTrainingMatchesPyTorch() throws {
+    let reference = try Self.reference()
+    func trace<Scalar: TensorScalar>(_ type: Scalar.Type) throws -> [Double] {
+      let (model, tokens, targets) = try Self.loadedModel(reference, as: type)
+      let parameters = model.parameters
+      let decayed = AdamW(
+        parameters.filter { $0.rank >= 2 }, learningRate: 1e-2, betas: (0.9, 0.99), weightDecay: 0.1)
+      let undecayed = AdamW(
+        parameters.filter { $0.rank < 2 }, learningRate: 1e-2, betas: (0.9, 0.99), weightDecay: 0)
+      var losses: [Double] = []
+      for _ in 0..<5 {
+        model.zeroGrad()
+        let loss = model.loss(tokens, targets: targets)
+        losses.append(Double(loss.item()))
+        loss.backward()
+        decayed.step()
+        undecayed.step()
+      }
+      return losses
+    }
+    for (a, b) in zip(try trace(Double.self), reference.adamw_losses) { #expect(Swift.abs(a - b) < 1e-12) }
+    for (a, b) in zip(try trace(Float.self), reference.adamw_losses) {
+      #expect(Swift.abs(a - b) < 1e-5, "\(a) vs \(b)")
+    }
+  }
+
+  /// A tied weight gets both gradients (embedding and lm_head) and one update: one SGD step moves it
+  /// by exactly −lr·(sum of the two).
+  @Test func tiedWeightIsSteppedOnce() {
+    var rng = SeededGenerator(seed: 2)
+    let model = GPT<Double>(
+      GPTConfiguration(vocabularySize: 7, contextLength: 4, layers: 1, heads: 1, width: 4), using: &rng)
+    let before = model.wte.weight.scalars
+    let tokens = IndexTensor([1, 2, 3, 1], shape: [1, 4])
+    model.loss(tokens, targets: IndexTensor([2, 3, 1, 0], shape: [1, 4])).backward()
+    let grad = model.wte.weight.grad!.scalars
+    let optimizer = SGD(model.parameters + [model.lm_head.weight], learningRate: 0.5)
+    optimizer.step()
+    for (i, value) in model.wte.weight.scalars.enumerated() {
+      #expect(Swift.abs(value - (before[i] - 0.5 * grad[i])) < 1e-15)
+    }
+  }
+
+  /// Sampling returns the asked number of tokens, all in the vocabulary; top-k 1 is greedy and so
+  /// does not depend on the generator.
+  @Test func generation() {
+    var rng = SeededGenerator(seed: 3)
+    let model = GPT<Float>(
+      GPTConfiguration(vocabularySize: 9, contextLength: 5, layers: 1, heads: 2, width: 8), using: &rng)
+    let tokens = model.generate(from: [1, 2], count: 12, temperature: 0.8, topK: 3, using: &rng)
+    #expect(tokens.count == 12 && tokens.allSatisfy { (0..<9).contains($0) })
+    var a = SeededGenerator(seed: 10), b = SeededGenerator(seed: 20)
+    #expect(
+      model.generate(from: [4], count: 8, topK: 1, using: &a)
+        == model.generate(from: [4], count: 8, topK: 1, using: &b))
+  }
+}
