@@ -19,6 +19,7 @@ public final class MaxPool2d<Scalar: TensorScalar>: Module<Scalar> {
     (self.kernelSize, self.stride, self.padding) = (kernelSize, stride ?? kernelSize, padding)
   }
 
+  /// `[batch, channels, H, W]` → the window maxima.
   public override func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
     maxPool2d(x, kernelSize: kernelSize, stride: stride, padding: padding)
   }
@@ -47,6 +48,7 @@ public final class AvgPool2d<Scalar: TensorScalar>: Module<Scalar> {
     self.countIncludePad = countIncludePad
   }
 
+  /// `[batch, channels, H, W]` → the window means.
   public override func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
     avgPool2d(x, kernelSize: kernelSize, stride: stride, padding: padding, countIncludePad: countIncludePad)
   }
@@ -58,8 +60,10 @@ public final class AdaptiveAvgPool2d<Scalar: TensorScalar>: Module<Scalar> {
   /// The output's height and width.
   public let outputSize: IntOrPair
 
+  /// - Parameter outputSize: `[oH, oW]`, or one size for both; each at least 1.
   public init(outputSize: IntOrPair) { self.outputSize = outputSize }
 
+  /// `[batch, channels, H, W]` → `[batch, channels, oH, oW]`.
   public override func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
     adaptiveAvgPool2d(x, outputSize: outputSize)
   }
@@ -73,8 +77,10 @@ public final class Flatten<Scalar: TensorScalar>: Module<Scalar> {
   /// The last axis merged; negative counts from the end.
   public let endAxis: Int
 
+  /// Merges axes `startAxis...endAxis` (PyTorch's defaults: 1 and −1).
   public init(startAxis: Int = 1, endAxis: Int = -1) { (self.startAxis, self.endAxis) = (startAxis, endAxis) }
 
+  /// The input with the axes merged; a view of the same values.
   public override func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
     x.flattened(startAxis: startAxis, endAxis: endAxis)
   }

@@ -43,6 +43,7 @@ public struct IntOrPair: Sendable, Equatable, ExpressibleByIntegerLiteral, Expre
     self.init(elements[0], elements[elements.count - 1])
   }
 
+  /// `3` for a size on both axes, `(3, 5)` otherwise.
   public var description: String { height == width ? "\(height)" : "(\(height), \(width))" }
 }
 
