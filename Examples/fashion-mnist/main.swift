@@ -206,8 +206,7 @@ struct FashionMNIST: ParsableCommand {
   }
 
   /// The fraction of `split` whose largest logit is at the true label; no graph is recorded.
-  func evaluate(_ model: Module<Float>, on split: MNISTSplit, mean: Float, standardDeviation: Float) -> Double
-  {
+  func evaluate(_ model: Module<Float>, on split: MNISTSplit, mean: Float, standardDeviation: Float) -> Double {
     model.eval()
     defer { model.train() }
     return withoutGrad {
