@@ -120,14 +120,8 @@ extension FashionMNIST {
       var correct = 0
       for start in stride(from: 0, to: shard.count, by: 1000) {
         let indices = Array(shard[start..<min(start + 1000, shard.count)])
-        let logits = model(
-          split.batch(indices, mean: mean, standardDeviation: standardDeviation, as: Float.self))
-        let values = logits.scalars
-        for (row, index) in indices.enumerated() {
-          let scores = values[(row * 10)..<(row * 10 + 10)]
-          let predicted = scores.indices.max { scores[$0] < scores[$1] }! - row * 10
-          if predicted == split.labels[index] { correct += 1 }
-        }
+        correct += correctPredictions(
+          model, split, indices, mean: mean, standardDeviation: standardDeviation)
       }
       return correct
     }

@@ -212,18 +212,22 @@ struct FashionMNIST: ParsableCommand {
     return withoutGrad {
       var correct = 0
       for indices in MiniBatches(count: split.count, batchSize: 1000) {
-        let logits = model(
-          split.batch(indices, mean: mean, standardDeviation: standardDeviation, as: Float.self))
-        let values = logits.scalars
-        for (row, index) in indices.enumerated() {
-          let scores = values[(row * 10)..<(row * 10 + 10)]
-          let predicted = scores.indices.max { scores[$0] < scores[$1] }! - row * 10
-          if predicted == split.labels[index] { correct += 1 }
-        }
+        correct += correctPredictions(
+          model, split, indices, mean: mean, standardDeviation: standardDeviation)
       }
       return Double(correct) / Double(split.count)
     }
   }
+}
+
+/// How many of the images at `indices` the model classifies correctly: the largest logit (the first,
+/// on ties) is at the true label. Call it inside `withoutGrad`.
+func correctPredictions(
+  _ model: Module<Float>, _ split: MNISTSplit, _ indices: [Int], mean: Float, standardDeviation: Float
+) -> Int {
+  let logits = model(split.batch(indices, mean: mean, standardDeviation: standardDeviation, as: Float.self))
+  let predicted = logits.argmax(axis: 1).scalars
+  return zip(predicted, indices).filter { $0 == split.labels[$1] }.count
 }
 
 /// Loads `path` into `model`, or exits with one line naming the problem.
