@@ -77,8 +77,12 @@ extension FashionMNIST {
         let labels = indices.map { train.labels[$0] }
         optimizer.zeroGrad()
         let loss = crossEntropy(model(x), labels: labels)
-        loss.backward()
-        try context.averageGradients(of: model.parameters)
+        if overlap {
+          try context.averageGradients(of: model.parameters) { ready in loss.backward(onLeafGradientReady: ready) }
+        } else {
+          loss.backward()
+          try context.averageGradients(of: model.parameters)
+        }
         optimizer.step()
         lossSum += Double(loss.item()) * Double(indices.count)
         seen += indices.count

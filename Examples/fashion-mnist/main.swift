@@ -73,6 +73,14 @@ struct FashionMNIST: ParsableCommand {
   var distributed = false
 
   @Flag(
+    help: """
+      With --distributed: average the gradients during backward, each bucket's MPI_Iallreduce started \
+      as soon as its gradients are final (PyTorch DDP's overlap; for ranks on several machines). \
+      Without it they are averaged after backward, through shared memory within a machine.
+      """)
+  var overlap = false
+
+  @Flag(
     help:
       "Print one final JSON object (model, epochs, test_accuracy, seconds_per_epoch; ranks when distributed)."
   )
@@ -83,6 +91,7 @@ struct FashionMNIST: ParsableCommand {
       throw ValidationError("--epochs must be at least 1 (0 only with --load, to evaluate a saved model).")
     }
     guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1.") }
+    guard !overlap || distributed else { throw ValidationError("--overlap needs --distributed.") }
   }
 
   mutating func run() throws {

@@ -53,6 +53,10 @@ enum SummedWindow<Scalar: TensorScalar> {
     case .slots(let slots) where slots.count == 1:
       let source = slots[0] + offset
       for j in 0..<count { destination[j] = source[j] / divisor }
+    case .slots(let slots) where slots.count == 2:
+      // One pass (the common case of two ranks on a machine): the same sum and quotient as below.
+      let first = slots[0] + offset, second = slots[1] + offset
+      for j in 0..<count { destination[j] = (first[j] + second[j]) / divisor }
     case .slots(let slots):
       let first = slots[0] + offset, second = slots[1] + offset
       for j in 0..<count { destination[j] = first[j] + second[j] }

@@ -156,6 +156,12 @@ public final class DistributedContext {
   /// default). Gradients are packed into one buffer per scalar type up to this size; more are sent in
   /// successive windows of at most this size. Must be at least the size of one scalar.
   public var fusionThresholdBytes = 64 << 20
+  /// The most bytes of the first bucket of ``averageGradients(of:overlapping:)``, which holds the
+  /// last parameters (PyTorch DDP's first bucket, 1 MiB): small, so that communication starts early.
+  public var firstBucketBytes = 1 << 20
+  /// The most bytes of each later bucket of ``averageGradients(of:overlapping:)`` (PyTorch DDP's
+  /// `bucket_cap_mb`, 25 MiB).
+  public var bucketBytes = 25 << 20
   /// What this context has communicated so far.
   public var statistics = CommunicationStatistics()
   /// How ``averageGradients(of:)`` sums: ``GradientReduction/hierarchical`` by default. Set it to the

@@ -77,18 +77,27 @@ struct DDPCheck: ParsableCommand {
     var failed = false
     do {
       if let fault { try makeFault(fault, context: context) }
+      // overlap: nil averages after backward; a byte count averages during it (averageGradients(of:
+      // overlapping:)) with buckets of at most that size.
       let checks:
-        [(name: String, optimizer: OptimizerKind, fusionBytes: Int?, reduction: GradientReduction)] = [
-          ("sgd", .sgd, nil, .hierarchical), ("adam", .adam, nil, .hierarchical),
+        [(
+          name: String, optimizer: OptimizerKind, fusionBytes: Int?, reduction: GradientReduction,
+          overlap: Int?
+        )] = [
+          ("sgd", .sgd, nil, .hierarchical, nil), ("adam", .adam, nil, .hierarchical, nil),
           // 200 bytes = 25 Doubles per window: many allreduces, tensors split across windows.
-          ("adam-small-fusion-windows", .adam, 200, .hierarchical),
-          ("sgd-mpi-allreduce", .sgd, nil, .mpi),
-          ("adam-mpi-allreduce-small-fusion-windows", .adam, 200, .mpi),
+          ("adam-small-fusion-windows", .adam, 200, .hierarchical, nil),
+          ("sgd-mpi-allreduce", .sgd, nil, .mpi, nil),
+          ("adam-mpi-allreduce-small-fusion-windows", .adam, 200, .mpi, nil),
+          // One bucket (PyTorch's sizes), then 200-byte buckets: 4, started during backward.
+          ("sgd-overlapped", .sgd, nil, .hierarchical, 1 << 20),
+          ("adam-overlapped-small-buckets", .adam, nil, .hierarchical, 200),
         ]
       for check in checks {
         context.gradientReduction = check.reduction
         let result = try runCheck(
-          check.name, check.optimizer, fusionBytes: check.fusionBytes, context: context)
+          check.name, check.optimizer, fusionBytes: check.fusionBytes, overlapBucketBytes: check.overlap,
+          context: context)
         if result.maxDifference > tolerance || result.rankSpread != 0 { failed = true }
         context.onRankZero { print(result.json) }
       }
@@ -118,6 +127,7 @@ struct DDPCheck: ParsableCommand {
 
   struct CheckResult {
     var name: String, ranks: Int, nodes: Int, steps: Int, batchPerRank: Int, fusionBytes: Int
+    var overlapBucketBytes: Int?
     var maxDifference: Double, rankSpread: Double, maxChange: Double, localGradientSpread: Double
     var allreduceCalls: Int, allreduceBytes: Int
 
@@ -126,6 +136,7 @@ struct DDPCheck: ParsableCommand {
       return
         "{\"check\": \"\(name)\", \"ranks\": \(ranks), \"nodes\": \(nodes), \"steps\": \(steps), \"batch_per_rank\": \(batchPerRank), "
         + "\"global_batch\": \(ranks * batchPerRank), \"fusion_threshold_bytes\": \(fusionBytes), "
+        + "\"overlapped_bucket_bytes\": \(overlapBucketBytes.map(String.init) ?? "null"), "
         + "\"max_abs_difference\": \(number(maxDifference)), \"rank_spread\": \(number(rankSpread)), "
         + "\"max_parameter_change\": \(number(maxChange)), "
         + "\"local_gradient_spread\": \(number(localGradientSpread)), "
@@ -135,11 +146,13 @@ struct DDPCheck: ParsableCommand {
 
   /// Trains distributed and in one process from the same seed; compares the final parameters.
   func runCheck(
-    _ name: String, _ kind: OptimizerKind, fusionBytes: Int?, context: DistributedContext
+    _ name: String, _ kind: OptimizerKind, fusionBytes: Int?, overlapBucketBytes: Int?,
+    context: DistributedContext
   ) throws(DistributedError) -> CheckResult {
-    let savedThreshold = context.fusionThresholdBytes
-    defer { context.fusionThresholdBytes = savedThreshold }
+    let saved = (context.fusionThresholdBytes, context.firstBucketBytes, context.bucketBytes)
+    defer { (context.fusionThresholdBytes, context.firstBucketBytes, context.bucketBytes) = saved }
     if let fusionBytes { context.fusionThresholdBytes = fusionBytes }
+    if let overlapBucketBytes { (context.firstBucketBytes, context.bucketBytes) = (overlapBucketBytes, overlapBucketBytes) }
     let before = context.statistics
     let data = Problem(samples: steps * batchSize * context.size, seed: seed)
 
@@ -153,11 +166,26 @@ struct DDPCheck: ParsableCommand {
     var localGradientSpread = 0.0
     for (step, indices) in batches.sharded(for: context).enumerated() {
       optimizer.zeroGrad()
-      crossEntropy(model(data.x.gatheringRows(indices)), labels: indices.map { data.labels[$0] }).backward()
-      if step == 0 {
-        localGradientSpread = try spread(model.parameters.flatMap { $0.grad!.scalars }, context)
+      let loss = crossEntropy(model(data.x.gatheringRows(indices)), labels: indices.map { data.labels[$0] })
+      if overlapBucketBytes != nil {
+        // The local gradients, as each becomes final (before its bucket is averaged), for the spread.
+        var local: [ObjectIdentifier: [Double]] = [:]
+        try context.averageGradients(of: model.parameters) { ready in
+          loss.backward { leaf in
+            if step == 0 { local[ObjectIdentifier(leaf)] = leaf.grad!.scalars }
+            ready(leaf)
+          }
+        }
+        if step == 0 {
+          localGradientSpread = try spread(model.parameters.flatMap { local[ObjectIdentifier($0)]! }, context)
+        }
+      } else {
+        loss.backward()
+        if step == 0 {
+          localGradientSpread = try spread(model.parameters.flatMap { $0.grad!.scalars }, context)
+        }
+        try context.averageGradients(of: model.parameters)
       }
-      try context.averageGradients(of: model.parameters)
       optimizer.step()
     }
     let distributed = model.parameters.flatMap(\.scalars)
@@ -179,7 +207,8 @@ struct DDPCheck: ParsableCommand {
     let statistics = context.statistics
     return CheckResult(
       name: name, ranks: context.size, nodes: context.nodeCount, steps: steps, batchPerRank: batchSize,
-      fusionBytes: context.fusionThresholdBytes, maxDifference: maxDifference,
+      fusionBytes: context.fusionThresholdBytes, overlapBucketBytes: overlapBucketBytes,
+      maxDifference: maxDifference,
       rankSpread: try spread(distributed, context),
       maxChange: zip(expected, initial).map { abs($0 - $1) }.max() ?? 0,
       localGradientSpread: localGradientSpread,

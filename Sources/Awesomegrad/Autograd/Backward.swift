@@ -9,6 +9,12 @@ extension Tensor {
   ///     `retain_graph`, each node drops its pullback (and with it the values it saved) and its inputs
   ///     once it has been used, so a loss kept after backward (`history.append(loss)`) holds no
   ///     activations. A second backward through a released graph stops with a message.
+  ///   - onLeafGradientReady: called once for each leaf that requires grad and that this graph
+  ///     reaches, as soon as this pass has added everything it will add to the leaf's gradient
+  ///     (after the last pullback that feeds it), while the rest of the pass still runs: PyTorch's
+  ///     post-accumulate-grad hook. Data-parallel training starts the gradients' allreduce from it
+  ///     (see `AwesomegradDistributed`). A leaf given no gradient on the way (an unused branch) is
+  ///     still reported, at the point where its last consumer is passed.
   ///   - file: the caller's file (`#fileID`), named in error messages.
   ///   - line: the caller's line.
   ///
@@ -22,7 +28,8 @@ extension Tensor {
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
   public func backward(
-    gradient: Tensor? = nil, retainGraph: Bool = false, file: StaticString = #fileID, line: UInt = #line
+    gradient: Tensor? = nil, retainGraph: Bool = false, file: StaticString = #fileID, line: UInt = #line,
+    onLeafGradientReady: ((Tensor) -> Void)? = nil
   ) {
     let seed: Storage<Scalar>
     if let gradient {
@@ -48,7 +55,9 @@ extension Tensor {
     }
     accumulateGrad(seed)
     let order = topologicalOrder(file: file, line: line)
+    var readiness = onLeafGradientReady.map { LeafReadiness(order: order, root: self, hook: $0) }
     for node in order.reversed() {
+      defer { readiness?.passed(node) }
       guard let pullback = node.pullback, let upstream = node.gradStorage else { continue }
       node.gradStorage = nil  // an interior node's gradient is not kept
       node.checkSavedVersions(file: file, line: line)
@@ -126,4 +135,39 @@ func releasedGraphFailure<Scalar>(_ node: Tensor<Scalar>, file: StaticString, li
       + "\(node.op) (shape \(node.shape)) was released by an earlier backward(). Pass "
       + "backward(retainGraph: true) to the first call to keep the graph. (at \(file):\(line))",
     file: file, line: line)
+}
+
+/// The bookkeeping behind `backward(onLeafGradientReady:)`: how many edges of the graph still lead
+/// into each leaf that requires grad. A leaf is ready when the pass has gone past the last node
+/// that reads it (its count reaches 0).
+struct LeafReadiness<Scalar: TensorScalar> {
+  private var pending: [ObjectIdentifier: Int] = [:]
+  /// Each node's leaf inputs, recorded before the pass releases the node's inputs.
+  private var leafInputs: [ObjectIdentifier: [Tensor<Scalar>]] = [:]
+  private let hook: (Tensor<Scalar>) -> Void
+
+  init(order: [Tensor<Scalar>], root: Tensor<Scalar>, hook: @escaping (Tensor<Scalar>) -> Void) {
+    self.hook = hook
+    if root.pullback == nil {
+      hook(root)  // backward on a leaf: its gradient (the seed) is already final
+      return
+    }
+    for node in order {
+      let leaves = node.parents.filter { $0.requiresGrad && $0.pullback == nil }
+      guard !leaves.isEmpty else { continue }
+      leafInputs[ObjectIdentifier(node)] = leaves
+      for leaf in leaves { pending[ObjectIdentifier(leaf), default: 0] += 1 }
+    }
+  }
+
+  /// Called after `node`'s pullback ran (or was skipped): reports the leaves it was the last reader of.
+  mutating func passed(_ node: Tensor<Scalar>) {
+    guard let leaves = leafInputs.removeValue(forKey: ObjectIdentifier(node)) else { return }
+    for leaf in leaves {
+      let key = ObjectIdentifier(leaf)
+      let remaining = pending[key]! - 1
+      pending[key] = remaining
+      if remaining == 0 { hook(leaf) }
+    }
+  }
 }
