@@ -16,6 +16,8 @@ import Testing
 
   static let cases: [OpCase] = [
     OpCase(name: "add broadcast", shapes: [[2, 1, 4], [3, 1]]) { $0[0] + $0[1] },
+    // y = x·Wᵀ + b, with x [2, 3, 4] folded into 6 rows.
+    OpCase(name: "linear", shapes: [[2, 3, 4], [5, 4], [5]]) { $0[0].linear(weight: $0[1], bias: $0[2]) },
     OpCase(name: "sub broadcast", shapes: [[3, 4], [4]]) { $0[0] - $0[1] },
     OpCase(name: "mul broadcast", shapes: [[2, 3, 1], [3, 4]]) { $0[0] * $0[1] },
     OpCase(name: "div broadcast", shapes: [[3, 4], [3, 1]], positive: [false, true]) { $0[0] / $0[1] },

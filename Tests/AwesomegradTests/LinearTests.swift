@@ -68,3 +68,39 @@ import Testing
     #expect(throws: LinearAlgebraError.rankDeficient) { try leastSquares(a, Tensor([1, 2, 3])) }
   }
 }
+
+/// The fused `linear` op against its definition, matmul + broadcast add.
+@Suite struct FusedLinearTests {
+  /// x·Wᵀ + b for x [2, 3, 4], W [5, 4], b [5], in Double: the fused op and matmul + add give the
+  /// same values and the same gradients for x, W and b (up to gemm's rounding with β = 1).
+  @Test func matchesMatmulPlusBias() {
+    var rng = SeededGenerator(seed: 11)
+    let x = Tensor<Double>.randomNormal([2, 3, 4], requiresGrad: true, using: &rng)
+    let w = Tensor<Double>.randomNormal([5, 4], requiresGrad: true, using: &rng)
+    let b = Tensor<Double>.randomNormal([5], requiresGrad: true, using: &rng)
+    let upstream = Tensor<Double>.randomNormal([2, 3, 5], using: &rng)
+    let fused = x.linear(weight: w, bias: b)
+    (fused * upstream).sum().backward()
+    let fusedGradients = [x, w, b].map { $0.grad!.scalars }
+    [x, w, b].forEach { $0.zeroGrad() }
+    let reference = x.matmul(w, transposeB: true) + b
+    (reference * upstream).sum().backward()
+    #expect(fused.shape == [2, 3, 5])
+    for (f, r) in zip(fused.scalars, reference.scalars) { #expect(abs(f - r) < 1e-14) }
+    for (fusedGradient, tensor) in zip(fusedGradients, [x, w, b]) {
+      for (f, r) in zip(fusedGradient, tensor.grad!.scalars) { #expect(abs(f - r) < 1e-14) }
+    }
+  }
+
+  /// A batch of no rows gives [0, out] and zero weight and bias gradients.
+  @Test func emptyBatch() {
+    let x = Tensor<Float>.zeros([0, 3])
+    let w = Tensor<Float>.ones([2, 3], requiresGrad: true)
+    let b = Tensor<Float>.ones([2], requiresGrad: true)
+    let y = x.linear(weight: w, bias: b)
+    #expect(y.shape == [0, 2])
+    y.sum().backward()
+    #expect(w.grad?.scalars == [0, 0, 0, 0, 0, 0])
+    #expect(b.grad?.scalars == [0, 0])
+  }
+}

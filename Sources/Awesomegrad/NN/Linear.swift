@@ -77,10 +77,10 @@ public final class Linear<Scalar: TensorScalar>: Module<Scalar> {
     if let bias { registerParameter("bias", bias) }
   }
 
-  /// x·Wᵀ + b.  x: `[batch, inputs]` → `[batch, outputs]`.
+  /// x·Wᵀ + b.  x: `[batch, inputs]` → `[batch, outputs]`: one op with a bias
+  /// (``Tensor/linear(weight:bias:file:line:)``), a matmul without.
   public override func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
-    let product = x.matmul(weight, transposeB: true)
-    guard let bias else { return product }
-    return product + bias
+    guard let bias else { return x.matmul(weight, transposeB: true) }
+    return x.linear(weight: weight, bias: bias)
   }
 }
