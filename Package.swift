@@ -46,7 +46,10 @@ let package = Package(
 
     // MARK: - Libraries
     .target(name: "Micrograd", path: "Sources/Micrograd"),
-    .target(name: "Awesomegrad", dependencies: ["CBLAS", "CZlib"], path: "Sources/Awesomegrad"),
+    .target(name: "Awesomegrad", dependencies: ["CBLAS", "CZlib", "AwesomegradKernels"], path: "Sources/Awesomegrad"),
+    /// The Float vector kernels (Adam, exact GELU) compiled for the baseline, AVX2 and AVX-512F; the
+    /// library picks one per process from CPUFeatures.
+    .target(name: "AwesomegradKernels", path: "Sources/AwesomegradKernels"),
     /// Data-parallel training over MPI: broadcast, fused gradient allreduce, sharded mini-batches.
     .target(
       name: "AwesomegradDistributed", dependencies: ["Awesomegrad", "CMPI"],
@@ -118,7 +121,7 @@ let package = Package(
     .testTarget(name: "MicrogradTests", dependencies: ["Micrograd"], resources: [.copy("Fixtures")]),
     .testTarget(
       name: "AwesomegradTests",
-      dependencies: ["Awesomegrad", "Micrograd", "TorchConformance", "CBLAS"],
+      dependencies: ["Awesomegrad", "Micrograd", "TorchConformance", "CBLAS", "AwesomegradKernels"],
       resources: [.copy("Fixtures")]
     ),
     .testTarget(
