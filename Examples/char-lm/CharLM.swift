@@ -19,15 +19,16 @@ struct CharLM: ParsableCommand {
       with `sudo apt-get install fortunes` or `bash scripts/install-deps --fortunes`. Losses are \
       cross-entropies in nats per byte, each the mean over --eval-batches random batches.
 
-      The defaults are nanoGPT's (config/train_shakespeare_char.py with train.py), scaled down as its \
-      README's CPU recipe: context 64, 4 layers, 4 heads, width 128, no dropout; the exact GELU \
-      (nn.GELU()), no biases (train.py's bias = False), lm_head tied to transformer.wte, N(0, 0.02) \
-      weights with the residual projections at 0.02/√(2·layers); AdamW lr 1e-3, betas (0.9, 0.99), \
-      eps 1e-8, weight decay 0.1 on matrices only; gradients clipped to global norm 1.0 before each \
-      step; the learning rate warmed up linearly over 100 steps ((k+1)/100 of the peak at step k; \
-      nanoGPT's get_lr has (k+1)/101), then a cosine decay to lr/10 at the last step; batch 32, \
-      1000 steps. --gelu tanh, --bias, --untied, --schedule constant and --grad-clip 0 turn each \
-      piece off.
+      The defaults are the issue's configuration written in plain PyTorch: context 64, 4 layers, 4 \
+      heads, width 128, exact GELU MLP 4× (nn.GELU()), learned positions, no dropout; every module \
+      with PyTorch's own defaults: linear layers with biases and U(±1/√fan_in) weights, embeddings \
+      N(0, 1), a separate lm_head; AdamW lr 1e-3 throughout, betas (0.9, 0.99), eps 1e-8, weight \
+      decay 0.1 on matrices only; no gradient clipping; batch 32, 1000 steps. nanoGPT's recipe \
+      (config/train_shakespeare_char.py with train.py) is --init nanogpt --no-bias --tied \
+      --schedule cosine --grad-clip 1: N(0, 0.02) weights with the residual projections at \
+      0.02/√(2·layers), no biases, lm_head tied to transformer.wte, the learning rate warmed up \
+      linearly over 100 steps ((k+1)/100 of the peak at step k; nanoGPT's get_lr has (k+1)/101), \
+      then a cosine decay to lr/10 at the last step, gradients clipped to global norm 1.0.
       """)
 
   @Option(help: "A text file to train on (default: the fortunes).")
@@ -56,11 +57,21 @@ struct CharLM: ParsableCommand {
 
   @Flag(
     inversion: .prefixedNo,
-    help: "Biases in the linear layers and layer norms (nanoGPT's train.py: bias = False).")
-  var bias = false
+    help: "Biases in the linear layers and layer norms (PyTorch's default; nanoGPT's train.py: bias = False).")
+  var bias = true
 
-  @Flag(help: "Give lm_head its own weight instead of sharing transformer.wte's.")
-  var untied = false
+  @Flag(
+    inversion: .prefixedNo,
+    help: "Tie lm_head's weight to transformer.wte's (nanoGPT) instead of giving it its own.")
+  var tied = false
+
+  @Option(
+    name: .customLong("init"),
+    help: """
+      Initial weights: nanogpt (N(0, 0.02), the residual projections at 0.02/√(2·layers)) or pytorch \
+      (each module's PyTorch default: linear layers U(±1/√fan_in), embeddings N(0, 1)).
+      """)
+  var initialization: InitializationForm = .pytorch
 
   @Option(help: "AdamW's peak learning rate (nanoGPT's learning_rate).")
   var lr = 1e-3
@@ -70,7 +81,7 @@ struct CharLM: ParsableCommand {
       Learning-rate schedule: cosine (nanoGPT's: linear warm-up over --warmup steps, then a cosine \
       decay to --min-lr at the last step) or constant (--lr throughout).
       """)
-  var schedule: ScheduleKind = .cosine
+  var schedule: ScheduleKind = .constant
 
   @Option(help: "Warm-up steps of the cosine schedule (nanoGPT's warmup_iters).")
   var warmup = 100
@@ -79,8 +90,8 @@ struct CharLM: ParsableCommand {
   var minLr: Double?
 
   @Option(
-    help: "Clip the gradients' global 2-norm to this before each step (nanoGPT's grad_clip; 0: no clipping).")
-  var gradClip = 1.0
+    help: "Clip the gradients' global 2-norm to this before each step (nanoGPT's grad_clip is 1; 0: no clipping).")
+  var gradClip = 0.0
 
   @Option(help: "AdamW's weight decay, on matrices (weights and embeddings) only.")
   var weightDecay = 0.1
@@ -179,7 +190,8 @@ struct CharLM: ParsableCommand {
     var rng = SeededGenerator(seed: seed)
     var configuration = GPTConfiguration(
       vocabularySize: corpus.vocabulary.count, contextLength: context, layers: layers, heads: heads,
-      width: width, bias: bias, tiesWeights: !untied, gelu: gelu == .tanh ? .tanh : .none)
+      width: width, bias: bias, tiesWeights: tied, gelu: gelu == .tanh ? .tanh : .none,
+      initialization: initialization.scheme)
     var loaded: GPTCheckpoint.Loaded?
     if let load {
       // The file's shapes decide the sizes (nanoGPT's resume does the same with model_args).
@@ -231,7 +243,8 @@ struct CharLM: ParsableCommand {
         + (load.map { "loaded \($0); " } ?? "")
         + "GPT \(c.layers) layers, \(c.heads) heads, width \(c.width), context \(context), "
         + "\(c.gelu == .tanh ? "tanh" : "exact") GELU, \(c.bias ? "biases" : "no biases"), "
-        + "\(c.tiesWeights ? "tied" : "untied"), \(model.parameterCount) parameters; "
+        + "\(c.tiesWeights ? "tied" : "untied"), "
+        + (load == nil ? "\(initialization.rawValue) init, " : "") + "\(model.parameterCount) parameters; "
         + "AdamW lr \(lr) (\(cosine.map { "warm-up \($0.warmupSteps) + cosine to \($0.minimum)" } ?? "constant")), "
         + "grad clip \(gradClip == 0 ? "off" : "\(gradClip)"), batch \(batchSize), seed \(seed)")
 
@@ -348,6 +361,13 @@ struct CharLM: ParsableCommand {
 /// The `--schedule` choices.
 enum ScheduleKind: String, ExpressibleByArgument, CaseIterable {
   case cosine, constant
+}
+
+/// The `--init` choices.
+enum InitializationForm: String, ExpressibleByArgument, CaseIterable {
+  case nanogpt, pytorch
+
+  var scheme: GPTInitialization.Scheme { self == .pytorch ? .pytorch : .nanoGPT }
 }
 
 /// The `--gelu` choices.

@@ -81,6 +81,40 @@ import Testing
     #expect(block.attn.c_attn.bias!.scalars.allSatisfy { $0 == 0 })
   }
 
+  /// PyTorch's module defaults (`initialization: .pytorch`): a linear layer of fan-in n draws weight
+  /// and bias from U(−1/√n, 1/√n), whose standard deviation is 1/√(3n); embeddings from N(0, 1).
+  /// Tied, wte is lm_head's weight, so it is drawn as that linear layer's (fan-in = width).
+  @Test func pytorchInitialisation() {
+    func deviation(_ t: Tensor<Double>) -> Double {
+      let values = t.scalars
+      let mean = values.reduce(0, +) / Double(values.count)
+      return (values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(values.count)).squareRoot()
+    }
+    func bound(_ t: Tensor<Double>) -> Double { t.scalars.map { Swift.abs($0) }.max()! }
+    var rng = SeededGenerator(seed: 2)
+    let untied = GPT<Double>(
+      GPTConfiguration(
+        vocabularySize: 64, contextLength: 16, layers: 2, heads: 2, width: 64, tiesWeights: false,
+        initialization: .pytorch), using: &rng)
+    let block = untied.blocks[0]
+    for (layer, fanIn) in [(block.attn.c_attn, 64.0), (block.attn.c_proj, 64), (block.mlp.c_fc, 64), (block.mlp.c_proj, 256)] {
+      #expect(bound(layer.weight) <= 1 / fanIn.squareRoot())
+      #expect(Swift.abs(deviation(layer.weight) * (3 * fanIn).squareRoot() - 1) < 0.05)
+      #expect(bound(layer.bias!) <= 1 / fanIn.squareRoot() && bound(layer.bias!) > 0)
+    }
+    #expect(Swift.abs(deviation(untied.wte.weight) - 1) < 0.05)  // 4,096 draws of N(0, 1)
+    #expect(Swift.abs(deviation(untied.wpe.weight) - 1) < 0.1)  // 1,024 draws
+    #expect(bound(untied.lm_head.weight) <= 1 / 8)
+
+    let tied = GPT<Double>(
+      GPTConfiguration(
+        vocabularySize: 64, contextLength: 16, layers: 2, heads: 2, width: 64, initialization: .pytorch),
+      using: &rng)
+    #expect(tied.wte.weight === tied.lm_head.weight)
+    #expect(bound(tied.wte.weight) <= 1 / 8)
+    #expect(Swift.abs(deviation(tied.wte.weight) * (3 * 64.0).squareRoot() - 1) < 0.05)
+  }
+
   /// PyTorch's float64 logits, loss and every parameter gradient, with its parameters loaded by name.
   @Test func matchesPyTorchByName() throws {
     let reference = try Self.reference()

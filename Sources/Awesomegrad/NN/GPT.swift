@@ -18,11 +18,14 @@ public struct GPTConfiguration: Sendable, Equatable {
   public var tiesWeights: Bool
   /// The GELU form of the feed-forward networks.
   public var gelu: GELUApproximation
+  /// How the weights are drawn: nanoGPT's N(0, 0.02²) or PyTorch's module defaults.
+  public var initialization: GPTInitialization.Scheme
 
-  /// A configuration; the defaults are nanoGPT's (biases, tied weights, exact GELU).
+  /// A configuration; the defaults are nanoGPT's (biases, tied weights, exact GELU, its initialisation).
   public init(
     vocabularySize: Int, contextLength: Int, layers: Int, heads: Int, width: Int, bias: Bool = true,
-    tiesWeights: Bool = true, gelu: GELUApproximation = .none
+    tiesWeights: Bool = true, gelu: GELUApproximation = .none,
+    initialization: GPTInitialization.Scheme = .nanoGPT
   ) {
     self.vocabularySize = vocabularySize
     self.contextLength = contextLength
@@ -32,6 +35,7 @@ public struct GPTConfiguration: Sendable, Equatable {
     self.bias = bias
     self.tiesWeights = tiesWeights
     self.gelu = gelu
+    self.initialization = initialization
   }
 }
 
@@ -45,9 +49,10 @@ public struct GPTConfiguration: Sendable, Equatable {
 ///     lm_head.weight [V, C]            logits (no bias); the same tensor as wte when tied
 ///
 /// For tokens `[B, T]`: x = wte[tokens] + wpe[0..<T]; x ← block(x) for each block; logits =
-/// lm_head(ln_f(x)), `[B, T, V]`. Weights start from N(0, 0.02²), residual projections (`c_proj`)
-/// from N(0, 0.02²/(2·layers)), layer norms at 1 and 0. A tied weight is one tensor: it is listed
-/// once in ``Module/parameters`` and stepped once.
+/// lm_head(ln_f(x)), `[B, T, V]`. Weights start as ``GPTConfiguration/initialization`` says (see
+/// ``GPTInitialization``): by default nanoGPT's N(0, 0.02²), with residual projections (`c_proj`) from
+/// N(0, 0.02²/(2·layers)); layer norms at 1 and 0. A tied weight is one tensor: it is listed once in
+/// ``Module/parameters`` and stepped once.
 public final class GPT<Scalar: TensorScalar>: Module<Scalar> {
   /// The sizes and options.
   public let configuration: GPTConfiguration
@@ -70,12 +75,16 @@ public final class GPT<Scalar: TensorScalar>: Module<Scalar> {
         "GPT", "sizes must be positive and heads must divide the width: \(c)", file: #fileID, line: #line)
     }
     self.configuration = c
-    let initialization = GPTInitialization(layers: c.layers)
-    let deviation = Scalar(initialization.standardDeviation)
-    wte = Embedding(
-      count: c.vocabularySize, dimensions: c.width, standardDeviation: deviation, using: &generator)
-    wpe = Embedding(
-      count: c.contextLength, dimensions: c.width, standardDeviation: deviation, using: &generator)
+    let initialization = GPTInitialization(c.initialization, layers: c.layers)
+    // PyTorch's tying assigns lm_head's weight to wte, so under its defaults a tied table is drawn as
+    // that linear layer's weight; untied, each module draws its own.
+    let tiedHead: Linear<Scalar>? =
+      c.tiesWeights && c.initialization == .pytorch
+      ? initialization.linear(inputs: c.width, outputs: c.vocabularySize, bias: false, using: &generator) : nil
+    wte =
+      tiedHead.map { Embedding(weight: $0.weight) }
+      ?? initialization.embedding(count: c.vocabularySize, dimensions: c.width, using: &generator)
+    wpe = initialization.embedding(count: c.contextLength, dimensions: c.width, using: &generator)
     blocks = (0..<c.layers).map { _ in
       TransformerBlock(
         width: c.width, heads: c.heads, bias: c.bias, approximation: c.gelu, initialization: initialization,
@@ -85,9 +94,7 @@ public final class GPT<Scalar: TensorScalar>: Module<Scalar> {
     lm_head =
       c.tiesWeights
       ? Linear(weight: wte.weight, bias: nil)
-      : normalLinear(
-        inputs: c.width, outputs: c.vocabularySize, bias: false,
-        standardDeviation: initialization.standardDeviation, using: &generator)
+      : initialization.linear(inputs: c.width, outputs: c.vocabularySize, bias: false, using: &generator)
     super.init()
     // nanoGPT's containers: `transformer` (a ModuleDict) holding `h` (a ModuleList).
     let transformer = Module<Scalar>()

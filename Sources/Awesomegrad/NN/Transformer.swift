@@ -25,6 +25,18 @@ public final class Embedding<Scalar: TensorScalar>: Module<Scalar> {
     registerParameter("weight", weight)
   }
 
+  /// A table over a given weight `[count, dimensions]` (made to require grad), such as a linear
+  /// layer's weight that the embedding shares.
+  public init(weight: Tensor<Scalar>, file: StaticString = #fileID, line: UInt = #line) {
+    if weight.rank != 2 || weight.count == 0 {
+      argumentFailure(
+        "Embedding", "weight must be a non-empty [count, dimensions], got \(weight.shape)", file: file, line: line)
+    }
+    self.weight = weight
+    super.init()
+    registerParameter("weight", weight)
+  }
+
   /// The vectors of `indices`: `indices.shape + [dimensions]`. The gradient of a row accumulates over
   /// every occurrence of its index.
   public func callAsFunction(_ indices: IndexTensor) -> Tensor<Scalar> {
@@ -73,28 +85,63 @@ public final class LayerNorm<Scalar: TensorScalar>: Module<Scalar> {
   }
 }
 
-/// How a GPT's layers draw their initial weights: nanoGPT's scheme.
-public struct GPTInitialization: Sendable {
-  /// The standard deviation of every linear weight and embedding (0.02).
+/// How a GPT's layers draw their initial weights.
+///
+/// - `.nanoGPT`: every linear weight and embedding from N(0, 0.02²), residual
+///   projections (`c_proj`) from N(0, 0.02²/(2·layers)), biases 0 (nanoGPT's `_init_weights`).
+/// - `.pytorch`: each module's own PyTorch default, as a model written with
+///   `nn.Linear` and `nn.Embedding` and no init code gets: linear weights and biases from
+///   U(−1/√fan_in, 1/√fan_in), embeddings from N(0, 1). A tied `wte` is `lm_head`'s weight, so it
+///   is drawn as that linear layer's.
+///
+/// Layer norms start at weight 1 and bias 0 under both.
+public struct GPTInitialization: Sendable, Equatable {
+  /// The two schemes.
+  public enum Scheme: String, Sendable, Equatable, CaseIterable {
+    /// nanoGPT's N(0, 0.02²), with scaled residual projections.
+    case nanoGPT = "nanogpt"
+    /// PyTorch's module defaults.
+    case pytorch
+  }
+
+  /// The scheme.
+  public var scheme: Scheme
+  /// The standard deviation of nanoGPT's linear weights and embeddings (0.02).
   public var standardDeviation: Double = 0.02
-  /// The number of blocks, which scales the residual projections (`c_proj`) down by 1/√(2·layers).
+  /// The number of blocks, which scales nanoGPT's residual projections (`c_proj`) by 1/√(2·layers).
   public var layers: Int
 
-  /// nanoGPT's scheme for a model of `layers` blocks.
-  public init(layers: Int) { self.layers = layers }
+  /// `scheme` for a model of `layers` blocks.
+  public init(_ scheme: Scheme = .nanoGPT, layers: Int) {
+    self.scheme = scheme
+    self.layers = layers
+  }
 
-  /// The standard deviation of a residual projection: 0.02/√(2·layers).
+  /// The standard deviation of a nanoGPT residual projection: 0.02/√(2·layers).
   var residualStandardDeviation: Double { standardDeviation / (2 * Double(layers)).squareRoot() }
-}
 
-/// A linear layer with weight from N(0, σ²) and a zero bias, as nanoGPT initialises every `nn.Linear`.
-func normalLinear<Scalar: TensorScalar, G: RandomNumberGenerator>(
-  inputs: Int, outputs: Int, bias: Bool, standardDeviation: Double, using generator: inout G
-) -> Linear<Scalar> {
-  Linear(
-    weight: .randomNormal(
-      [outputs, inputs], standardDeviation: Scalar(standardDeviation), using: &generator),
-    bias: bias ? .zeros([outputs]) : nil)
+  /// A linear layer inputs → outputs; `residual` marks a projection back into the residual stream.
+  func linear<Scalar: TensorScalar, G: RandomNumberGenerator>(
+    inputs: Int, outputs: Int, bias: Bool, residual: Bool = false, using generator: inout G
+  ) -> Linear<Scalar> {
+    switch scheme {
+    case .pytorch:
+      return Linear(inputs: inputs, outputs: outputs, bias: bias, initialization: .kaimingUniform, using: &generator)
+    case .nanoGPT:
+      let deviation = residual ? residualStandardDeviation : standardDeviation
+      return Linear(
+        weight: .randomNormal([outputs, inputs], standardDeviation: Scalar(deviation), using: &generator),
+        bias: bias ? .zeros([outputs]) : nil)
+    }
+  }
+
+  /// An embedding table of `count` vectors of `dimensions`.
+  func embedding<Scalar: TensorScalar, G: RandomNumberGenerator>(
+    count: Int, dimensions: Int, using generator: inout G
+  ) -> Embedding<Scalar> {
+    let deviation: Scalar = scheme == .pytorch ? 1 : Scalar(standardDeviation)
+    return Embedding(count: count, dimensions: dimensions, standardDeviation: deviation, using: &generator)
+  }
 }
 
 /// Masked multi-head self-attention with one fused q|k|v projection, as nanoGPT's
@@ -113,7 +160,7 @@ public final class CausalSelfAttention<Scalar: TensorScalar>: Module<Scalar> {
   /// The number of heads; divides the width.
   public let heads: Int
 
-  /// Attention over `width` channels split into `heads` heads, initialised as in nanoGPT.
+  /// Attention over `width` channels split into `heads` heads, initialised by `initialization`.
   public init<G: RandomNumberGenerator>(
     width: Int, heads: Int, bias: Bool = true, initialization: GPTInitialization, using generator: inout G
   ) {
@@ -123,12 +170,8 @@ public final class CausalSelfAttention<Scalar: TensorScalar>: Module<Scalar> {
       )
     }
     self.heads = heads
-    c_attn = normalLinear(
-      inputs: width, outputs: 3 * width, bias: bias, standardDeviation: initialization.standardDeviation,
-      using: &generator)
-    c_proj = normalLinear(
-      inputs: width, outputs: width, bias: bias, standardDeviation: initialization.residualStandardDeviation,
-      using: &generator)
+    c_attn = initialization.linear(inputs: width, outputs: 3 * width, bias: bias, using: &generator)
+    c_proj = initialization.linear(inputs: width, outputs: width, bias: bias, residual: true, using: &generator)
     super.init()
     register("c_attn", c_attn)
     register("c_proj", c_proj)
@@ -155,18 +198,14 @@ public final class FeedForward<Scalar: TensorScalar>: Module<Scalar> {
   /// The GELU form: exact (nanoGPT's `nn.GELU()`) or tanh (GPT-2's).
   public let approximation: GELUApproximation
 
-  /// A network of `width` → `hidden` (4·width in GPT) → `width`, initialised as in nanoGPT.
+  /// A network of `width` → `hidden` (4·width in GPT) → `width`, initialised by `initialization`.
   public init<G: RandomNumberGenerator>(
     width: Int, hidden: Int, bias: Bool = true, approximation: GELUApproximation = .none,
     initialization: GPTInitialization, using generator: inout G
   ) {
     self.approximation = approximation
-    c_fc = normalLinear(
-      inputs: width, outputs: hidden, bias: bias, standardDeviation: initialization.standardDeviation,
-      using: &generator)
-    c_proj = normalLinear(
-      inputs: hidden, outputs: width, bias: bias, standardDeviation: initialization.residualStandardDeviation,
-      using: &generator)
+    c_fc = initialization.linear(inputs: width, outputs: hidden, bias: bias, using: &generator)
+    c_proj = initialization.linear(inputs: hidden, outputs: width, bias: bias, residual: true, using: &generator)
     super.init()
     register("c_fc", c_fc)
     register("c_proj", c_proj)

@@ -29,7 +29,8 @@ def main():
     torch.manual_seed(0)
     torch.set_default_dtype(torch.float64)
     config = dict(vocab=11, context=6, layers=2, heads=2, width=8)
-    model = GPT(config["vocab"], config["context"], config["layers"], config["heads"], config["width"])
+    model = GPT(config["vocab"], config["context"], config["layers"], config["heads"], config["width"],
+                bias=True, tie=True, gelu="none", init="nanogpt")
     with torch.no_grad():
         for name, p in model.named_parameters():
             if p.dim() == 1:
