@@ -1,7 +1,7 @@
 /// Checks a function's gradients against finite differences.
 ///
 /// For inputs x₁…xₙ and a fixed random upstream u of the output's shape, the checker compares the
-/// gradient from ``Tensor/backward(gradient:retainGraph:file:line:)`` of L = Σ f(x)·u with the central difference
+/// gradient from ``Tensor/backward(gradient:retainGraph:file:line:onLeafGradientReady:)`` of L = Σ f(x)·u with the central difference
 ///
 ///     ∂L/∂xᵢⱼ ≈ (L(xᵢⱼ + ε) − L(xᵢⱼ − ε)) / 2ε,
 ///

@@ -43,7 +43,7 @@ public func withoutGrad<R>(_ body: () async throws -> R) async rethrows -> R {
 
 /// Runs `body` with anomaly detection on, as PyTorch's `torch.autograd.detect_anomaly()`: every op
 /// checks its output for NaN and infinity, and every pullback recorded inside checks the gradients
-/// it returns when ``Tensor/backward(gradient:retainGraph:file:line:)`` runs it (even if backward is
+/// it returns when ``Tensor/backward(gradient:retainGraph:file:line:onLeafGradientReady:)`` runs it (even if backward is
 /// called after `body` returns). The first bad value stops the process with a message that names the
 /// op, its input shapes, the pass (forward or backward) and where in your code the op was created:
 /// the `file:line` that functions receive, or for operators and library-internal calls, the first

@@ -10,8 +10,13 @@ import AwesomegradKernels
 /// contraction, so the choice changes the speed, never the bits (tested).
 public enum VectorKernels {
   /// The instruction sets the kernels are built for.
-  public enum InstructionSet: String, Sendable, CaseIterable {
-    case baseline, avx2, avx512
+  public enum InstructionSet: Sendable, CaseIterable {
+    /// The target's baseline (SSE2 on x86-64), for every CPU.
+    case baseline
+    /// AVX2: 8 Float lanes.
+    case avx2
+    /// AVX-512F: 16 Float lanes.
+    case avx512
 
     var c: awesomegrad_isa {
       switch self {

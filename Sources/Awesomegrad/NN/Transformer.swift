@@ -97,9 +97,9 @@ public final class LayerNorm<Scalar: TensorScalar>: Module<Scalar> {
 /// Layer norms start at weight 1 and bias 0 under both.
 public struct GPTInitialization: Sendable, Equatable {
   /// The two schemes.
-  public enum Scheme: String, Sendable, Equatable, CaseIterable {
+  public enum Scheme: Sendable, Equatable, CaseIterable {
     /// nanoGPT's N(0, 0.02²), with scaled residual projections.
-    case nanoGPT = "nanogpt"
+    case nanoGPT
     /// PyTorch's module defaults.
     case pytorch
   }

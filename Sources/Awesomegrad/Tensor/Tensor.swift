@@ -1,5 +1,5 @@
 /// An n-dimensional array of `Float` or `Double` that records the operations applied to it, so that
-/// ``backward(gradient:retainGraph:file:line:)`` can compute gradients by reverse-mode automatic differentiation.
+/// ``backward(gradient:retainGraph:file:line:onLeafGradientReady:)`` can compute gradients by reverse-mode automatic differentiation.
 ///
 /// A tensor holds its values in a contiguous row-major ``Storage``. A tensor made by an op also holds
 /// its `parents` (the op's inputs) and a `pullback`: the function that maps the gradient of the output
@@ -148,7 +148,7 @@ public final class Tensor<Scalar: TensorScalar> {
 
   // MARK: Gradients
 
-  /// The gradient accumulated by ``backward(gradient:retainGraph:file:line:)``; nil before any backward pass.
+  /// The gradient accumulated by ``backward(gradient:retainGraph:file:line:onLeafGradientReady:)``; nil before any backward pass.
   /// Kept for leaves that require grad.
   public var grad: Tensor? {
     gradStorage.map { Tensor($0) }
