@@ -91,7 +91,7 @@ enum GPTCheckpoint {
         if let wte = tensors["transformer.wte.weight"], wte.scalars != head.scalars {
           throw CharLMCheckpointError(
             "\(path): lm_head.weight differs from transformer.wte.weight, so the model is untied; "
-              + "pass --untied")
+              + "pass --no-tied")
         }
         if tensors["transformer.wte.weight"] == nil { tensors["transformer.wte.weight"] = head }
       }
