@@ -144,7 +144,7 @@ extension DistributedContext {
   // MARK: Fused-vector bookkeeping
 
   /// `MPI_FLOAT` or `MPI_DOUBLE`.
-  func mpiDatatype<Scalar>(_: Scalar.Type, call: String) throws(DistributedError) -> MPI_Datatype? {
+  private func mpiDatatype<Scalar>(_: Scalar.Type, call: String) throws(DistributedError) -> MPI_Datatype? {
     guard let datatype = MPIType.datatype(for: Scalar.self) else {
       throw .invalidUse(call: call, detail: "MPI has no datatype for \(Scalar.self); use Float or Double")
     }

@@ -156,7 +156,7 @@ extension DistributedContext {
   }
 
   /// A barrier of the node's ranks that also orders their memory accesses to the window.
-  func nodeBarrier(_ shared: SharedWindow, call: String) throws(DistributedError) {
+  private func nodeBarrier(_ shared: SharedWindow, call: String) throws(DistributedError) {
     try mpiCheck(MPI_Win_sync(shared.window), "MPI_Win_sync (\(call))")
     var request: MPI_Request? = nil
     try mpiCheck(MPI_Ibarrier(nodeCommunicator, &request), "MPI_Ibarrier (\(call): node)")

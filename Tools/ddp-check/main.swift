@@ -92,9 +92,6 @@ struct DDPCheck: ParsableCommand {
           // One bucket (PyTorch's sizes), then 200-byte buckets: 4, started during backward.
           ("sgd-overlapped", .sgd, nil, .hierarchical, 1 << 20),
           ("adam-overlapped-small-buckets", .adam, nil, .hierarchical, 200),
-          // ZeroRedundancyOptimizer: each rank steps its 1/size of the elements.
-          ("sgd-zero-redundancy", .sgd, nil, .hierarchical, nil),
-          ("adam-zero-redundancy", .adam, nil, .hierarchical, nil),
         ]
       for check in checks {
         context.gradientReduction = check.reduction
@@ -163,12 +160,8 @@ struct DDPCheck: ParsableCommand {
     var rng = SeededGenerator(seed: seed)
     let model = data.makeModel(using: &rng)
     let initial = model.parameters.flatMap(\.scalars)
-    let sharded = name.hasSuffix("zero-redundancy")
     let optimizer = kind.make(model.parameters)
     try context.broadcastParameters(of: model.parameters)
-    let zero =
-      sharded
-      ? try ZeroRedundancyOptimizer(model.parameters, context: context) { kind.make($0.map(\.values)) } : nil
     let batches = MiniBatches(count: data.count, batchSize: batchSize * context.size, using: &rng)
     var localGradientSpread = 0.0
     for (step, indices) in batches.sharded(for: context).enumerated() {
@@ -190,11 +183,6 @@ struct DDPCheck: ParsableCommand {
         loss.backward()
         if step == 0 {
           localGradientSpread = try spread(model.parameters.flatMap { $0.grad!.scalars }, context)
-        }
-        if let zero {
-          try zero.step()
-          zero.zeroGrad()
-          continue
         }
         try context.averageGradients(of: model.parameters)
       }
