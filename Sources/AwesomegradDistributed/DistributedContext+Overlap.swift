@@ -163,11 +163,7 @@ extension DistributedContext {
     var cursor = buffer + bucket.offset + bucket.parameters.count
     for (k, index) in bucket.parameters.enumerated() {
       let tensor = parameters[index]
-      let copied: Void? = tensor.withGradient { gradient in
-        cursor.update(from: gradient.baseAddress!, count: gradient.count)
-      }
-      if copied == nil { cursor.update(repeating: 0, count: tensor.count) }
-      buffer[bucket.offset + k] = copied == nil ? 0 : 1
+      buffer[bucket.offset + k] = packGradient(of: tensor, elements: 0..<tensor.count, into: cursor) ? 1 : 0
       cursor += tensor.count
     }
   }
@@ -178,18 +174,12 @@ extension DistributedContext {
     _ bucket: GradientBucket, of parameters: [Tensor<Scalar>], from buffer: UnsafeMutablePointer<Scalar>,
     divisor: Scalar
   ) {
-    var cursor = buffer + bucket.offset + bucket.parameters.count
+    var cursor = bucket.offset + bucket.parameters.count
     for (k, index) in bucket.parameters.enumerated() {
       let tensor = parameters[index]
       defer { cursor += tensor.count }
       guard buffer[bucket.offset + k] > 0 else { continue }
-      if tensor.withGradient({ _ in }) == nil {
-        tensor.setGradient([Scalar](repeating: 0, count: tensor.count))
-      }
-      let source = cursor
-      tensor.withGradientBuffer { gradient in
-        for j in 0..<gradient.count { gradient[j] = source[j] / divisor }
-      }
+      unpackAverage(.sum(buffer), from: cursor, into: tensor, elements: 0..<tensor.count, divisor: divisor)
     }
   }
 }

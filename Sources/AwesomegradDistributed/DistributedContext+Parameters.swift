@@ -104,10 +104,7 @@ extension DistributedContext {
         buffer[flag - windowStart] = parameters[flag].withGradient { _ in } == nil ? 0 : 1
       }
       forEachPiece(of: parameters, window: window, after: flagCount) { _, tensor, local, bufferOffset in
-        let copied: Void? = tensor.withGradient { gradient in
-          (buffer + bufferOffset).update(from: gradient.baseAddress! + local.lowerBound, count: local.count)
-        }
-        if copied == nil { (buffer + bufferOffset).update(repeating: 0, count: local.count) }
+        packGradient(of: tensor, elements: local, into: buffer + bufferOffset)
       }
       let summed: SummedWindow<Scalar>
       if let shared {
@@ -123,14 +120,7 @@ extension DistributedContext {
       // The holder counts come first in the vector, so they are known before any gradient is unpacked.
       forEachPiece(of: parameters, window: window, after: flagCount) { index, tensor, local, bufferOffset in
         guard holders[index] > 0 else { return }
-        if tensor.withGradient({ _ in }) == nil {
-          tensor.setGradient([Scalar](repeating: 0, count: tensor.count))
-        }
-        tensor.withGradientBuffer { gradient in
-          summed.average(
-            into: gradient.baseAddress! + local.lowerBound, from: bufferOffset, count: local.count,
-            divisor: divisor)
-        }
+        unpackAverage(summed, from: bufferOffset, into: tensor, elements: local, divisor: divisor)
       }
       statistics.allreduceCalls += 1
       statistics.allreduceBytes += window.count * MemoryLayout<Scalar>.stride
@@ -183,5 +173,35 @@ extension DistributedContext {
       let lower = Swift.max(start, window.lowerBound), upper = Swift.min(end, window.upperBound)
       body(index, tensor, (lower - start)..<(upper - start), lower - window.lowerBound)
     }
+  }
+}
+
+/// Copies the gradient elements `elements` of `tensor` to `destination`, or zeros when it has no
+/// gradient (it counts as zero in the sum). Returns whether it had one.
+@discardableResult
+@inline(__always)
+func packGradient<Scalar: TensorScalar>(
+  of tensor: Tensor<Scalar>, elements: Range<Int>, into destination: UnsafeMutablePointer<Scalar>
+) -> Bool {
+  let copied: Void? = tensor.withGradient { gradient in
+    destination.update(from: gradient.baseAddress! + elements.lowerBound, count: elements.count)
+  }
+  if copied == nil { destination.update(repeating: 0, count: elements.count) }
+  return copied != nil
+}
+
+/// Replaces the gradient elements `elements` of `tensor` by the summed window's values from `offset`
+/// on, divided by `divisor`; a tensor without a gradient gets a zero one first.
+@inline(__always)
+func unpackAverage<Scalar: TensorScalar>(
+  _ summed: SummedWindow<Scalar>, from offset: Int, into tensor: Tensor<Scalar>, elements: Range<Int>,
+  divisor: Scalar
+) {
+  if tensor.withGradient({ _ in }) == nil {
+    tensor.setGradient([Scalar](repeating: 0, count: tensor.count))
+  }
+  tensor.withGradientBuffer { gradient in
+    summed.average(
+      into: gradient.baseAddress! + elements.lowerBound, from: offset, count: elements.count, divisor: divisor)
   }
 }

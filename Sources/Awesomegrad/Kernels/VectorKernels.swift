@@ -36,10 +36,17 @@ public enum VectorKernels {
   /// The widest build that both this binary contains and `features` can run: AVX-512F when the CPU
   /// has it and the OS saves its registers, else AVX2, else the baseline (also off x86-64).
   public static func choose(for features: CPUFeatures?) -> InstructionSet {
-    guard let features else { return .baseline }
-    if features.canRunAVX512 && isBuilt(.avx512) { return .avx512 }
-    if features.canRunAVX2 && isBuilt(.avx2) { return .avx2 }
-    return .baseline
+    [.avx512, .avx2].first { canRun($0, on: features) } ?? .baseline
+  }
+
+  /// Whether this binary contains `set` and `features` (nil: no cpuid) can run it.
+  static func canRun(_ set: InstructionSet, on features: CPUFeatures?) -> Bool {
+    guard isBuilt(set) else { return false }
+    switch set {
+    case .baseline: return true
+    case .avx2: return features?.canRunAVX2 ?? false
+    case .avx512: return features?.canRunAVX512 ?? false
+    }
   }
 
   /// Whether this binary contains the kernels for `set` (AVX2 and AVX-512 only on x86-64).
@@ -50,14 +57,6 @@ extension VectorKernels {
   /// The builds that this binary contains and this CPU can run, baseline first (for tests and
   /// benchmarks that compare them).
   public static var runnableHere: [InstructionSet] {
-    let features = CPUFeatures.current
-    return InstructionSet.allCases.filter { set in
-      guard isBuilt(set) else { return false }
-      switch set {
-      case .baseline: return true
-      case .avx2: return features?.canRunAVX2 ?? false
-      case .avx512: return features?.canRunAVX512 ?? false
-      }
-    }
+    InstructionSet.allCases.filter { canRun($0, on: CPUFeatures.current) }
   }
 }
