@@ -16,8 +16,8 @@ struct GradientBucket {
   var count: Int
   /// Parameters of the bucket whose gradients are final in this pass.
   var ready = 0
+  /// The bucket's allreduce once started; nil before, and after it completed.
   var request: MPI_Request? = nil
-  var isLaunched = false
 }
 
 extension DistributedContext {
@@ -57,12 +57,8 @@ extension DistributedContext {
       backward { _ in }
       return
     }
-    let clock = ContinuousClock()
-    let start = clock.now
-    let datatype = MPIType.datatype(for: Scalar.self)
-    guard datatype != nil else {
-      throw .invalidUse(call: call, detail: "MPI has no datatype for \(Scalar.self); use Float or Double")
-    }
+    let start = ContinuousClock.now
+    let datatype = try mpiDatatype(Scalar.self, call: call)
     try verifySameLayout(parameters.map(\.shape), call: call)
     var position: [ObjectIdentifier: Int] = [:]
     for (index, parameter) in parameters.enumerated() {
@@ -92,7 +88,6 @@ extension DistributedContext {
           return
         }
         buckets[nextLaunch].request = request
-        buckets[nextLaunch].isLaunched = true
         nextLaunch += 1
       }
     }
@@ -124,9 +119,7 @@ extension DistributedContext {
       statistics.allreduceCalls += 1
       statistics.allreduceBytes += buckets[b].count * MemoryLayout<Scalar>.stride
     }
-    statistics.gradientAverages += 1
-    let elapsed = start.duration(to: clock.now).components
-    statistics.gradientAverageSeconds += Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18
+    recordGradientAverage(since: start)
   }
 
   /// The buckets of `parameters`, last parameter first: the first up to ``firstBucketBytes``, the

@@ -80,8 +80,7 @@ extension DistributedContext {
     let call = "averageGradients"
     try checkActive(call)
     guard let communicator, size > 1 else { return }
-    let clock = ContinuousClock()
-    let start = clock.now
+    let start = ContinuousClock.now
     let datatype = try mpiDatatype(Scalar.self, call: call)
     try verifySameLayout(parameters.map(\.shape), call: call)
     // The fused vector: one holder count per parameter, then the gradients, last parameter first.
@@ -126,15 +125,20 @@ extension DistributedContext {
       statistics.allreduceBytes += window.count * MemoryLayout<Scalar>.stride
       windowStart = windowEnd
     }
+    recordGradientAverage(since: start)
+  }
+
+  /// Counts one gradient average and the time since `start` in ``statistics``.
+  func recordGradientAverage(since start: ContinuousClock.Instant) {
     statistics.gradientAverages += 1
-    let elapsed = start.duration(to: clock.now).components
+    let elapsed = start.duration(to: ContinuousClock.now).components
     statistics.gradientAverageSeconds += Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18
   }
 
   // MARK: Fused-vector bookkeeping
 
   /// `MPI_FLOAT` or `MPI_DOUBLE`.
-  private func mpiDatatype<Scalar>(_: Scalar.Type, call: String) throws(DistributedError) -> MPI_Datatype? {
+  func mpiDatatype<Scalar>(_: Scalar.Type, call: String) throws(DistributedError) -> MPI_Datatype? {
     guard let datatype = MPIType.datatype(for: Scalar.self) else {
       throw .invalidUse(call: call, detail: "MPI has no datatype for \(Scalar.self); use Float or Double")
     }

@@ -76,14 +76,8 @@ public final class GPT<Scalar: TensorScalar>: Module<Scalar> {
     }
     self.configuration = c
     let initialization = GPTInitialization(c.initialization, layers: c.layers)
-    // PyTorch's tying assigns lm_head's weight to wte, so under its defaults a tied table is drawn as
-    // that linear layer's weight; untied, each module draws its own.
-    let tiedHead: Linear<Scalar>? =
-      c.tiesWeights && c.initialization == .pytorch
-      ? initialization.linear(inputs: c.width, outputs: c.vocabularySize, bias: false, using: &generator) : nil
-    wte =
-      tiedHead.map { Embedding(weight: $0.weight) }
-      ?? initialization.embedding(count: c.vocabularySize, dimensions: c.width, using: &generator)
+    wte = initialization.tokenEmbedding(
+      vocabulary: c.vocabularySize, width: c.width, tied: c.tiesWeights, using: &generator)
     wpe = initialization.embedding(count: c.contextLength, dimensions: c.width, using: &generator)
     blocks = (0..<c.layers).map { _ in
       TransformerBlock(

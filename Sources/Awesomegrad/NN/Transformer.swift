@@ -135,6 +135,20 @@ public struct GPTInitialization: Sendable, Equatable {
     }
   }
 
+  /// The token table `[vocabulary, width]`. PyTorch's tying assigns lm_head's weight to the
+  /// embedding, so under its defaults a tied table is drawn as that linear layer's weight,
+  /// U(−1/√width, 1/√width); otherwise as an embedding.
+  func tokenEmbedding<Scalar: TensorScalar, G: RandomNumberGenerator>(
+    vocabulary: Int, width: Int, tied: Bool, using generator: inout G
+  ) -> Embedding<Scalar> {
+    guard tied && scheme == .pytorch else {
+      return embedding(count: vocabulary, dimensions: width, using: &generator)
+    }
+    let bound = 1 / Scalar(width).squareRoot()
+    return Embedding(
+      weight: .randomUniform([vocabulary, width], low: -bound, high: bound, requiresGrad: true, using: &generator))
+  }
+
   /// An embedding table of `count` vectors of `dimensions`.
   func embedding<Scalar: TensorScalar, G: RandomNumberGenerator>(
     count: Int, dimensions: Int, using generator: inout G

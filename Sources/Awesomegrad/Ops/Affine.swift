@@ -1,7 +1,7 @@
 /// The affine map of a linear layer as one op, PyTorch's `F.linear` (BLAS's addmm):
 ///
 ///     y = x·Wᵀ + b        x: [..., in], W: [out, in], b: [out]  →  y: [..., out]
-///     ∂x = G·W,  ∂W = Gᵀ·x,  ∂b = Σ_rows G     (G: [..., out], the leading axes folded into rows)
+///     ∂x = G·W,  ∂W = Gᵀ·x,  ∂b = unbroadcast(G) = Σ_rows G   (G: [..., out], leading axes as rows)
 ///
 /// The forward pass writes b into every row of y and lets gemm add x·Wᵀ to it (β = 1), so the bias
 /// costs one write of y instead of a separate broadcast add (a second pass over y and another
@@ -37,7 +37,7 @@ extension Tensor {
       let g2 = g.reshaped([rows, outputs])
       let gx = needX ? batchedProduct(g2, w, false, false)!.reshaped(x.shape) : nil
       let gw = needW ? batchedProduct(g2, x.reshaped([rows, inputs]), true, false)! : nil
-      let gb = needB ? g2.sum(keepingAxes: [0]).reshaped([outputs]) : nil
+      let gb = needB ? unbroadcast(g, to: b.shape) : nil  // b was broadcast over the rows
       return [gx, gw, gb]
     }
   }
