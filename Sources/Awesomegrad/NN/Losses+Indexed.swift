@@ -36,48 +36,25 @@ public func crossEntropy<Scalar: TensorScalar>(
       "crossEntropy", "labelSmoothing must be in [0, 1], got \(labelSmoothing)", shapes: [logits.shape],
       file: file, line: line)
   }
-  let epsilon = Scalar(labelSmoothing), uniform = Scalar(labelSmoothing / Double(classes))
+  let epsilon = Scalar(labelSmoothing)
   let targets = labels.scalars
   let probabilities = Storage<Scalar>(uninitializedShape: [batch, classes])
   let losses = Storage<Scalar>(uninitializedShape: [batch])
-  let z = logits.storage.buffer.base, p = probabilities.buffer.base, loss = losses.buffer.base
-  var kept = 0
-  for i in 0..<batch {
-    let row = z + i * classes, prow = p + i * classes
-    if targets[i] == ignoreIndex {
-      loss[i] = 0
-      continue
-    }
-    kept += 1
-    var m = row[0]
-    for j in 1..<classes where row[j] > m { m = row[j] }
-    if !m.isFinite { m = 0 }  // an all −∞ (or ∞) row: shift by 0, and let the result say so
-    var total: Scalar = 0, logitSum: Scalar = 0
-    for j in 0..<classes {
-      let e = Scalar.exp(row[j] - m)
-      prow[j] = e
-      total += e
-      logitSum += row[j]
-    }
-    let inverse = 1 / total
-    for j in 0..<classes { prow[j] *= inverse }
-    let lse = m + Scalar.log(total)
-    loss[i] = (1 - epsilon) * (lse - row[targets[i]]) + epsilon * (lse - logitSum / Scalar(classes))
+  let kept = targets.reduce(0) { $0 + ($1 == ignoreIndex ? 0 : 1) }
+  targets.withUnsafeBufferPointer { targets in
+    CPU.crossEntropyRows(
+      logits.storage.buffer.base, labels: targets, ignored: ignoreIndex, smoothing: epsilon,
+      probabilities: probabilities.buffer.base, losses: losses.buffer.base, rows: batch, columns: classes)
   }
   let output = reduced(losses, reduction, count: kept)
   return Tensor(output, op: "crossEntropy", parents: [logits]) { g in
     let grad = Storage<Scalar>(uninitializedShape: [batch, classes])
-    let dst = grad.buffer.base, gp = g.buffer.base, p = probabilities.buffer.base
-    for i in 0..<batch {
-      let drow = dst + i * classes
-      if targets[i] == ignoreIndex {
-        drow.update(repeating: 0, count: classes)
-        continue
-      }
-      let scale = upstreamScale(gp, i, reduction, count: kept)
-      let prow = p + i * classes
-      for j in 0..<classes { drow[j] = scale * (prow[j] - uniform) }
-      drow[targets[i]] -= scale * (1 - epsilon)
+    let gp = g.buffer.base
+    targets.withUnsafeBufferPointer { targets in
+      CPU.crossEntropyBackwardRows(
+        probabilities: probabilities.buffer.base, labels: targets, ignored: ignoreIndex,
+        smoothing: epsilon, scale: { upstreamScale(gp, $0, reduction, count: kept) }, into: grad.buffer.base,
+        rows: batch, columns: classes)
     }
     return [grad]
   }

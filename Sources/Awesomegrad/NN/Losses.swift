@@ -35,29 +35,18 @@ public func crossEntropy<Scalar: TensorScalar>(
       shapes: [logits.shape, [labels.count]], file: file, line: line)
   }
   let (batch, classes) = (logits.shape[0], logits.shape[1])
+  for (i, label) in labels.enumerated() where label < 0 || label >= classes {
+    shapeFailure(
+      "crossEntropy", "label \(label) at row \(i) is outside 0..<\(classes)", shapes: [logits.shape],
+      file: file, line: line)
+  }
   // probabilities = softmax(z), kept for the pullback; losses = log Σ exp(z) − z[label].
   let probabilities = Storage<Scalar>(uninitializedShape: [batch, classes])
   let losses = Storage<Scalar>(uninitializedShape: [batch])
-  let z = logits.storage.buffer.base, p = probabilities.buffer.base
-  for i in 0..<batch {
-    let label = labels[i]
-    if label < 0 || label >= classes {
-      shapeFailure(
-        "crossEntropy", "label \(label) at row \(i) is outside 0..<\(classes)", shapes: [logits.shape],
-        file: file, line: line)
-    }
-    let row = z + i * classes, prow = p + i * classes
-    var m = row[0]
-    for j in 1..<classes where row[j] > m { m = row[j] }
-    var total: Scalar = 0
-    for j in 0..<classes {
-      let e = Scalar.exp(row[j] - m)
-      prow[j] = e
-      total += e
-    }
-    let inverse = 1 / total
-    for j in 0..<classes { prow[j] *= inverse }
-    losses.buffer.base[i] = m + Scalar.log(total) - row[label]
+  labels.withUnsafeBufferPointer { labels in
+    CPU.crossEntropyRows(
+      logits.storage.buffer.base, labels: labels, ignored: nil, smoothing: 0,
+      probabilities: probabilities.buffer.base, losses: losses.buffer.base, rows: batch, columns: classes)
   }
   let output: Storage<Scalar>
   switch reduction {
@@ -67,19 +56,12 @@ public func crossEntropy<Scalar: TensorScalar>(
   }
   return Tensor(output, op: "crossEntropy", parents: [logits]) { g in
     let grad = Storage<Scalar>(uninitializedShape: [batch, classes])
-    // Read the probabilities through the captured storage, which keeps their buffer alive: the
-    // pointer `p` alone would dangle once this function returns.
-    let dst = grad.buffer.base, gp = g.buffer.base, p = probabilities.buffer.base
-    for i in 0..<batch {
-      let scale: Scalar =
-        switch reduction {
-        case .none: gp[i]
-        case .sum: gp[0]
-        case .mean: gp[0] / Scalar(batch)
-        }
-      let prow = p + i * classes, drow = dst + i * classes
-      for j in 0..<classes { drow[j] = scale * prow[j] }
-      drow[labels[i]] -= scale
+    let gp = g.buffer.base
+    labels.withUnsafeBufferPointer { labels in
+      CPU.crossEntropyBackwardRows(
+        probabilities: probabilities.buffer.base, labels: labels, ignored: nil, smoothing: 0,
+        scale: { upstreamScale(gp, $0, reduction, count: batch) }, into: grad.buffer.base, rows: batch,
+        columns: classes)
     }
     return [grad]
   }

@@ -25,7 +25,9 @@ extension Tensor {
     let (x, w, b) = (storage, weight.storage, bias.storage)
     let y = Storage<Scalar>(uninitializedShape: leading + [outputs])
     if y.count > 0 {
-      for row in 0..<rows { (y.buffer.base + row * outputs).initialize(from: b.buffer.base, count: outputs) }
+      CPU.copyBlocks(
+        b.buffer.base, sourceStride: 0, into: y.buffer.base, targetStride: outputs, outer: rows, block: outputs,
+        adding: false)
       if inputs > 0 {
         BLAS.gemm(
           transposeA: false, transposeB: true, m: rows, n: outputs, k: inputs, alpha: 1, a: x.buffer.base,

@@ -138,14 +138,13 @@ extension Tensor {
     let inputShape = shape
     let width = inputShape.dropFirst().reduce(1, *)
     let out = Storage<Scalar>(uninitializedShape: outShape)
-    let src = storage.buffer.base, dst = out.buffer.base
-    for (j, r) in rows.enumerated() { (dst + j * width).initialize(from: src + r * width, count: width) }
+    rows.withUnsafeBufferPointer { rows in
+      CPU.gatherRows(storage.buffer.base, rows: rows, width: width, into: out.buffer.base)
+    }
     return Tensor(out, op: op, parents: [self]) { g in
-      let grad = Storage<Scalar>(repeating: 0, shape: inputShape)
-      let gd = grad.buffer.base, gs = g.buffer.base
-      for (j, r) in rows.enumerated() {
-        let from = gs + j * width, to = gd + r * width
-        for i in 0..<width { to[i] += from[i] }
+      let grad = Storage<Scalar>(uninitializedShape: inputShape)
+      rows.withUnsafeBufferPointer { rows in
+        CPU.scatterAddRows(g.buffer.base, rows: rows, width: width, into: grad.buffer.base, targetRows: inputShape[0])
       }
       return [grad]
     }
