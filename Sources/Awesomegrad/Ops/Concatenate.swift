@@ -35,11 +35,12 @@ extension Tensor {
       out.copyBlocks(from: tensor.storage, axis: resolved, start: start, size: size, inner: inner)
       start += size
     }
+    let needs = tensors.map(\.requiresGrad)
     return Tensor(out, op: "concatenated", parents: tensors, file: file, line: line) { g in
       var starts = 0
-      return zip(shapes, sizes).map { shape, size in
-        defer { starts += size }
-        return g.slice(axis: resolved, start: starts, size: size, inner: inner, shape: shape)
+      return zip(shapes, sizes).enumerated().map { i, part in
+        defer { starts += part.1 }
+        return needs[i] ? g.slice(axis: resolved, start: starts, size: part.1, inner: inner, shape: part.0) : nil
       }
     }
   }

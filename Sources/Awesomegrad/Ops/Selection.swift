@@ -100,12 +100,13 @@ extension Tensor {
     let out = Storage.broadcasting(x, y, op: "\(op)") { u, v in
       u.isNaN || v.isNaN ? .nan : (prefers(u, v) || u == v ? u : v)
     }
+    let (needA, needB) = (a.requiresGrad, b.requiresGrad)
     return Tensor(out, op: op, parents: [a, b]) { g in
       // The share of g that goes to a: 1 where a is chosen, ½ on a tie, 0 where b is chosen.
       let share = Storage.broadcasting(x, y, op: "\(op)") { u, v in u == v ? 0.5 : (prefers(u, v) ? 1 : 0) }
-      let ga = share.zipSameShape(g, *)
-      let gb = share.zipSameShape(g) { s, g in (1 - s) * g }
-      return [unbroadcast(ga, to: x.shape), unbroadcast(gb, to: y.shape)]
+      let ga = needA ? unbroadcast(share.zipSameShape(g, *), to: x.shape) : nil
+      let gb = needB ? unbroadcast(share.zipSameShape(g) { s, g in (1 - s) * g }, to: y.shape) : nil
+      return [ga, gb]
     }
   }
 
