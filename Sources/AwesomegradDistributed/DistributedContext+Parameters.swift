@@ -77,6 +77,33 @@ extension DistributedContext {
     }
   }
 
+  /// Copies `root`'s values of `buffers` (the same shapes in the same order on every rank) to every
+  /// rank, in one `MPI_Ibcast` of int64.
+  func broadcastIntegers(_ buffers: [IntegerBuffer], root: Int) throws(DistributedError) {
+    let call = "broadcastParameters (integer buffers)"
+    try checkActive(call)
+    guard let communicator, size > 1, !buffers.isEmpty else { return }
+    try verifySameLayout(buffers.map(\.shape), call: call)
+    var values =
+      rank == root
+      ? buffers.flatMap(\.values) : [Int64](repeating: 0, count: buffers.reduce(0) { $0 + $1.values.count })
+    let count = values.count
+    let copy = UnsafeMutablePointer<Int64>.allocate(capacity: Swift.max(count, 1))
+    defer { copy.deallocate() }
+    copy.initialize(from: values, count: count)
+    try broadcastInPlace(
+      copy, count: count, datatype: awesomegrad_mpi_int64(), root: root, communicator: communicator,
+      call: "MPI_Ibcast (\(call))")
+    values = Array(UnsafeBufferPointer(start: copy, count: count))
+    var offset = 0
+    for buffer in buffers {
+      let n = buffer.values.count
+      if rank != root { buffer.values = Array(values[offset..<offset + n]) }
+      offset += n
+    }
+    statistics.broadcastBytes += count * MemoryLayout<Int64>.stride
+  }
+
   /// Replaces every parameter's gradient by its mean over the ranks, ḡ = (1/size)·Σ_r g_r: call it on
   /// every rank after `backward()` and before `optimizer.step()` (Horovod's `DistributedOptimizer`,
   /// PyTorch's DDP). When each rank's loss is the mean over its own B samples, ḡ is exactly the

@@ -95,6 +95,17 @@ struct DDPCheck: ParsableCommand {
           ("adam-overlapped-small-buckets", .adam, nil, .hierarchical, 200, false),
           ("sgd-broadcast-after-forward", .sgd, nil, .hierarchical, nil, true),
         ]
+      // Integer buffers travel with the model, exactly: rank r's counter starts at 2²⁴ + 1 + r (no
+      // Float holds 2²⁴ + 1), and after the broadcast every rank has rank 0's.
+      let norm = BatchNorm1d<Float>(features: 1)
+      norm.batchesTracked.values = [(1 << 24) + 1 + Int64(context.rank)]
+      try context.broadcastParameters(of: norm)
+      if norm.batchesTracked.values != [(1 << 24) + 1] {
+        FileHandle.standardError.write(
+          Data("ddp-check: rank \(context.rank): num_batches_tracked is \(norm.batchesTracked.values)\n".utf8)
+        )
+        failed = true
+      }
       for check in checks {
         context.gradientReduction = check.reduction
         let result = try runCheck(
