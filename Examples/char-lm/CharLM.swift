@@ -196,7 +196,7 @@ struct CharLM: ParsableCommand {
   func run() throws {
     // Installed first, so that a signal during the set-up already waits for a checkpoint.
     let stop = checkpointDir != nil ? StopSignal() : nil
-    setBLASThreadCount(threads)
+    setThreadCount(threads)
     keepFreedMemoryForReuse()  // reuse freed activation buffers across steps (see its doc comment)
     var log = OutputLine(toStandardError: json)
     let corpus: Corpus

@@ -115,7 +115,7 @@ struct FashionMNIST: ParsableCommand {
     // Installed first, so that a signal during the set-up already waits for a checkpoint.
     let stop = checkpointDir != nil ? StopSignal() : nil
     if distributed { return try runDistributed(stop: stop) }
-    setBLASThreadCount(threads)
+    setThreadCount(threads)
     keepFreedMemoryForReuse()  // reuse freed activation buffers across steps (see its doc comment)
     if verbose { print("BLAS: \(BLASBackend.current)\n      \(BLASBackend.current.config)") }
     let start = Date()
