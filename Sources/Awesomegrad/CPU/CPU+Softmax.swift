@@ -102,8 +102,11 @@ extension CPU {
   }
 
   /// Cross-entropy of each row of logits z against its label (rows whose label is `ignored` get
-  /// loss 0): writes p = softmax(z) and ℓ = (1 − ε)·(lse − z_label) + ε·(lse − Σⱼ zⱼ / C), with
-  /// lse = m + log Σ e^(z − m).
+  /// loss 0): writes p = softmax(z) and ℓ = (1 − ε)·(lse − z_label) + ε·Σⱼ (lse − zⱼ) / C (the ε term
+  /// only when ε > 0), with lse = m + log Σ e^(z − m), m = max z.
+  ///
+  /// m is not guarded, as PyTorch's: a row with a NaN or +∞, or of only −∞, makes z − m NaN and the
+  /// row's loss and probabilities NaN. Every z − m is ≤ 0 or NaN, so Float takes the vectorised exp.
   @inline(__always)
   static func crossEntropyRows<T: TensorScalar>(
     _ z: UnsafePointer<T>, labels: UnsafeBufferPointer<Int>, ignored: Int?, smoothing epsilon: T,
@@ -118,14 +121,19 @@ extension CPU {
         }
         var m = row[0]
         for j in 1..<columns where row[j] > m { m = row[j] }
-        rowExp(row, maximum: m, into: prow, count: columns)
+        expShifted(row, shift: m, into: prow, count: columns)
         let total = sumOfRun(prow, count: columns)
         let inverse = 1 / total
         for j in 0..<columns { prow[j] *= inverse }
-        let lse = softmaxShift(m) + T.log(total)
-        let nll = lse - row[labels[i]]
-        losses[i] =
-          epsilon == 0 ? nll : (1 - epsilon) * nll + epsilon * (lse - sumOfRun(row, count: columns) / T(columns))
+        let lse = m + T.log(total)
+        var value = (1 - epsilon) * (lse - row[labels[i]])
+        if epsilon > 0 {
+          // Σⱼ (lse − zⱼ), the −log pⱼ PyTorch sums (so a −∞ logit makes +∞, as there).
+          var smoothing: T = 0
+          for j in 0..<columns { smoothing += lse - row[j] }
+          value += epsilon * smoothing / T(columns)
+        }
+        losses[i] = value
       }
     }
   }

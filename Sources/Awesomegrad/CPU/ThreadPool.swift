@@ -152,7 +152,10 @@ final class ThreadPool: @unchecked Sendable {
   @inline(__always)
   private static func generation(of state: Int) -> Int { (state >> 40) & generationMask }
 
-  private init() {}
+  private init() {
+    // OpenBLAS's one-time preparation may set OPENBLAS_CORETYPE; finish it before any worker exists.
+    BLASBackend.prepare()
+  }
 
   /// Runs `body` for chunks `0..<chunks` on up to `threads` threads (the caller included).
   func run(chunks: Int, threads: Int, _ body: (Int) -> Void) {
@@ -232,11 +235,25 @@ final class ThreadPool: @unchecked Sendable {
 
   /// A worker's life: wait for a loop it may join, work on it, repeat.
   private func workerLoop(index: Int) {
+    Self.blockAsynchronousSignals()
     var seen = Self.generation(of: claim.load(ordering: .acquiring))
     while true {
       seen = waitForLoop(after: seen)
       if index < participants.load(ordering: .relaxed) { workOnCurrentLoop(generation: seen) }
     }
+  }
+
+  /// Blocks every signal but the synchronous ones (a fault in this thread's own code) on the calling
+  /// worker, so that a signal sent to the process (SIGINT, SIGTERM, a user's SIGUSR2) is delivered to
+  /// a thread of the program, never to a pool thread: a worker that took it would run the program's
+  /// handler at a random point of a kernel, or, where the handler only wakes a `signalfd` or a
+  /// Dispatch source that expects the signal blocked, drop it (a test of `StopSignal` lost its signal
+  /// this way once the pool had started).
+  private static func blockAsynchronousSignals() {
+    var set = sigset_t()
+    sigfillset(&set)
+    for synchronous in [SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGABRT, SIGSYS] { sigdelset(&set, synchronous) }
+    pthread_sigmask(SIG_BLOCK, &set, nil)
   }
 
   /// Spins for about 50 µs, then sleeps, until a loop other than `generation` is published; returns

@@ -3,12 +3,18 @@
 
 /// Cross-entropy between the rows of `logits` and class labels: PyTorch's
 /// `F.cross_entropy(logits, labels, ignore_index=ignoreIndex, label_smoothing=labelSmoothing, reduction=…)`.
+/// This is the one implementation; ``crossEntropy(_:labels:reduction:file:line:)`` with `[Int]`
+/// labels forwards here.
 ///
 /// For row i with logits zᵢ, label yᵢ, C classes, smoothing ε and lseᵢ = log Σⱼ exp(zᵢⱼ) (computed
-/// stably as m + log Σⱼ exp(zᵢⱼ − m)):
+/// stably as m + log Σⱼ exp(zᵢⱼ − m), m = maxⱼ zᵢⱼ):
 ///
-///     ℓᵢ = (1 − ε)·(lseᵢ − zᵢ,yᵢ) + ε·(lseᵢ − Σⱼ zᵢⱼ / C)
+///     ℓᵢ = (1 − ε)·(lseᵢ − zᵢ,yᵢ) + ε·Σⱼ (lseᵢ − zᵢⱼ) / C      (the ε term only when ε > 0)
 ///     ∂ℓᵢ/∂zᵢⱼ = softmax(zᵢ)ⱼ − (1 − ε)·1[j = yᵢ] − ε/C
+///
+/// Non-finite rows follow PyTorch (`log_softmax` then `nll_loss`): a row holding a NaN or +∞, or
+/// only −∞, has a NaN loss and NaN gradients in every column (m = +∞ or −∞ makes zᵢⱼ − m NaN); a
+/// −∞ logit elsewhere has probability 0, and at the label makes the loss +∞ with a finite gradient.
 ///
 /// A row whose label equals `ignoreIndex` has loss 0 and no gradient, and `.mean` divides by the
 /// number of rows that are not ignored (NaN when every row is).
@@ -38,6 +44,7 @@ public func crossEntropy<Scalar: TensorScalar>(
   }
   let epsilon = Scalar(labelSmoothing)
   let targets = labels.scalars
+  // probabilities = softmax(z), kept for the pullback; rows on the pool (CPU+Softmax.swift).
   let probabilities = Storage<Scalar>(uninitializedShape: [batch, classes])
   let losses = Storage<Scalar>(uninitializedShape: [batch])
   let kept = targets.reduce(0) { $0 + ($1 == ignoreIndex ? 0 : 1) }
@@ -52,9 +59,9 @@ public func crossEntropy<Scalar: TensorScalar>(
     let gp = g.buffer.base
     targets.withUnsafeBufferPointer { targets in
       CPU.crossEntropyBackwardRows(
-        probabilities: probabilities.buffer.base, labels: targets, ignored: ignoreIndex,
-        smoothing: epsilon, scale: { upstreamScale(gp, $0, reduction, count: kept) }, into: grad.buffer.base,
-        rows: batch, columns: classes)
+        probabilities: probabilities.buffer.base, labels: targets, ignored: ignoreIndex, smoothing: epsilon,
+        scale: { upstreamScale(gp, $0, reduction, count: kept) }, into: grad.buffer.base, rows: batch,
+        columns: classes)
     }
     return [grad]
   }

@@ -11,10 +11,12 @@ public enum Reduction: String, Sendable, CaseIterable {
 }
 
 /// Cross-entropy between the rows of `logits` and integer class labels, fused with log-softmax for
-/// numerical stability.
+/// numerical stability: PyTorch's `F.cross_entropy(logits, labels, reduction=…)`.
 ///
 /// For row i with logits zᵢ and label yᵢ:  ℓᵢ = log Σⱼ exp(zᵢⱼ) − zᵢ,yᵢ, computed as
 /// m + log Σⱼ exp(zᵢⱼ − m) with m = maxⱼ zᵢⱼ. Its gradient is ∂ℓᵢ/∂zᵢⱼ = softmax(zᵢ)ⱼ − 1[j = yᵢ].
+/// It forwards to ``crossEntropy(_:labels:ignoreIndex:labelSmoothing:reduction:file:line:)``, the
+/// one implementation, which documents the non-finite rows (PyTorch's rule).
 ///
 /// - Parameters:
 ///   - logits: `[batch, classes]`.
@@ -29,42 +31,9 @@ public func crossEntropy<Scalar: TensorScalar>(
   _ logits: Tensor<Scalar>, labels: [Int], reduction: Reduction = .mean,
   file: StaticString = #fileID, line: UInt = #line
 ) -> Tensor<Scalar> {
-  guard logits.rank == 2, logits.shape[0] == labels.count else {
-    shapeFailure(
-      "crossEntropy", "logits must be [batch, classes] with one label per row",
-      shapes: [logits.shape, [labels.count]], file: file, line: line)
-  }
-  let (batch, classes) = (logits.shape[0], logits.shape[1])
-  for (i, label) in labels.enumerated() where label < 0 || label >= classes {
-    shapeFailure(
-      "crossEntropy", "label \(label) at row \(i) is outside 0..<\(classes)", shapes: [logits.shape],
-      file: file, line: line)
-  }
-  // probabilities = softmax(z), kept for the pullback; losses = log Σ exp(z) − z[label].
-  let probabilities = Storage<Scalar>(uninitializedShape: [batch, classes])
-  let losses = Storage<Scalar>(uninitializedShape: [batch])
-  labels.withUnsafeBufferPointer { labels in
-    CPU.crossEntropyRows(
-      logits.storage.buffer.base, labels: labels, ignored: nil, smoothing: 0,
-      probabilities: probabilities.buffer.base, losses: losses.buffer.base, rows: batch, columns: classes)
-  }
-  let output: Storage<Scalar>
-  switch reduction {
-  case .none: output = losses
-  case .sum: output = Storage(repeating: losses.sumAll(), shape: [])
-  case .mean: output = Storage(repeating: losses.sumAll() / Scalar(batch), shape: [])
-  }
-  return Tensor(output, op: "crossEntropy", parents: [logits]) { g in
-    let grad = Storage<Scalar>(uninitializedShape: [batch, classes])
-    let gp = g.buffer.base
-    labels.withUnsafeBufferPointer { labels in
-      CPU.crossEntropyBackwardRows(
-        probabilities: probabilities.buffer.base, labels: labels, ignored: nil, smoothing: 0,
-        scale: { upstreamScale(gp, $0, reduction, count: batch) }, into: grad.buffer.base, rows: batch,
-        columns: classes)
-    }
-    return [grad]
-  }
+  crossEntropy(
+    logits, labels: IndexTensor(labels, shape: [labels.count], file: file, line: line), reduction: reduction,
+    file: file, line: line)
 }
 
 extension Reduction {
