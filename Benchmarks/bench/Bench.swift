@@ -102,7 +102,7 @@ struct Bench: ParsableCommand {
     }
 
     var line = header(name: type.name, engine: type.engine, dtype: type.dtype, steps: steps, times: times)
-    line.add("parallel_share", parallelShare(of: workload, steps: Swift.max(3, Swift.min(steps, 20))))
+    line.add("parallel_share", parallelShare(of: workload, steps: Swift.min(steps, 20)))
     line.add("peak_rss_bytes", peakRSS)
     line.add("allocations_per_step", counting ? Int(median(mallocs.map(Double.init))) : nil)
     line.add("graph_peak_bytes", heapPeak)

@@ -20,6 +20,18 @@ extension CPU {
     }
   }
 
+  /// Writes `row` (`width` scalars) into each of `rows` consecutive rows of `target`: a bias
+  /// broadcast over a batch.
+  @inline(__always)
+  static func repeatRow<T>(_ row: UnsafePointer<T>, into target: UnsafeMutablePointer<T>, rows: Int, width: Int) {
+    parallelFor(0..<rows, grain: Swift.max(1, 4 * elementwiseGrain / Swift.max(width, 1))) { piece in
+      for r in piece {
+        let d = target + r * width
+        for j in 0..<width { d[j] = row[j] }
+      }
+    }
+  }
+
   /// out[…, r, …, c] = src[… + r + c·columnStrideIn] for every plane of a transpose whose source's
   /// contiguous axis becomes output axis `p` (see `Storage.permuted`), in 32×32 tiles of each
   /// `[rows, columns]` plane, so that reads and writes both stay within a few cache lines.

@@ -32,7 +32,7 @@ extension CPU {
     parallelFor(0..<count, grain: optimizerGrain) { piece in
       let i = piece.lowerBound
       sgdUpdate(
-        values: p + i, grad: g + i, momentumBuffer: b.map { $0 + i }, count: piece.count, isFirstStep: isFirstStep,
+        values: p + i, grad: g + i, momentumBuffer: b == nil ? nil : b.unsafelyUnwrapped + i, count: piece.count, isFirstStep: isFirstStep,
         learningRate: lr, momentum: mu, dampening: dampening, nesterov: nesterov, weightDecay: lambda)
     }
   }

@@ -25,9 +25,7 @@ extension Tensor {
     let (x, w, b) = (storage, weight.storage, bias.storage)
     let y = Storage<Scalar>(uninitializedShape: leading + [outputs])
     if y.count > 0 {
-      CPU.copyBlocks(
-        b.buffer.base, sourceStride: 0, into: y.buffer.base, targetStride: outputs, outer: rows, block: outputs,
-        adding: false)
+      CPU.repeatRow(b.buffer.base, into: y.buffer.base, rows: rows, width: outputs)
       if inputs > 0 {
         BLAS.gemm(
           transposeA: false, transposeB: true, m: rows, n: outputs, k: inputs, alpha: 1, a: x.buffer.base,
