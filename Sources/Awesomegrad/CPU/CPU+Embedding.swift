@@ -56,4 +56,21 @@ extension CPU {
       }
     }
   }
+
+  /// y[n] = x[offsets[n]] for every offset.
+  @inline(__always)
+  static func gatherElements<T>(_ x: UnsafePointer<T>, offsets: UnsafeBufferPointer<Int>, into y: UnsafeMutablePointer<T>) {
+    parallelFor(0..<offsets.count, grain: elementwiseGrain) { piece in
+      for n in piece { y[n] = x[offsets[n]] }
+    }
+  }
+
+  /// target[offsets[n]] += source[n] for every n, in order (several n may name one offset, so this
+  /// stays on one thread: its order is the serial order).
+  @inline(__always)
+  static func scatterAddElements<T: TensorScalar>(
+    _ source: UnsafePointer<T>, offsets: UnsafeBufferPointer<Int>, into target: UnsafeMutablePointer<T>
+  ) {
+    for n in 0..<offsets.count { target[offsets[n]] += source[n] }
+  }
 }

@@ -20,6 +20,39 @@ extension CPU {
     }
   }
 
+  /// Keeps element (r, c) of each `rows × columns` matrix where `keeps(r, c)`, zero elsewhere.
+  @inline(__always)
+  static func keepTriangle<T: TensorScalar>(
+    _ x: UnsafePointer<T>, into y: UnsafeMutablePointer<T>, matrices: Int, rows: Int, columns: Int,
+    _ keeps: (Int, Int) -> Bool
+  ) {
+    parallelFor(0..<(matrices * rows), grain: Swift.max(1, elementwiseGrain / Swift.max(columns, 1))) { piece in
+      for mr in piece {
+        let r = mr % rows, offset = mr * columns
+        for c in 0..<columns { y[offset + c] = keeps(r, c) ? x[offset + c] : 0 }
+      }
+    }
+  }
+
+  /// The running sum along the middle axis of `[outer, size, inner]`, in place: row r += row r − 1
+  /// (from the last row backwards when `reversed`). Each (outer, column) scans on one thread.
+  @inline(__always)
+  static func cumulativeSum<T: TensorScalar>(
+    _ x: UnsafeMutablePointer<T>, outer: Int, size: Int, inner: Int, reversed: Bool
+  ) {
+    parallelFor(0..<outer, grain: Swift.max(1, elementwiseGrain / Swift.max(size * inner, 1))) { piece in
+      for o in piece {
+        let block = x + o * size * inner
+        for step in 1..<Swift.max(size, 1) {
+          let r = reversed ? size - 1 - step : step
+          let previous = reversed ? r + 1 : r - 1
+          let row = block + r * inner, before = block + previous * inner
+          for i in 0..<inner { row[i] += before[i] }
+        }
+      }
+    }
+  }
+
   /// Writes `row` (`width` scalars) into each of `rows` consecutive rows of `target`: a bias
   /// broadcast over a batch.
   @inline(__always)
