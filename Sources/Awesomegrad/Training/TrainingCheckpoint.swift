@@ -89,7 +89,9 @@ public struct TrainingCheckpoint<Scalar: TensorScalar> {
       switch entry.role {
       case .parameter, .buffer: tensors[name] = SafeTensorsWritable(entry.tensor)
       case .integerBuffer:
-        tensors[name] = SafeTensorsWritable(int64: entry.tensor.scalars.map { Int64($0) }, shape: entry.tensor.shape)
+        // An IntegerBuffer's exact values (num_batches_tracked counts past 2²⁴ in a Float model).
+        let values = entry.integers?.values ?? entry.tensor.scalars.map { Int64($0) }
+        tensors[name] = SafeTensorsWritable(int64: values, shape: entry.tensor.shape)
       }
     }
     for (k, optimizer) in optimizers.enumerated() {
@@ -214,7 +216,7 @@ public struct TrainingCheckpoint<Scalar: TensorScalar> {
       }
     }
     do {
-      try model.loadStateDict(contents.model)
+      try model.loadState(contents.model, integers: contents.modelIntegers, strict: true)
     } catch {
       throw .doesNotFit(path: path, reason: error.description)  // unreachable: checked above
     }
@@ -264,6 +266,9 @@ struct TrainingCheckpointContents<Scalar: TensorScalar> {
   let state: TrainingState
   /// The model's state dict, by name (without the `model.` prefix).
   let model: [String: Tensor<Scalar>]
+  /// The model's I64 entries again, exactly (an ``IntegerBuffer`` takes these, not the converted
+  /// tensors in ``model``).
+  let modelIntegers: [String: (shape: [Int], values: [Int64])]
   /// Each optimizer's state, by its own key names.
   let optimizerStates: [[String: Tensor<Scalar>]]
   /// Each optimizer's learning rate.
@@ -307,6 +312,7 @@ struct TrainingCheckpointContents<Scalar: TensorScalar> {
 
     let scalarDType: SafeTensorsDType = Scalar.self == Float.self ? .F32 : .F64
     var model: [String: Tensor<Scalar>] = [:]
+    var modelIntegers: [String: (shape: [Int], values: [Int64])] = [:]
     var optimizerStates = [[String: Tensor<Scalar>]](repeating: [:], count: optimizerCount)
     var learningRates = [Double?](repeating: nil, count: optimizerCount)
     var moduleGenerators: [String: SeededGenerator] = [:]
@@ -357,6 +363,7 @@ struct TrainingCheckpointContents<Scalar: TensorScalar> {
           try decode { () throws(CheckpointError) in
             let (shape, values) = try file.integers(name)
             model[rest] = Tensor(values.map { Scalar(Double($0)) }, shape: shape)
+            modelIntegers[rest] = (shape, values)
           }
         }
       case "optimizer":
@@ -421,6 +428,7 @@ struct TrainingCheckpointContents<Scalar: TensorScalar> {
     self.path = path
     self.state = state
     self.model = model
+    self.modelIntegers = modelIntegers
     self.optimizerStates = optimizerStates
     self.learningRates = learningRates.map { $0! }
     self.moduleGenerators = moduleGenerators
