@@ -30,10 +30,12 @@ public final class StopSignal: @unchecked Sendable {
   private var requestedWithoutSignal = false
   private var isListening: Bool
 
-  /// Starts listening for `signals` (SIGINT and SIGTERM by default).
+  /// Starts listening for `signals`.
   ///
-  /// - Parameter announce: write a line to standard error on the first signal, saying that the run
-  ///   stops after its current step and that a second signal stops it at once.
+  /// - Parameters:
+  ///   - signals: the signals that request a stop (SIGINT and SIGTERM by default).
+  ///   - announce: write a line to standard error on the first signal, saying that the run stops
+  ///     after its current step and that a second signal stops it at once.
   public init(signals: [Int32] = [SIGINT, SIGTERM], announce: Bool = true) {
     self.signals = signals
     awesomegrad_stop_signal_clear()

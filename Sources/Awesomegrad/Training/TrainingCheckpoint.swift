@@ -45,8 +45,11 @@ public struct TrainingCheckpoint<Scalar: TensorScalar> {
   /// Writes the model, the optimizers and `state` to `path`, atomically (a temporary file beside it,
   /// flushed and renamed into place): a crash leaves the old file or the new one, never half a file.
   ///
-  /// - Parameter metadata: strings of your own to keep in the file (not `format`, `format_version`,
-  ///   `optimizers` or `checksum`); ``load(contentsOf:)`` ignores them.
+  /// - Parameters:
+  ///   - state: the loop's state to save with the model and the optimizers.
+  ///   - path: the file to write.
+  ///   - metadata: strings of your own to keep in the file (not `format`, `format_version`,
+  ///     `optimizers` or `checksum`); ``load(contentsOf:)`` ignores them.
   /// - Throws: ``TrainingCheckpointError/unwritable(path:reason:)`` (a full disk, a folder that does
   ///   not exist or cannot be written); nothing is left at `path`'s temporary name, and a file
   ///   already at `path` is untouched.
