@@ -45,8 +45,11 @@ public struct TrainingCheckpoint<Scalar: TensorScalar> {
   /// Writes the model, the optimizers and `state` to `path`, atomically (a temporary file beside it,
   /// flushed and renamed into place): a crash leaves the old file or the new one, never half a file.
   ///
-  /// - Parameter metadata: strings of your own to keep in the file (not `format`, `format_version`,
-  ///   `optimizers` or `checksum`); ``load(contentsOf:)`` ignores them.
+  /// - Parameters:
+  ///   - state: the loop's state to save with the model and the optimizers.
+  ///   - path: the file to write.
+  ///   - metadata: strings of your own to keep in the file (not `format`, `format_version`,
+  ///     `optimizers` or `checksum`); ``load(contentsOf:)`` ignores them.
   /// - Throws: ``TrainingCheckpointError/unwritable(path:reason:)`` (a full disk, a folder that does
   ///   not exist or cannot be written); nothing is left at `path`'s temporary name, and a file
   ///   already at `path` is untouched.
@@ -84,16 +87,7 @@ public struct TrainingCheckpoint<Scalar: TensorScalar> {
         file: #fileID, line: #line)
     }
     var tensors: [String: SafeTensorsWritable] = [:]
-    for entry in model.stateDict() {
-      let name = "model." + entry.name
-      switch entry.role {
-      case .parameter, .buffer: tensors[name] = SafeTensorsWritable(entry.tensor)
-      case .integerBuffer:
-        // An IntegerBuffer's exact values (num_batches_tracked counts past 2²⁴ in a Float model).
-        let values = entry.integers?.values ?? entry.tensor.scalars.map { Int64($0) }
-        tensors[name] = SafeTensorsWritable(int64: values, shape: entry.tensor.shape)
-      }
-    }
+    for (name, tensor) in model.stateWritables() { tensors["model." + name] = tensor }
     for (k, optimizer) in optimizers.enumerated() {
       for (key, tensor) in optimizer.stateTensors() { tensors["optimizer.\(k).\(key)"] = SafeTensorsWritable(tensor) }
       tensors["optimizer.\(k).learning_rate"] = SafeTensorsWritable(
@@ -181,18 +175,18 @@ public struct TrainingCheckpoint<Scalar: TensorScalar> {
     // The model's names and shapes, checked before anything is changed.
     let own = model.stateDict()
     let ownNames = Set(own.map(\.name))
-    let missing = own.map(\.name).filter { contents.model[$0] == nil }
-    let unexpected = contents.model.keys.filter { !ownNames.contains($0) }.sorted()
+    func shape(_ name: String) -> [Int]? { contents.model[name]?.shape ?? contents.modelIntegers[name]?.shape }
+    let missing = own.map(\.name).filter { shape($0) == nil }
+    let unexpected = Set(contents.model.keys).union(contents.modelIntegers.keys).filter { !ownNames.contains($0) }
     if let name = missing.first {
       throw .doesNotFit(path: path, reason: "the model's \(quoted(name)) is not in it (\(missing.count) missing)")
     }
-    if let name = unexpected.first {
+    if let name = unexpected.sorted().first {
       throw .doesNotFit(path: path, reason: "it has \(quoted("model." + name)), which the model lacks")
     }
-    for entry in own where contents.model[entry.name]!.shape != entry.tensor.shape {
+    for entry in own where shape(entry.name)! != entry.tensor.shape {
       throw .doesNotFit(
-        path: path,
-        reason: "\(quoted(entry.name)) has shape \(contents.model[entry.name]!.shape), the model's \(entry.tensor.shape)")
+        path: path, reason: "\(quoted(entry.name)) has shape \(shape(entry.name)!), the model's \(entry.tensor.shape)")
     }
     let dropouts = dropoutModules()
     guard Set(dropouts.map(\.name)) == Set(contents.moduleGenerators.keys) else {
@@ -216,7 +210,7 @@ public struct TrainingCheckpoint<Scalar: TensorScalar> {
       }
     }
     do {
-      try model.loadState(contents.model, integers: contents.modelIntegers, strict: true)
+      _ = try model.loadState(contents.model, integers: contents.modelIntegers, strict: true)
     } catch {
       throw .doesNotFit(path: path, reason: error.description)  // unreachable: checked above
     }
@@ -264,10 +258,9 @@ struct TrainingCheckpointContents<Scalar: TensorScalar> {
   let path: String
   /// The loop's state.
   let state: TrainingState
-  /// The model's state dict, by name (without the `model.` prefix).
+  /// The model's real tensors, by state-dict name (without the `model.` prefix).
   let model: [String: Tensor<Scalar>]
-  /// The model's I64 entries again, exactly (an ``IntegerBuffer`` takes these, not the converted
-  /// tensors in ``model``).
+  /// The model's integer buffers (I64, exact), by state-dict name.
   let modelIntegers: [String: (shape: [Int], values: [Int64])]
   /// Each optimizer's state, by its own key names.
   let optimizerStates: [[String: Tensor<Scalar>]]
@@ -360,11 +353,7 @@ struct TrainingCheckpointContents<Scalar: TensorScalar> {
           try decode { () throws(CheckpointError) in model[rest] = try file.tensor(name, as: Scalar.self) }
         } else {
           guard entry.dtype == .I64 else { throw fail(name, "is \(entry.dtype.rawValue), neither a float nor I64") }
-          try decode { () throws(CheckpointError) in
-            let (shape, values) = try file.integers(name)
-            model[rest] = Tensor(values.map { Scalar(Double($0)) }, shape: shape)
-            modelIntegers[rest] = (shape, values)
-          }
+          try decode { () throws(CheckpointError) in modelIntegers[rest] = try file.integers(name) }
         }
       case "optimizer":
         let pieces = rest.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
