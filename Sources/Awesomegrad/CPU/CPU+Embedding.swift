@@ -17,6 +17,21 @@ extension CPU {
     }
   }
 
+  /// target row j = table[source row `rows[j]`], for rows of `width` bytes: a batch of images
+  /// gathered and converted through a 256-entry lookup table (MNIST's pixels to normalised scalars).
+  @inline(__always)
+  static func gatherRows<T>(
+    _ source: UnsafePointer<UInt8>, rows: UnsafeBufferPointer<Int>, width: Int, through table: UnsafePointer<T>,
+    into target: UnsafeMutablePointer<T>
+  ) {
+    parallelFor(0..<rows.count, grain: Swift.max(1, elementwiseGrain / Swift.max(width, 1))) { piece in
+      for j in piece {
+        let from = source + rows[j] * width, to = target + j * width
+        for i in 0..<width { to[i] = table[Int(from[i])] }
+      }
+    }
+  }
+
   /// target row r = Σ over the j with rows[j] = r of source row j (in increasing j), for every r in
   /// `0..<targetRows` (rows no index names are 0).
   @inline(__always)
