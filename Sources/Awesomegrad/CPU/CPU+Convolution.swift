@@ -94,7 +94,8 @@ extension CPU {
   }
 
   /// The gradients of a convolution for the upstream gradient `gradient` (`[batch, out, oH, oW]`):
-  /// ∂x, ∂W and ∂b, each written (every element) where its pointer is given.
+  /// ∂x, ∂W and ∂b, each written (every element) where its pointer is given. ∂x is zeroed and folded
+  /// image by image on the thread that owns the image.
   @inline(__always)
   static func convolutionBackward<T: TensorScalar>(
     _ gradient: UnsafePointer<T>, _ x: UnsafePointer<T>, weight w: UnsafePointer<T>,
@@ -106,7 +107,6 @@ extension CPU {
     let groupOut = outChannels / groups
     let imageCount = g.channels * groups * g.height * g.width
     let weightCount = outChannels * k
-    gx?.initialize(repeating: 0, count: batch * imageCount)
     gw?.initialize(repeating: 0, count: weightCount)
     gb?.initialize(repeating: 0, count: outChannels)
     if gx == nil && gw == nil && gb == nil { return }
@@ -133,6 +133,9 @@ extension CPU {
           for o in 0..<outChannels { biasTarget[o] += sumOfRun(upstream + o * positions, count: positions) }
         }
         if gx == nil && weightTarget == nil { continue }
+        // Fold adds into the image's gradient: zero it here, on the thread that folds into it (a
+        // pointwise kernel writes it whole with β = 0).
+        if let gx, !g.isPointwise { (gx + n * imageCount).update(repeating: 0, count: imageCount) }
         for group in 0..<groups {
           let imageOffset = n * imageCount + group * g.channels * g.height * g.width
           let weights = w + group * groupOut * k
