@@ -108,7 +108,7 @@ import Testing
   @Test(arguments: [
     "sumAll", "sumRows", "sumColumns", "maxColumns", "softmax", "logSoftmax", "layerNorm",
     "batchNorm2d", "batchNormRows", "conv2d", "maxPool", "avgPool", "embedding", "crossEntropy",
-    "batchedMatmul", "gelu", "broadcastAdd", "transpose",
+    "batchedMatmul", "gelu", "broadcastAdd", "transpose", "logSumExp",
   ])
   func kernelIsTheSameAtOneTwoAndThreeThreads(kernel: String) {
     let f: ([Tensor<Float>]) -> Tensor<Float>
@@ -147,6 +147,7 @@ import Testing
     case "gelu": f = { $0[0].gelu() }
     case "broadcastAdd": shapes = [[300, 700], [1, 700]]; f = { ($0[0] + $0[1]) * $0[1] }
     case "transpose": shapes = [[6, 300, 200]]; f = { $0[0].transposed(1, 2) * 2 }
+    case "logSumExp": f = { $0[0].logSumExp(axes: [1]) }
     default: fatalError("unknown kernel \(kernel)")
     }
     let inputs = shapes.enumerated().map { Self.input($0.element, seed: UInt64($0.offset + 10)) }

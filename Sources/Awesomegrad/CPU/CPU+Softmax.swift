@@ -70,6 +70,38 @@ extension CPU {
     }
   }
 
+  /// log Σ e^x of each row: m + log Σ e^(x − m) (m the row's maximum, 0 when not finite).
+  @inline(__always)
+  static func logSumExpRows<T: TensorScalar>(
+    _ x: UnsafePointer<T>, into y: UnsafeMutablePointer<T>, rows: Int, columns: Int
+  ) {
+    parallelFor(0..<rows, grain: Swift.max(1, transcendentalGrain / Swift.max(columns, 1))) { piece in
+      let scratch = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(columns, 1))
+      defer { scratch.deallocate() }
+      for r in piece {
+        let xr = x + r * columns
+        let m = maximumOfRun(xr, count: columns)
+        rowExp(xr, maximum: m, into: scratch, count: columns)
+        y[r] = T.log(sumOfRun(scratch, count: columns)) + softmaxShift(m)
+      }
+    }
+  }
+
+  /// ∂x of log Σ e^x for each row: g[r]·e^(x − y[r]) (every exponent ≤ 0, or NaN).
+  @inline(__always)
+  static func logSumExpBackwardRows<T: TensorScalar>(
+    _ g: UnsafePointer<T>, _ x: UnsafePointer<T>, _ y: UnsafePointer<T>, into gx: UnsafeMutablePointer<T>,
+    rows: Int, columns: Int
+  ) {
+    parallelFor(0..<rows, grain: Swift.max(1, transcendentalGrain / Swift.max(columns, 1))) { piece in
+      for r in piece {
+        let dr = gx + r * columns, upstream = g[r]
+        expShifted(x + r * columns, shift: y[r], into: dr, count: columns)
+        for j in 0..<columns { dr[j] *= upstream }
+      }
+    }
+  }
+
   /// log softmax(x) of each row: y = (x − m) − log Σ e^(x − m).
   @inline(__always)
   static func logSoftmaxRows<T: TensorScalar>(

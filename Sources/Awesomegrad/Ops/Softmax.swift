@@ -12,6 +12,21 @@ extension Tensor {
     let inputShape = shape
     let resolved = normalizeAxes(axes, rank: rank, op: "logSumExp", shape: inputShape, file: file, line: line)
     let x = storage
+    if resolved == [rank - 1] && inputShape[rank - 1] > 0 {
+      // Along the last axis: one fused row kernel each way (CPU+Softmax.swift).
+      let columns = inputShape[rank - 1], rows = count / columns
+      var keptShape = inputShape
+      keptShape[rank - 1] = 1
+      let kept = Storage<Scalar>(uninitializedShape: keptShape)
+      CPU.logSumExpRows(x.buffer.base, into: kept.buffer.base, rows: rows, columns: columns)
+      let outShape = keepDims ? keptShape : Array(inputShape.dropLast())
+      return Tensor(kept.reshaped(outShape), op: "logSumExp", parents: [self], file: file, line: line) { g in
+        let gx = Storage<Scalar>(uninitializedShape: inputShape)
+        CPU.logSumExpBackwardRows(
+          g.buffer.base, x.buffer.base, kept.buffer.base, into: gx.buffer.base, rows: rows, columns: columns)
+        return [gx]
+      }
+    }
     let maxima = x.max(keepingAxes: resolved)
     // A row of −∞ (or a reduction over nothing) keeps m = −∞; shift by 0 there to avoid ∞ − ∞.
     let shift = maxima.map { $0.isFinite ? $0 : 0 }
