@@ -112,32 +112,32 @@ import Testing
   ])
   func kernelIsTheSameAtOneTwoAndThreeThreads(kernel: String) {
     let f: ([Tensor<Float>]) -> Tensor<Float>
-    var shapes: [[Int]] = [[300, 700]]
+    var shapes: [[Int]] = [[200, 400]]
     switch kernel {
     case "sumAll": f = { $0[0].sum() }
     case "sumRows": f = { $0[0].sum(axes: [1]) }
-    case "sumColumns": shapes = [[20_000, 16]]; f = { $0[0].sum(axes: [0]) }
-    case "maxColumns": shapes = [[20_000, 16]]; f = { $0[0].max(axes: [0]) }
+    case "sumColumns": shapes = [[10_000, 16]]; f = { $0[0].sum(axes: [0]) }
+    case "maxColumns": shapes = [[10_000, 16]]; f = { $0[0].max(axes: [0]) }
     case "softmax": f = { $0[0].softmax() }
     case "logSoftmax": f = { $0[0].logSoftmax() }
     case "layerNorm":
-      shapes = [[300, 700], [700], [700]]
-      f = { $0[0].layerNorm(normalizedShape: [700], weight: $0[1], bias: $0[2]) }
+      shapes = [[200, 400], [400], [400]]
+      f = { $0[0].layerNorm(normalizedShape: [400], weight: $0[1], bias: $0[2]) }
     case "batchNorm2d":
       shapes = [[16, 8, 20, 20], [8], [8]]
       f = { batchNorm($0[0], weight: $0[1], bias: $0[2]).output }
     case "batchNormRows":
-      shapes = [[9000, 24], [24], [24]]
+      shapes = [[4000, 24], [24], [24]]
       f = { batchNorm($0[0], weight: $0[1], bias: $0[2]).output }
     case "conv2d":
       shapes = [[24, 3, 20, 20], [8, 3, 3, 3], [8]]
       f = { conv2d($0[0], weight: $0[1], bias: $0[2], padding: 1) }
-    case "maxPool": shapes = [[16, 8, 40, 40]]; f = { maxPool2d($0[0], kernelSize: 3, stride: 2) }
-    case "avgPool": shapes = [[16, 8, 40, 40]]; f = { avgPool2d($0[0], kernelSize: 2) }
+    case "maxPool": shapes = [[8, 8, 32, 32]]; f = { maxPool2d($0[0], kernelSize: 3, stride: 2) }
+    case "avgPool": shapes = [[8, 8, 32, 32]]; f = { avgPool2d($0[0], kernelSize: 2) }
     case "embedding":
-      shapes = [[50, 300]]
+      shapes = [[50, 64]]
       var generator = SeededGenerator(seed: 5)
-      let indices = IndexTensor((0..<4000).map { _ in Int.random(in: 0..<50, using: &generator) }, shape: [4000])
+      let indices = IndexTensor((0..<2000).map { _ in Int.random(in: 0..<50, using: &generator) }, shape: [2000])
       f = { embedding(indices, weight: $0[0]) }
     case "crossEntropy":
       shapes = [[2000, 65]]
@@ -145,8 +145,8 @@ import Testing
       f = { crossEntropy($0[0], labels: labels) }
     case "batchedMatmul": shapes = [[16, 64, 96], [16, 96, 80]]; f = { $0[0].matmul($0[1]) }
     case "gelu": f = { $0[0].gelu() }
-    case "broadcastAdd": shapes = [[300, 700], [1, 700]]; f = { ($0[0] + $0[1]) * $0[1] }
-    case "transpose": shapes = [[6, 300, 200]]; f = { $0[0].transposed(1, 2) * 2 }
+    case "broadcastAdd": shapes = [[200, 400], [1, 400]]; f = { ($0[0] + $0[1]) * $0[1] }
+    case "transpose": shapes = [[4, 200, 100]]; f = { $0[0].transposed(1, 2) * 2 }
     case "logSumExp": f = { $0[0].logSumExp(axes: [1]) }
     default: fatalError("unknown kernel \(kernel)")
     }
@@ -157,8 +157,8 @@ import Testing
   /// Adam's update in pieces on the pool gives the bits of one serial update.
   @Test func adamUpdateIsTheSameAtOneTwoAndThreeThreads() {
     Self.expectSameAtEveryCount("adam", counts: [1, 2, 3]) {
-      let p = Self.input([300, 500], seed: 1, grad: true)
-      p.accumulateGrad(Self.input([300, 500], seed: 2, grad: false).storage)
+      let p = Self.input([200, 250], seed: 1, grad: true)
+      p.accumulateGrad(Self.input([200, 250], seed: 2, grad: false).storage)
       let optimizer = Adam([p], learningRate: 1e-2, weightDecay: 0.01)
       optimizer.step()
       optimizer.step()
@@ -227,7 +227,7 @@ import Testing
   /// run products at the same time, so this test does not switch it): the library splits C into
   /// blocks fixed by the shape (`GemmBlocks`), so the bits cannot depend on the count.
   @Test(arguments: [
-    (64, 128, 3136), (2048, 384, 128), (2048, 128, 512), (4096, 65, 128), (32, 9, 6272), (512, 512, 512),
+    (64, 128, 3136), (2048, 384, 128), (2048, 128, 512), (4096, 65, 128), (32, 9, 6272),
   ])
   func gemmIsTheSameAtEveryCountForTheExamplesShapes(shape: (Int, Int, Int)) {
     let (m, n, k) = shape
