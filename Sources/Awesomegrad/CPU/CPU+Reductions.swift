@@ -54,16 +54,16 @@ extension CPU {
   /// threads, the rows are cut into at most ``maximumReductionChunks`` shape-fixed chunks whose
   /// partial rows are folded in chunk order.
   @inline(__always)
-  static func reduceAxis<T: TensorScalar>(
+  static func reduceAxis<T: TensorScalar, C: BinaryScalarFunction>(
     _ x: UnsafePointer<T>, into y: UnsafeMutablePointer<T>, outer: Int, size: Int, inner: Int, initial: T,
-    run: (UnsafePointer<T>, Int) -> T, combine: (T, T) -> T
-  ) {
+    run: (UnsafePointer<T>, Int) -> T, combine: C
+  ) where C.Scalar == T {
     if outer == 0 || inner == 0 { return }
     if inner == 1 {
       parallelFor(0..<outer, grain: Swift.max(1, elementwiseGrain / Swift.max(size, 1))) { rows in
         for o in rows {
           let row = x + o * size
-          y[o] = size == 0 ? initial : reduceInBlocks(count: size, { run(row + $0.lowerBound, $0.count) }, combine: combine)
+          y[o] = size == 0 ? initial : reduceInBlocks(count: size, { run(row + $0.lowerBound, $0.count) }, combine: { combine($0, $1) })
         }
       }
       return
@@ -108,10 +108,10 @@ extension CPU {
 
   /// target[i] = fold of rows 0..<size of column i (rows `inner` apart), for `columns` columns.
   @inline(__always)
-  static func foldRows<T>(
+  static func foldRows<T, C: BinaryScalarFunction>(
     _ x: UnsafePointer<T>, size: Int, inner: Int, into target: UnsafeMutablePointer<T>, columns: Int,
-    initial: T, combine: (T, T) -> T
-  ) {
+    initial: T, combine: C
+  ) where C.Scalar == T {
     target.update(repeating: initial, count: columns)
     for r in 0..<size {
       let row = x + r * inner
@@ -165,29 +165,28 @@ func dotOfRuns<Scalar: TensorScalar>(_ a: UnsafePointer<Scalar>, _ b: UnsafePoin
 extension Storage {
   /// The sum over `axes` (sorted, unique), with each reduced axis kept as size 1.
   func sum(keepingAxes axes: [Int]) -> Storage {
-    reduce(keepingAxes: axes, initial: 0, run: { sumOfRun($0, count: $1) }, combine: +)
+    reduce(keepingAxes: axes, initial: 0, run: { sumOfRun($0, count: $1) }, combine: ScalarFunction.Add())
   }
 
   /// The maximum over `axes` (sorted, unique), with each reduced axis kept as size 1.
   func max(keepingAxes axes: [Int]) -> Storage {
-    reduce(keepingAxes: axes, initial: -.infinity, run: { maximumOfRun($0, count: $1) }) { Swift.max($0, $1) }
+    reduce(keepingAxes: axes, initial: -.infinity, run: { maximumOfRun($0, count: $1) }, combine: ScalarFunction.Maximum())
   }
 
   /// The maximum over `axes` (sorted, unique), with each reduced axis kept as size 1; NaN if any
   /// reduced element is NaN, as `torch.amax` (`Swift.max` would skip a NaN that comes after a number).
   func maxPropagatingNaN(keepingAxes axes: [Int]) -> Storage {
     // Once the running value is NaN it stays NaN; a NaN element fails `acc > x` and is taken.
-    reduce(keepingAxes: axes, initial: -.infinity, run: { maximumOfRunPropagatingNaN($0, count: $1) }) { acc, x in
-      acc > x || acc.isNaN ? acc : x
-    }
+    reduce(
+      keepingAxes: axes, initial: -.infinity, run: { maximumOfRunPropagatingNaN($0, count: $1) },
+      combine: ScalarFunction.MaximumPropagatingNaN())
   }
 
   /// Reduces `axes` one at a time; each step reads `[outer, size, inner]` and writes `[outer, 1, inner]`.
   @inline(__always)
-  func reduce(
-    keepingAxes axes: [Int], initial: Scalar, run: (UnsafePointer<Scalar>, Int) -> Scalar,
-    combine: (Scalar, Scalar) -> Scalar
-  ) -> Storage {
+  func reduce<C: BinaryScalarFunction>(
+    keepingAxes axes: [Int], initial: Scalar, run: (UnsafePointer<Scalar>, Int) -> Scalar, combine: C
+  ) -> Storage where C.Scalar == Scalar {
     var current = self
     for axis in axes {
       let size = current.shape[axis]

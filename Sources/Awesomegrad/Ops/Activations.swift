@@ -8,9 +8,9 @@ extension Tensor {
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
   public func relu(file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-    let y = storage.map { $0 < 0 ? 0 : $0 }
+    let y = storage.map(ScalarFunction.ReLU())
     return Tensor(y, op: "relu", parents: [self], file: file, line: line) { g in
-      [g.zipSameShape(y) { g, y in y <= 0 ? 0 : g }]
+      [g.zipSameShape(y, ScalarFunction.ReLUGradient())]
     }
   }
 

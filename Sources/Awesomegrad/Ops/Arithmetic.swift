@@ -10,7 +10,7 @@ extension Tensor {
   public static func + (lhs: Tensor, rhs: Tensor) -> Tensor {
     let (ls, rs) = (lhs.shape, rhs.shape)
     let (needA, needB) = (lhs.requiresGrad, rhs.requiresGrad)
-    return Tensor(Storage.broadcasting(lhs.storage, rhs.storage, op: "add", +), op: "add", parents: [lhs, rhs]) { g in
+    return Tensor(Storage.broadcasting(lhs.storage, rhs.storage, op: "add", ScalarFunction.Add()), op: "add", parents: [lhs, rhs]) { g in
       [needA ? unbroadcast(g, to: ls) : nil, needB ? unbroadcast(g, to: rs) : nil]
     }
   }
@@ -21,8 +21,8 @@ extension Tensor {
   public static func - (lhs: Tensor, rhs: Tensor) -> Tensor {
     let (ls, rs) = (lhs.shape, rhs.shape)
     let (needA, needB) = (lhs.requiresGrad, rhs.requiresGrad)
-    return Tensor(Storage.broadcasting(lhs.storage, rhs.storage, op: "sub", -), op: "sub", parents: [lhs, rhs]) { g in
-      [needA ? unbroadcast(g, to: ls) : nil, needB ? unbroadcast(g.map { -$0 }, to: rs) : nil]
+    return Tensor(Storage.broadcasting(lhs.storage, rhs.storage, op: "sub", ScalarFunction.Subtract()), op: "sub", parents: [lhs, rhs]) { g in
+      [needA ? unbroadcast(g, to: ls) : nil, needB ? unbroadcast(g.map(ScalarFunction.Negate()), to: rs) : nil]
     }
   }
 
@@ -35,10 +35,10 @@ extension Tensor {
   public static func * (lhs: Tensor, rhs: Tensor) -> Tensor {
     let (a, b) = (lhs.storage, rhs.storage)
     let (needA, needB) = (lhs.requiresGrad, rhs.requiresGrad)
-    return Tensor(Storage.broadcasting(a, b, op: "mul", *), op: "mul", parents: [lhs, rhs]) { g in
+    return Tensor(Storage.broadcasting(a, b, op: "mul", ScalarFunction.Multiply()), op: "mul", parents: [lhs, rhs]) { g in
       [
-        needA ? unbroadcast(Storage.broadcasting(g, b, op: "mul", *), to: a.shape) : nil,
-        needB ? unbroadcast(Storage.broadcasting(g, a, op: "mul", *), to: b.shape) : nil,
+        needA ? unbroadcast(Storage.broadcasting(g, b, op: "mul", ScalarFunction.Multiply()), to: a.shape) : nil,
+        needB ? unbroadcast(Storage.broadcasting(g, a, op: "mul", ScalarFunction.Multiply()), to: b.shape) : nil,
       ]
     }
   }
@@ -49,10 +49,10 @@ extension Tensor {
   public static func / (lhs: Tensor, rhs: Tensor) -> Tensor {
     let (a, b) = (lhs.storage, rhs.storage)
     let (needA, needB) = (lhs.requiresGrad, rhs.requiresGrad)
-    let y = Storage.broadcasting(a, b, op: "div", /)
+    let y = Storage.broadcasting(a, b, op: "div", ScalarFunction.Divide())
     return Tensor(y, op: "div", parents: [lhs, rhs]) { g in
       // ∂/∂b = −(a/b)/b = −y/b, computed at the broadcast shape.
-      let gOverB = Storage.broadcasting(g, b, op: "div", /)
+      let gOverB = Storage.broadcasting(g, b, op: "div", ScalarFunction.Divide())
       let gb = needB ? Storage.broadcasting(gOverB, y, op: "div") { gq, yv in -gq * yv } : nil
       return [needA ? unbroadcast(gOverB, to: a.shape) : nil, gb.map { unbroadcast($0, to: b.shape) }]
     }
@@ -62,7 +62,7 @@ extension Tensor {
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
   public static prefix func - (x: Tensor) -> Tensor {
-    Tensor(x.storage.map { -$0 }, op: "neg", parents: [x]) { g in [g.map { -$0 }] }
+    Tensor(x.storage.map(ScalarFunction.Negate()), op: "neg", parents: [x]) { g in [g.map(ScalarFunction.Negate())] }
   }
 
   // Tensor–scalar forms: the scalar becomes a rank-0 constant and broadcasts.

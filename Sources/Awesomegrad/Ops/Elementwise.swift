@@ -23,9 +23,9 @@ extension Tensor {
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
   public func tanh(file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-    let y = storage.map(grain: CPU.transcendentalGrain, Scalar.tanh)
+    let y = storage.map(grain: CPU.transcendentalGrain, ScalarFunction.Tanh())
     return Tensor(y, op: "tanh", parents: [self], file: file, line: line) { g in
-      [g.zipSameShape(y) { g, y in g * (1 - y * y) }]
+      [g.zipSameShape(y, ScalarFunction.TanhGradient())]
     }
   }
 

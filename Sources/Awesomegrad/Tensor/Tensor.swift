@@ -205,7 +205,7 @@ public final class Tensor<Scalar: TensorScalar> {
       CPU.add(g.buffer.base, into: existing.buffer.base, count: existing.count)
       gradStorage = existing
     } else {
-      gradStorage = Storage.broadcasting(existing, g, op: "accumulateGrad", +)
+      gradStorage = Storage.broadcasting(existing, g, op: "accumulateGrad", ScalarFunction.Add())
     }
   }
 
