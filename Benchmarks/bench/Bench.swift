@@ -14,8 +14,10 @@ struct Bench: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Times Awesomegrad's benchmark workloads and prints one JSON line per workload.",
     discussion: """
-      Workloads: \((allWorkloads.map { $0.name } + [soakName, DDPFashionEpoch.name]).joined(separator: ", ")).
+      Workloads: \((allWorkloads.map { $0.name } + [soakName, DDPFashionEpoch.name, AttentionCrossover.name]).joined(separator: ", ")).
       \(soakName) runs \(soakDefaultSteps) moons-tensor steps and reports RSS at the start and the end.
+      \(AttentionCrossover.name) times attention through each kernel at contexts 64 to 1024 (--steps per
+      round, 5 rounds), one line per context and kernel.
       \(DDPFashionEpoch.name) times a fashion epoch on 2 MPI ranks (mpirun) against 1 process.
       """)
 
@@ -39,7 +41,7 @@ struct Bench: ParsableCommand {
   var ddpWorker = false
 
   mutating func validate() throws {
-    let known = Set(allWorkloads.map { $0.name } + [Self.soakName, DDPFashionEpoch.name])
+    let known = Set(allWorkloads.map { $0.name } + [Self.soakName, DDPFashionEpoch.name, AttentionCrossover.name])
     if workloads.isEmpty && !all { throw ValidationError("Name a workload or pass --all.") }
     for name in workloads where !known.contains(name) {
       throw ValidationError("Unknown workload '\(name)'. Known: \(known.sorted().joined(separator: ", ")).")
@@ -54,6 +56,13 @@ struct Bench: ParsableCommand {
     if ddpWorker { return try DDPFashionEpoch.runWorker() }
     let names = all ? allWorkloads.map { $0.name } + [Self.soakName, DDPFashionEpoch.name] : workloads
     for name in names {
+      if name == AttentionCrossover.name {
+        for var line in AttentionCrossover.measure(rounds: 5, steps: steps ?? 5) {
+          line.addBLASBackend(BLASBackend.current)
+          print(line.text)
+        }
+        continue
+      }
       var line: JSONLine
       if name == DDPFashionEpoch.name {
         line = try DDPFashionEpoch.measure(rounds: steps ?? 1, threads: threads)

@@ -103,13 +103,13 @@ import TorchConformance
 
   /// The output and the gradients of Σ out·u for the inputs, by `path`.
   static func evaluate<Scalar: TensorScalar>(
-    _ testCase: Case, _ inputs: [Tensor<Scalar>], upstream: Tensor<Scalar>, path: AttentionPath
+    _ testCase: Case, _ inputs: [Tensor<Scalar>], upstream: Tensor<Scalar>, path: AttentionKernel
   ) -> [[Scalar]] {
     let leaves = inputs.map { Tensor<Scalar>($0.storage, requiresGrad: true) }
-    let out = AttentionPath.$forced.withValue(path) {
+    let out = withAttentionKernel(path) {
       Tiling.$forced.withValue(testCase.tiling) { attention(testCase, leaves) }
     }
-    AttentionPath.$forced.withValue(path) {
+    withAttentionKernel(path) {
       Tiling.$forced.withValue(testCase.tiling) { out.backward(gradient: upstream) }
     }
     return [out.scalars] + leaves.map { $0.grad?.scalars ?? [] }
@@ -169,7 +169,7 @@ import TorchConformance
   @Test(arguments: cases.filter { $0.tiling != nil })
   func fusedGradientsMatchFiniteDifferences(_ testCase: Case) {
     let x: [Tensor<Double>] = Self.inputs(testCase, seed: 3)
-    let result = AttentionPath.$forced.withValue(.fused) {
+    let result = withAttentionKernel(.fused) {
       Tiling.$forced.withValue(testCase.tiling) { checkGradients(of: { Self.attention(testCase, $0) }, at: x) }
     }
     #expect(result.passed, "\(testCase.name): \(result)")
@@ -179,13 +179,13 @@ import TorchConformance
   @Test func fusedGradientsAtStandardTiles() {
     let testCase = Case(name: "T=129", query: [1, 129, 2], key: [1, 129, 2], value: [1, 129, 2], isCausal: true)
     let x: [Tensor<Double>] = Self.inputs(testCase, seed: 4)
-    let result = AttentionPath.$forced.withValue(.fused) {
+    let result = withAttentionKernel(.fused) {
       checkGradients(of: { Self.attention(testCase, $0) }, at: x)
     }
     #expect(result.passed, "\(result)")
     let small = Case(name: "Float", query: [1, 9, 3], key: [1, 9, 3], value: [1, 9, 3], isCausal: true)
     let y: [Tensor<Float>] = Self.inputs(small, seed: 5)
-    let floatResult = AttentionPath.$forced.withValue(.fused) {
+    let floatResult = withAttentionKernel(.fused) {
       Tiling.$forced.withValue(Self.small) {
         checkGradients(of: { Self.attention(small, $0) }, at: y, epsilon: 1e-2, tolerance: 2e-3)
       }
@@ -199,7 +199,7 @@ import TorchConformance
     let q = Tensor<Double>((0..<12).map { Double($0) / 7 }, shape: [6, 2], requiresGrad: true)
     let kv = Tensor<Double>((0..<14).map { Double($0 % 5) - 2 }, shape: [7, 2], requiresGrad: true)
     let mask = Self.pattern(rows: 6, columns: 7, fullyMaskedRows: [1, 4])
-    let out = AttentionPath.$forced.withValue(.fused) {
+    let out = withAttentionKernel(.fused) {
       Tiling.$forced.withValue(Self.small) { scaledDotProductAttention(query: q, key: kv, value: kv, mask: mask) }
     }
     #expect(Array(out.scalars[2..<4]) == [0, 0])
@@ -213,8 +213,8 @@ import TorchConformance
 
   /// Masked entries count as −∞ before the NaN check (PyTorch's order), in both kernels: a NaN key
   /// that the mask hides changes nothing, and one that it allows makes the row NaN.
-  @Test(arguments: [AttentionPath.fused, .twoProducts])
-  func maskComesBeforeTheNaNCheck(_ path: AttentionPath) {
+  @Test(arguments: [AttentionKernel.fused, .twoProducts])
+  func maskComesBeforeTheNaNCheck(_ path: AttentionKernel) {
     var rng = SeededGenerator(seed: 9)
     let q = Tensor<Double>.randomNormal([5, 3], using: &rng)
     let k = Tensor<Double>.randomNormal([6, 3], using: &rng)
@@ -224,7 +224,7 @@ import TorchConformance
     let kNaN = Tensor<Double>(poisoned, shape: [6, 3])
     let hideKey3 = MaskTensor((0..<30).map { $0 % 6 != 3 }, shape: [5, 6])
     let run = { (key: Tensor<Double>, mask: MaskTensor?) in
-      AttentionPath.$forced.withValue(path) {
+      withAttentionKernel(path) {
         Tiling.$forced.withValue(Self.small) {
           scaledDotProductAttention(query: q, key: key, value: v, mask: mask).scalars
         }
@@ -234,7 +234,7 @@ import TorchConformance
     for (a, b) in zip(hidden, clean) { #expect(Swift.abs(a - b) < 1e-12) }
     #expect(run(kNaN, nil).allSatisfy { $0.isNaN })
     // Under the causal rule only rows 3 and 4 see key 3: they are NaN, rows 0-2 are not.
-    let causal = AttentionPath.$forced.withValue(path) {
+    let causal = withAttentionKernel(path) {
       Tiling.$forced.withValue(Self.small) {
         scaledDotProductAttention(query: q, key: kNaN, value: v, isCausal: true).scalars
       }
@@ -254,7 +254,7 @@ import TorchConformance
         mask: Self.pattern(rows: 140, columns: 140, fullyMaskedRows: [3])),
       Case(name: "packed", query: [2, 150, 36], key: [], value: [], isCausal: true, packedHeads: 3),
     ]
-    for (path, testCase) in cases.map({ (AttentionPath.fused, $0) })
+    for (path, testCase) in cases.map({ (AttentionKernel.fused, $0) })
       + [(.twoProducts, Case(name: "two products", query: [3, 2, 64, 8], key: [3, 2, 64, 8], value: [3, 2, 64, 8]))]
     {
       let x: [Tensor<Float>] = Self.inputs(testCase, seed: 6)
@@ -292,26 +292,33 @@ import TorchConformance
 
     let unfused = AttentionWorkspace()
     AttentionWorkspace.$recorder.withValue(unfused) {
-      AttentionPath.$forced.withValue(.twoProducts) {
+      withAttentionKernel(.twoProducts) {
         _ = scaledDotProductAttention(query: q.detached(), key: k.detached(), value: v.detached(), isCausal: true)
       }
     }
     #expect(unfused.largestAllocation >= matrixBytes)
   }
 
-  /// The dispatch: the two-product kernel below the measured crossover, the fused one from it on.
+  /// The dispatch: the two-product kernel below the measured crossovers (192 keys causal, 512 not),
+  /// the fused one from them on.
   @Test func dispatchFollowsTheCrossover() {
-    func geometry(keys: Int) -> AttentionGeometry<Float> {
+    func geometry(keys: Int, isCausal: Bool) -> AttentionGeometry<Float> {
       AttentionGeometry(
         batch: 1, queries: keys, keys: keys, depth: 8, valueDepth: 8, heads: 1,
         query: .init(base: 0, outer: 0, inner: 0, leading: 8), key: .init(base: 0, outer: 0, inner: 0, leading: 8),
         value: .init(base: 0, outer: 0, inner: 0, leading: 8), output: .init(base: 0, outer: 0, inner: 0, leading: 8),
-        scale: 1, isCausal: true, mask: nil)
+        scale: 1, isCausal: isCausal, mask: nil)
     }
-    #expect(AttentionPath.choose(for: geometry(keys: 64)) == .twoProducts)
-    #expect(AttentionPath.choose(for: geometry(keys: AttentionPath.fusedFromKeys - 1)) == .twoProducts)
-    #expect(AttentionPath.choose(for: geometry(keys: AttentionPath.fusedFromKeys)) == .fused)
-    #expect(AttentionPath.choose(for: geometry(keys: 0)) == .twoProducts)
+    #expect(AttentionKernel.choose(for: geometry(keys: 64, isCausal: true)) == .twoProducts)
+    #expect(AttentionKernel.choose(for: geometry(keys: 191, isCausal: true)) == .twoProducts)
+    #expect(AttentionKernel.choose(for: geometry(keys: 192, isCausal: true)) == .fused)
+    #expect(AttentionKernel.choose(for: geometry(keys: 511, isCausal: false)) == .twoProducts)
+    #expect(AttentionKernel.choose(for: geometry(keys: 512, isCausal: false)) == .fused)
+    #expect(AttentionKernel.choose(for: geometry(keys: 0, isCausal: true)) == .twoProducts)
+    #expect(withAttentionKernel(.fused) { AttentionKernel.choose(for: geometry(keys: 64, isCausal: true)) } == .fused)
+    #expect(
+      withAttentionKernel(.twoProducts) { AttentionKernel.choose(for: geometry(keys: 4096, isCausal: true)) }
+        == .twoProducts)
   }
 
   /// Every attention case of every op fixture, in Double and Float, through the fused kernel (at the
@@ -322,9 +329,9 @@ import TorchConformance
       let url = try #require(Bundle.module.url(forResource: name, withExtension: "json", subdirectory: "Fixtures"))
       for testCase in try Fixture(contentsOf: url).cases where testCase.op == "scaled_dot_product_attention" {
         count += 1
-        for path in [AttentionPath.fused, .twoProducts] {
+        for path in [AttentionKernel.fused, .twoProducts] {
           for tiling in [nil, Tiling(queryTile: 2, keyTile: 3)] {
-            let result = AttentionPath.$forced.withValue(path) {
+            let result = withAttentionKernel(path) {
               Tiling.$forced.withValue(tiling) { ConformanceRunner().run(testCase) }
             }
             #expect(result.passed, "\(name) \(path) \(String(describing: tiling)): \(result)")

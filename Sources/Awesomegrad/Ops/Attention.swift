@@ -1,6 +1,6 @@
 import Foundation
 
-/// Scaled dot-product attention as one primitive, by one of two kernels (``AttentionPath``):
+/// Scaled dot-product attention as one primitive, by one of two kernels (``AttentionKernel``):
 ///
 /// - short contexts: two whole products per (batch, head) forward and four backward, with the
 ///   attention weights `[…, L, S]` saved in between (``AttentionTwoProducts``);
@@ -197,7 +197,7 @@ public func cachedAttention<Scalar: TensorScalar>(
   geometry.causalShift = length - n
   let out = Storage<Scalar>(uninitializedShape: [b, hq, n, dv])
   let (q, k, v) = (query.storage, keyCache.storage, valueCache.storage)
-  if AttentionPath.fusedRuns(geometry) {
+  if AttentionKernel.fusedRuns(geometry) {
     let logSumExp = attentionScratch(b * hq * n, of: Scalar.self, recorder: AttentionWorkspace.recorder)
     defer { logSumExp.deallocate() }
     FlashAttention.forward(
@@ -213,25 +213,33 @@ public func cachedAttention<Scalar: TensorScalar>(
   return Tensor(out)
 }
 
-/// Which kernel runs an attention call.
-enum AttentionPath: Sendable {
-  /// ``AttentionTwoProducts``: whole products, the weights saved.
+/// The kernels that run attention (PyTorch's `torch.nn.attention.SDPBackend`). By default each call
+/// takes the faster one for its size: ``fused`` from 192 keys on under the causal rule and from 512
+/// keys on without it, ``twoProducts`` below (the crossovers measured with `bench
+/// attention-crossover`); ``withAttentionKernel(_:_:)`` chooses one.
+public enum AttentionKernel: Sendable, CaseIterable {
+  /// Whole products per (batch, head), the `[…, L, S]` weights saved for backward: fastest for short
+  /// contexts, memory O(L·S).
   case twoProducts
-  /// ``FlashAttention``: tiles, the row log-sum-exp saved.
+  /// The fused, tiled kernel (FlashAttention-2): only the output and a row log-sum-exp saved, tiles
+  /// the causal rule or the mask hides skipped: fastest for long contexts, memory O(L).
   case fused
 
-  /// Forces one path for the calls inside `$forced.withValue(path) { ... }` (tests); the fused path
-  /// still gives way to the other for empty sizes, which only that one handles.
-  @TaskLocal static var forced: AttentionPath?
+  /// The kernel bound by ``withAttentionKernel(_:_:)``, if any.
+  @TaskLocal static var forced: AttentionKernel?
 
-  /// The fused kernel runs from this many keys on (measured crossover: see DESIGN.md).
-  static let fusedFromKeys = 256
+  /// The fused kernel runs from this many keys on under the causal rule, which lets it skip half the
+  /// tiles, and from ``fusedFromKeys`` without it (the crossovers measured with `bench
+  /// attention-crossover`: see DESIGN.md).
+  static let fusedFromKeysCausal = 192
+  static let fusedFromKeys = 512
 
-  /// The path for `geometry`: the fused kernel from ``fusedFromKeys`` keys on, unless forced.
-  static func choose<Scalar>(for geometry: AttentionGeometry<Scalar>) -> AttentionPath {
+  /// The kernel for `geometry`: the bound one, else the fused kernel from the crossover on. Empty
+  /// sizes (no queries, keys, or depth) always take ``twoProducts``, the kernel that handles them.
+  static func choose<Scalar>(for geometry: AttentionGeometry<Scalar>) -> AttentionKernel {
     guard fusedRuns(geometry) else { return .twoProducts }
     if let forced { return forced }
-    return geometry.keys >= fusedFromKeys ? .fused : .twoProducts
+    return geometry.keys >= (geometry.isCausal ? fusedFromKeysCausal : fusedFromKeys) ? .fused : .twoProducts
   }
 
   /// Whether the fused kernel can run `geometry`: every size positive.
@@ -240,7 +248,18 @@ enum AttentionPath: Sendable {
   }
 }
 
-/// Runs attention's forward pass into `out` by the path ``AttentionPath`` chooses, and returns its
+/// Runs `body` with every attention call in it (``scaledDotProductAttention(query:key:value:mask:isCausal:scale:file:line:)``,
+/// ``multiHeadAttention(qkv:heads:mask:isCausal:file:line:)``, and their backward passes) on `kernel`,
+/// whatever the size: PyTorch's `with sdpa_kernel(backend):`. The binding is task-local, so it
+/// covers this task and the tasks it starts, not other threads.
+///
+/// Both kernels give the same values up to rounding; use it to trade speed for memory (the fused
+/// kernel at a mid-size context) or to compare them.
+public func withAttentionKernel<Result>(_ kernel: AttentionKernel, _ body: () throws -> Result) rethrows -> Result {
+  try AttentionKernel.$forced.withValue(kernel, operation: body)
+}
+
+/// Runs attention's forward pass into `out` by the kernel ``AttentionKernel`` chooses, and returns its
 /// backward: `(g, dq, dk, dv)` writes the gradients for the upstream gradient g, every element of
 /// each matrix of dq, dk and dv. It keeps what the path saves (the weights, or the row log-sum-exp
 /// and `out`) and the inputs' storages.
@@ -253,7 +272,7 @@ func attend<Scalar: TensorScalar>(
 ) -> Void {
   let recorder = AttentionWorkspace.recorder
   let (l, s, batch) = (geometry.queries, geometry.keys, geometry.batch)
-  switch AttentionPath.choose(for: geometry) {
+  switch AttentionKernel.choose(for: geometry) {
   case .twoProducts:
     let weights = Storage<Scalar>(uninitializedShape: [batch, l, s])
     recorder?.record(bytes: weights.count * MemoryLayout<Scalar>.stride)
