@@ -4,7 +4,7 @@ import Synchronization
 
 /// The library's one thread setting: how many threads its parallel loops and its matrix products use.
 ///
-/// It governs everything that runs in parallel: the library's own pool (``ThreadPool``), which runs
+/// It governs everything that runs in parallel: the library's own pool (`ThreadPool`), which runs
 /// elementwise ops, reductions, normalisations, convolutions and the optimizers in chunks, and the
 /// matrix products, which split their output into fixed blocks over the same pool while OpenBLAS
 /// itself stays on one thread. Work is never oversubscribed: a product called inside a parallel
@@ -12,7 +12,7 @@ import Synchronization
 ///
 /// The first read takes `AWESOMEGRAD_NUM_THREADS` when it is set to a positive integer, and otherwise
 /// the number of cores this process may run on (`sched_getaffinity` on Linux, as PyTorch does).
-/// Every result is the same, bit for bit, at every thread count: see ``ThreadPool``.
+/// Every result is the same, bit for bit, at every thread count: see `ThreadPool`.
 public var threadCount: Int { ThreadSetting.count }
 
 /// Sets the library's one thread count (see ``threadCount``); values below 1 count as 1.
@@ -43,6 +43,8 @@ enum ThreadSetting {
 
   /// The default: the environment variable when it is a positive integer, else the usable cores.
   private static func resolveDefault() -> Int {
+    // OpenBLAS's one-time preparation may set OPENBLAS_CORETYPE: let it finish before this getenv.
+    BLASBackend.prepare()
     let value = defaultCount(environment: getenv(environmentVariable).map { String(cString: $0) })
     // Another thread may have set the count meanwhile: keep the first value stored.
     let (exchanged, original) = stored.compareExchange(expected: 0, desired: value, ordering: .relaxed)

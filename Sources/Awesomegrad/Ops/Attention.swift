@@ -16,11 +16,13 @@ import Foundation
 ///
 ///     ∂V = Pᵀ·G,  ∂P = G·Vᵀ,  ∂A = P ⊙ (∂P − rowsum(P ⊙ ∂P)),  ∂Q = c·∂A·K,  ∂K = c·∂Aᵀ·Q
 ///
-/// Both kernels follow PyTorch's rules: masked entries are −∞ before anything looks at a score; each
-/// row's maximum is subtracted before exponentiating, so no score overflows; a row whose every key is
-/// masked (or whose allowed scores are all −∞) attends to nothing: its output and gradients are 0, as
-/// in PyTorch's CPU kernel; a NaN among a row's allowed scores makes its output NaN. Both run the
-/// (batch, head) pairs in parallel and give the same bits at every thread count.
+/// Both kernels follow PyTorch's rules: each row's maximum is subtracted before exponentiating, so no
+/// score overflows; a row whose every key is masked (or whose allowed scores are all −∞) attends to
+/// nothing: its output and gradients are 0, as in PyTorch's CPU kernel; a NaN among a row's allowed
+/// scores makes its output NaN. The mask applies before any score is looked at: a masked score, even
+/// NaN, never reaches its row (PyTorch's `masked_fill(−∞)` formulation; its SDPA with a boolean
+/// `attn_mask` adds −∞ instead, and NaN + (−∞) stays NaN there). Both kernels run the (batch, head)
+/// pairs in parallel and give the same bits at every thread count.
 
 /// Attention of `query` over `key` and `value`: PyTorch's
 /// `F.scaled_dot_product_attention(query, key, value, attn_mask=mask, is_causal=isCausal, scale=scale)`.
