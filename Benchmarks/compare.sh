@@ -108,12 +108,19 @@ pair() {
   fi
 }
 
+# COMPARE_WORKLOADS="charlm charlm-1024 attention-1024" limits a run to those PyTorch pairs (and skips
+# the micrograd, 2-thread, DDP and soak rows); by default every row runs.
+only="${COMPARE_WORKLOADS:-}"
 for round in $(seq 1 "$rounds"); do
   echo "Round $round of $rounds" >&2
   swift_first=true
   (( round % 2 == 0 )) && swift_first=false
+  if [[ -n "$only" ]]; then
+    for workload in $only; do pair $swift_first "$workload" Benchmarks/reference/torch_bench.py; done
+    continue
+  fi
   pair $swift_first moons-value Benchmarks/reference/micrograd_bench.py
-  for workload in moons-tensor mlp-784 gemm-1024 fashion-mlp-epoch charlm cnn-fashion; do
+  for workload in moons-tensor mlp-784 gemm-1024 fashion-mlp-epoch charlm cnn-fashion charlm-1024 attention-1024; do
     pair $swift_first "$workload" Benchmarks/reference/torch_bench.py
   done
   run 2 "$bench" mlp-784
@@ -123,8 +130,11 @@ for round in $(seq 1 "$rounds"); do
   run 2 "$python" Benchmarks/reference/torch_bench.py numpy-gemm-1024
   run 1 "$bench" ddp-fashion-epoch  # 2 MPI ranks of 1 thread against 1 process, both timed by bench
 done
-echo "Soak" >&2
-run 1 "$bench" moons-tensor-soak --steps 10000
+if [[ -z "$only" ]]; then
+  echo "Soak" >&2
+  run 1 "$bench" moons-tensor-soak --steps 10000
+fi
 
 command="${COMPARE_COMMAND:-bash Benchmarks/compare.sh --rounds $rounds}"
+[[ -n "$only" ]] && command="COMPARE_WORKLOADS=\"$only\" $command"
 "$python" Benchmarks/compare.py "$results" --command "$command" | tee "$out/table.txt"

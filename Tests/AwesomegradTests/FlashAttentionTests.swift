@@ -299,6 +299,26 @@ import TorchConformance
     #expect(unfused.largestAllocation >= matrixBytes)
   }
 
+  /// Hidden tiles are skipped, not computed and masked: causal T = 1024 in tiles of 128 computes the
+  /// 8·9/2 = 36 tiles on and below the diagonal of 64, forward and again backward; a mask that also
+  /// hides keys 128..<256 from every query removes the 7 tiles of that key column below the diagonal.
+  @Test func hiddenTilesAreSkipped() {
+    let t = 1024
+    var rng = SeededGenerator(seed: 10)
+    let x = (0..<3).map { _ in Tensor<Float>.randomNormal([1, t, 4], using: &rng).requiringGrad() }
+    func tiles(_ mask: MaskTensor?) -> Int {
+      let recorder = AttentionWorkspace()
+      AttentionWorkspace.$recorder.withValue(recorder) {
+        withAttentionKernel(.fused) {
+          scaledDotProductAttention(query: x[0], key: x[1], value: x[2], mask: mask, isCausal: true).sum().backward()
+        }
+      }
+      return recorder.tilesComputed
+    }
+    #expect(tiles(nil) == 2 * 36)
+    #expect(tiles(Self.hiding(rows: t, columns: t, hiddenKeys: 128..<256)) == 2 * (36 - 7))
+  }
+
   /// The dispatch: the two-product kernel below the measured crossovers (192 keys causal, 512 not),
   /// the fused one from them on.
   @Test func dispatchFollowsTheCrossover() {

@@ -112,11 +112,17 @@ final class AttentionWorkspace: @unchecked Sendable {
   private let lock = NSLock()
   private var largest = 0
   private var total = 0
+  private var tiles = 0
 
   /// The largest single allocation recorded, in bytes.
   var largestAllocation: Int { lock.withLock { largest } }
   /// The sum of every allocation recorded, in bytes (an upper bound of what was live at once).
   var totalAllocated: Int { lock.withLock { total } }
+
+  /// The tiles of scores the fused kernel computed (forward and backward), skipped ones not counted.
+  var tilesComputed: Int { lock.withLock { tiles } }
+
+  func recordTile() { lock.withLock { tiles += 1 } }
 
   func record(bytes: Int) {
     lock.withLock {

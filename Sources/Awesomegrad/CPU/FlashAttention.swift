@@ -117,7 +117,7 @@ enum FlashAttention {
       defer { scratch.deallocate() }
       forwardTile(
         geometry, plan: plan, matrix: n, queryTile: qi, q: q, k: k, v: v, out: out,
-        logSumExp: logSumExp + n * geometry.queries, scores: scratch,
+        logSumExp: logSumExp + n * geometry.queries, recorder: recorder, scores: scratch,
         rowMax: scratch + tileRows * tileColumns, rowSum: scratch + tileRows * tileColumns + tileRows,
         rescale: scratch + tileRows * tileColumns + 2 * tileRows)
     }
@@ -128,7 +128,7 @@ enum FlashAttention {
   static func forwardTile<Scalar: TensorScalar>(
     _ geometry: AttentionGeometry<Scalar>, plan: Plan, matrix n: Int, queryTile qi: Int,
     q: UnsafePointer<Scalar>, k: UnsafePointer<Scalar>, v: UnsafePointer<Scalar>, out: UnsafeMutablePointer<Scalar>,
-    logSumExp: UnsafeMutablePointer<Scalar>, scores: UnsafeMutablePointer<Scalar>,
+    logSumExp: UnsafeMutablePointer<Scalar>, recorder: AttentionWorkspace?, scores: UnsafeMutablePointer<Scalar>,
     rowMax: UnsafeMutablePointer<Scalar>, rowSum: UnsafeMutablePointer<Scalar>, rescale: UnsafeMutablePointer<Scalar>
   ) {
     let heads = geometry.heads
@@ -153,6 +153,7 @@ enum FlashAttention {
     for kj in 0..<keyTiles {
       let block = plan.block(geometry, matrix: n, queryTile: qi, keyTile: kj)
       if block == .none { continue }
+      recorder?.recordTile()
       let columnStart = kj * plan.tiling.keyTile
       let columns = Swift.min(plan.tiling.keyTile, geometry.keys - columnStart)
       BLAS.gemm(
@@ -232,7 +233,7 @@ enum FlashAttention {
         backwardKeyTile(
           geometry, plan: plan, matrix: n, keyTile: kj, g: g, q: q, k: k, v: v,
           logSumExp: logSumExp + n * l, rowDot: rowDot + n * l, dq: dqTarget, lddq: lddq, dk: dk, dv: dv,
-          p: scratch, dp: scratch + plan.tiling.queryTile * plan.tiling.keyTile)
+          recorder: recorder, p: scratch, dp: scratch + plan.tiling.queryTile * plan.tiling.keyTile)
       }
     }
     guard let partials else { return }
@@ -258,7 +259,7 @@ enum FlashAttention {
     _ geometry: AttentionGeometry<Scalar>, plan: Plan, matrix n: Int, keyTile kj: Int,
     g: UnsafePointer<Scalar>, q: UnsafePointer<Scalar>, k: UnsafePointer<Scalar>, v: UnsafePointer<Scalar>,
     logSumExp: UnsafePointer<Scalar>, rowDot: UnsafePointer<Scalar>, dq: UnsafeMutablePointer<Scalar>,
-    lddq: Int, dk: UnsafeMutablePointer<Scalar>, dv: UnsafeMutablePointer<Scalar>,
+    lddq: Int, dk: UnsafeMutablePointer<Scalar>, dv: UnsafeMutablePointer<Scalar>, recorder: AttentionWorkspace?,
     p: UnsafeMutablePointer<Scalar>, dp: UnsafeMutablePointer<Scalar>
   ) {
     let heads = geometry.heads
@@ -283,6 +284,7 @@ enum FlashAttention {
     for qi in Swift.min(firstRow / plan.tiling.queryTile, plan.queryTiles)..<plan.queryTiles {
       let block = plan.block(geometry, matrix: n, queryTile: qi, keyTile: kj)
       if block == .none { continue }
+      recorder?.recordTile()
       let rowStart = qi * plan.tiling.queryTile
       let rows = Swift.min(plan.tiling.queryTile, geometry.queries - rowStart)
       let (qi0, gi0) = (qn + rowStart * ldq, gn + rowStart * ldo)
