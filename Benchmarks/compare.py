@@ -300,7 +300,7 @@ def main():
     print("  ".join("-" * w for w in widths))
     for x in rows:
         print("  ".join(str(v).ljust(w) for v, w in zip(x, widths)).rstrip())
-    rounds = count(runs, "moons-tensor", SWIFT)
+    rounds = max(count(runs, w, SWIFT) for w in ("moons-tensor", "charlm", "charlm-1024", "attention-1024"))
     print(f"\nMedian over {rounds} round(s) of each run's median per step; 1 thread unless stated; "
           "Swift steps timed with malloc counting off.")
     swift_engines = (SWIFT, "micrograd-swift")
