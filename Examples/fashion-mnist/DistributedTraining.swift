@@ -73,7 +73,9 @@ extension FashionMNIST {
       if let resumed = try context.resume(checkpoint, from: checkpoints, warning: warning) {
         state = resumed.state
         if context.isRoot {
-          note("resumed from step \(state.step) (\(state.epoch) epochs and \(state.batchInEpoch) batches done) (\(resumed.path))")
+          note(
+            "resumed from step \(state.step) (\(state.epoch) epochs and \(state.batchInEpoch) batches done) "
+              + "(\(resumed.path))")
         }
       }
     }

@@ -166,7 +166,9 @@ struct FashionMNIST: ParsableCommand {
       do {
         if let resumed = try checkpoints.resume(checkpoint) {
           state = resumed.state
-          note("resumed from step \(state.step) (\(state.epoch) epochs and \(state.batchInEpoch) batches done) (\(resumed.path))")
+          note(
+            "resumed from step \(state.step) (\(state.epoch) epochs and \(state.batchInEpoch) batches done) "
+              + "(\(resumed.path))")
         }
       } catch {
         note("error: \(error)")
