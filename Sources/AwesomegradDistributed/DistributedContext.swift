@@ -38,6 +38,14 @@ public enum Distributed {
 
   /// Starts the distributed runtime and returns its context.
   ///
+  /// Before `MPI_Init`, a rank that Open MPI's `mpirun` started gets the transport settings a job on
+  /// one machine needs, where the user set none (an `OMPI_MCA_<name>` variable, `mpirun --mca`, or an
+  /// Open MPI parameter file always wins): shared memory between the ranks of a host without CMA
+  /// (`btl_vader_single_copy_mechanism=none`); `btl=self,vader` and `pml=ob1` when every rank is on this
+  /// host; and every CPU again for a rank that mpirun bound to one core by default (no `--bind-to`,
+  /// `--map-by` or `--cpu-set` given). ``DistributedContext/transport`` lists what was chosen and by
+  /// whom, and ``DistributedContext/description`` says it in a line.
+  ///
   /// With MPI: calls `MPI_Init_thread` (requesting `MPI_THREAD_SERIALIZED`: call the context from one
   /// thread at a time), sets `MPI_ERRORS_RETURN` on `MPI_COMM_WORLD` so that a failing call returns an
   /// error instead of killing the job silently, and works on a duplicate of the world communicator,
@@ -70,7 +78,12 @@ public enum Distributed {
           call: "Distributed.initialize",
           detail: "MPI was already initialised in this process; keep and reuse the first context")
       }
-      return try DistributedContext(mpiWithTimeout: timeout)
+      var initialized: Int32 = 0
+      try mpiCheck(MPI_Initialized(&initialized), "MPI_Initialized")
+      let transport = initialized == 0 ? TransportDefaults.apply() : []
+      let context = try DistributedContext(mpiWithTimeout: timeout)
+      context.transport = transport
+      return context
     }
     return DistributedContext(singleProcessWithTimeout: timeout)
   }
@@ -164,6 +177,10 @@ public final class DistributedContext {
   public var bucketBytes = 25 << 20
   /// What this context has communicated so far.
   public var statistics = CommunicationStatistics()
+  /// The Open MPI settings that decide how the ranks talk, with their values and who chose them (see
+  /// ``Distributed/initialize(_:timeout:)``); empty without MPI, or when MPI was started before
+  /// ``Distributed/initialize(_:timeout:)``.
+  public internal(set) var transport: [TransportSetting] = []
   /// How ``averageGradients(of:)`` sums: ``GradientReduction/hierarchical`` by default. Set it to the
   /// same value on every rank, between calls.
   public var gradientReduction = GradientReduction.hierarchical
