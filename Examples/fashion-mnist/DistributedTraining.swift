@@ -25,6 +25,9 @@ extension FashionMNIST {
       FileHandle.standardError.write(Data("error: \(error)\n".utf8))
       throw ExitCode.failure
     }
+    if verbose && context.isRoot {
+      print("BLAS: \(BLASBackend.current)\n      \(BLASBackend.current.config)\nMPI: \(context)")
+    }
     do {
       try trainDistributed(context)
       try context.finalize()
@@ -63,16 +66,17 @@ extension FashionMNIST {
       "\(description); Adam lr \(lr), batch \(batchSize) per rank × "
         + "\(context.size) ranks = \(batchSize * context.size), seed \(seed)")
 
-    var trainingSeconds = 0.0, accuracy = 0.0
-    for epoch in 1...epochs {
+    var timing = RunTiming(), accuracy = 0.0
+    for epoch in stride(from: 1, through: epochs, by: 1) {
       let epochStart = Date()
       let before = context.statistics
       model.train()
       let batches = MiniBatches(
         count: train.count, batchSize: batchSize * context.size, shuffle: true, using: &rng
       ).sharded(for: context)
-      var lossSum = 0.0, seen = 0
+      var lossSum = 0.0, seen = 0, steps = 0
       for indices in batches {
+        if timing.isDone(maxSteps: maxSteps) { break }  // every rank stops at the same global batch
         let x = train.batch(indices, mean: mean, standardDeviation: standardDeviation, as: Float.self)
         let labels = indices.map { train.labels[$0] }
         optimizer.zeroGrad()
@@ -86,13 +90,14 @@ extension FashionMNIST {
         optimizer.step()
         lossSum += Double(loss.item()) * Double(indices.count)
         seen += indices.count
+        steps += 1
+        timing.steps += 1
       }
       let seconds = Date().timeIntervalSince(epochStart)
-      trainingSeconds += seconds
+      timing.endEpoch(seconds: seconds, whole: steps == batches.batchCount)
       let totals = try context.allreduce([lossSum, Double(seen)], .sum)
       accuracy = try evaluateSharded(
         model, on: test, mean: mean, standardDeviation: standardDeviation, context)
-      let steps = batches.batchCount
       let communication = context.statistics
       let averageMilliseconds =
         1000 * (communication.gradientAverageSeconds - before.gradientAverageSeconds) / Double(max(steps, 1))
@@ -102,12 +107,12 @@ extension FashionMNIST {
           format: "epoch %d  train loss %.4f  test accuracy %.2f%%  %.2f s  (%d steps; allreduce %.3f ms and "
             + "%d bytes per step on rank 0)",
           epoch, totals[0] / totals[1], 100 * accuracy, seconds, steps, averageMilliseconds, bytesPerStep))
+      if timing.isDone(maxSteps: maxSteps) { break }
     }
     if json {
       log(
-        "{\"model\": \"\(self.model.rawValue)\", \"epochs\": \(epochs), \"test_accuracy\": \(String(format: "%.6g", accuracy)), "
-          + "\"seconds_per_epoch\": \(String(format: "%.6g", trainingSeconds / Double(epochs))), "
-          + "\"ranks\": \(context.size)}")
+        "{\"model\": \"\(self.model.rawValue)\", \"epochs\": \(timing.epochs), "
+          + "\"test_accuracy\": \(String(format: "%.6g", accuracy)), \(timing.jsonFields), \"ranks\": \(context.size)}")
     }
   }
 

@@ -30,6 +30,13 @@ struct FashionMNIST: ParsableCommand {
   @Option(help: "Images per mini-batch.")
   var batchSize = 64
 
+  @Option(
+    help: """
+      Stop after this many global batches (optimizer steps), even inside an epoch; --json then reports \
+      steps and seconds_per_step (seconds_per_epoch counts whole epochs only: null if none finished).
+      """)
+  var maxSteps: Int?
+
   @Option(help: "Adam's learning rate.")
   var lr = 1e-3
 
@@ -45,7 +52,11 @@ struct FashionMNIST: ParsableCommand {
   @Option(help: "Load the model's state dict from this safetensors file before training; with --epochs 0, only evaluate it.")
   var load: String?
 
-  @Flag(help: "Print the BLAS backend first: OpenBLAS version, kernel (core), threads, kernel correction.")
+  @Flag(
+    help: """
+      Print the BLAS backend first: OpenBLAS version, kernel (core), threads, kernel correction; with \
+      --distributed, also the MPI job: ranks, hosts and the transport settings with who chose them.
+      """)
   var verbose = false
 
   @Flag(
@@ -82,7 +93,7 @@ struct FashionMNIST: ParsableCommand {
 
   @Flag(
     help:
-      "Print one final JSON object (model, epochs, test_accuracy, seconds_per_epoch; ranks when distributed)."
+      "Print one final JSON object (model, epochs, test_accuracy, seconds_per_epoch, steps, seconds_per_step; ranks when distributed)."
   )
   var json = false
 
@@ -91,6 +102,7 @@ struct FashionMNIST: ParsableCommand {
       throw ValidationError("--epochs must be at least 1 (0 only with --load, to evaluate a saved model).")
     }
     guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1.") }
+    guard maxSteps.map({ $0 >= 1 }) ?? true else { throw ValidationError("--max-steps must be at least 1.") }
     guard !overlap || distributed else { throw ValidationError("--overlap needs --distributed.") }
   }
 
@@ -143,7 +155,7 @@ struct FashionMNIST: ParsableCommand {
     // The loss curve: the mean loss of every 50 batches, and the test accuracy after each epoch.
     var lossPoints: [(x: Double, y: Double)] = [], accuracyPoints: [(x: Double, y: Double)] = []
     var step = 0, windowSum = 0.0, windowCount = 0
-    var trainingSeconds = 0.0, accuracy = 0.0  // for --json
+    var timing = RunTiming(), accuracy = 0.0  // for --json
     if epochs == 0 {
       accuracy = evaluate(model, on: test, mean: mean, standardDeviation: standardDeviation)
       log(String(format: "test accuracy %.2f%%", 100 * accuracy))
@@ -153,7 +165,9 @@ struct FashionMNIST: ParsableCommand {
       model.train()
       let batches = MiniBatches(count: train.count, batchSize: batchSize, shuffle: true, using: &rng)
       var lossSum = 0.0, seen = 0
+      var batchesDone = 0
       for (b, indices) in batches.enumerated() {
+        if timing.isDone(maxSteps: maxSteps) { break }
         let x = train.batch(indices, mean: mean, standardDeviation: standardDeviation, as: Float.self)
         let labels = indices.map { train.labels[$0] }
         optimizer.zeroGrad()
@@ -164,6 +178,8 @@ struct FashionMNIST: ParsableCommand {
         }
         optimizer.step()
         step += 1
+        timing.steps += 1
+        batchesDone += 1
         windowSum += Double(loss.item())
         windowCount += 1
         if windowCount == 50 {
@@ -182,13 +198,14 @@ struct FashionMNIST: ParsableCommand {
         }
       }
       if interactive { print() }
-      trainingSeconds += Date().timeIntervalSince(epochStart)
+      timing.endEpoch(seconds: Date().timeIntervalSince(epochStart), whole: batchesDone == batches.batchCount)
       accuracy = evaluate(model, on: test, mean: mean, standardDeviation: standardDeviation)
       accuracyPoints.append((Double(step), accuracy))
       log(
         String(
           format: "epoch %d  train loss %.4f  test accuracy %.2f%%  %.2f s", epoch, lossSum / Double(seen),
           100 * accuracy, Date().timeIntervalSince(epochStart)))
+      if timing.isDone(maxSteps: maxSteps) { break }
     }
     if let save { try saveCheckpoint(model, to: save) }
     if let lossSvg {
@@ -204,8 +221,8 @@ struct FashionMNIST: ParsableCommand {
     }
     if json {
       print(
-        "{\"model\": \"\(self.model.rawValue)\", \"epochs\": \(epochs), \"test_accuracy\": \(String(format: "%.6g", accuracy)), "
-          + "\"seconds_per_epoch\": \(String(format: "%.6g", trainingSeconds / Double(Swift.max(epochs, 1))))}")
+        "{\"model\": \"\(self.model.rawValue)\", \"epochs\": \(epochs == 0 ? 0 : timing.epochs), "
+          + "\"test_accuracy\": \(String(format: "%.6g", accuracy)), \(timing.jsonFields)}")
     }
   }
 
