@@ -177,7 +177,7 @@ struct CharLM: ParsableCommand {
   }
 
   func run() throws {
-    setBLASThreadCount(threads)
+    setThreadCount(threads)
     keepFreedMemoryForReuse()  // reuse freed activation buffers across steps (see its doc comment)
     var log = OutputLine(toStandardError: json)
     let corpus: Corpus

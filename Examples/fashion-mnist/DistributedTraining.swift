@@ -16,7 +16,7 @@ import Foundation
 extension FashionMNIST {
   /// Starts MPI (or runs as one process without a launcher), trains, and ends the job on any error.
   func runDistributed() throws {
-    setBLASThreadCount(threads)
+    setThreadCount(threads)
     keepFreedMemoryForReuse()
     let context: DistributedContext
     do {

@@ -108,7 +108,7 @@ struct FashionMNIST: ParsableCommand {
 
   mutating func run() throws {
     if distributed { return try runDistributed() }
-    setBLASThreadCount(threads)
+    setThreadCount(threads)
     keepFreedMemoryForReuse()  // reuse freed activation buffers across steps (see its doc comment)
     if verbose { print("BLAS: \(BLASBackend.current)\n      \(BLASBackend.current.config)") }
     let start = Date()

@@ -196,7 +196,7 @@ import TorchConformance
   /// Every product of `shapes` in T through the library's gemm doorway, on `threads` threads,
   /// concatenated.
   static func products<T: TensorScalar>(_ type: T.Type, threads: Int) -> [T] {
-    setBLASThreadCount(threads)
+    setThreadCount(threads)
     var all: [T] = []
     for (index, (m, n, k, ta, tb)) in shapes.enumerated() {
       let a = input(m * k, seed: 2 * index, as: T.self), b = input(k * n, seed: 2 * index + 1, as: T.self)

@@ -64,7 +64,7 @@ struct DDPCheck: ParsableCommand {
   }
 
   func run() throws {
-    setBLASThreadCount(1)
+    setThreadCount(1)
     let context: DistributedContext
     do {
       let mode: Distributed.LaunchMode =

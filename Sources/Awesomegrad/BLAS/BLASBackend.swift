@@ -53,7 +53,8 @@ public struct BLASBackend: Sendable, Equatable, CustomStringConvertible {
   /// The kernel OpenBLAS runs (`openblas_get_corename()`), such as `Cooperlake`, `SkylakeX`,
   /// `Haswell`, `Zen` or `Prescott`.
   public var coreName: String
-  /// The threads OpenBLAS uses for a product (`openblas_get_num_threads()`).
+  /// The threads a product uses: the library's ``threadCount``. Products are split into blocks on
+  /// the library's pool, and OpenBLAS runs each block on one thread (`openblas_get_num_threads()` is 1).
   public var threads: Int
   /// What the library did about OpenBLAS's choice of kernel.
   public var correction: BLASCoreCorrection
@@ -67,7 +68,7 @@ public struct BLASBackend: Sendable, Equatable, CustomStringConvertible {
     let config = String(cString: openblas_get_config())
     return BLASBackend(
       version: OpenBLASCore.version(fromConfig: config), config: config,
-      coreName: String(cString: openblas_get_corename()), threads: Int(openblas_get_num_threads()),
+      coreName: String(cString: openblas_get_corename()), threads: threadCount,
       correction: correction, cpu: CPUFeatures.current)
   }
 
@@ -195,6 +196,8 @@ extension BLAS {
   /// duration of the switch, the process environment's `OPENBLAS_CORETYPE`.
   static let checkedCore: CheckedCore = {
     let correction = OpenBLASCore.checkAndCorrect()
+    // OpenBLAS's own threads stay idle: the library's pool runs products in blocks (`BLAS.gemm`).
+    openblas_set_num_threads(1)
     let core = String(cString: openblas_get_corename()).lowercased()
     return CheckedCore(
       correction: correction,
