@@ -33,22 +33,4 @@ static inline MPI_Status *awesomegrad_mpi_status_ignore(void) { return MPI_STATU
 static inline MPI_Info awesomegrad_mpi_info_null(void) { return MPI_INFO_NULL; }
 static inline MPI_Request awesomegrad_mpi_request_null(void) { return MPI_REQUEST_NULL; }
 
-// Undoing mpirun's default binding (AwesomegradDistributed's TransportDefaults): glibc declares
-// sched_setaffinity only under _GNU_SOURCE, which Swift's Glibc module is built without, so its
-// prototype is repeated here (the same types as glibc's own declaration).
-#if defined(__linux__)
-#include <sched.h>
-#include <string.h>
-#include <sys/types.h>
-extern int sched_setaffinity(pid_t pid, size_t cpusetsize, const cpu_set_t *mask);
-
-// Lets thread `task` run on every CPU (the kernel keeps only those the process's cgroup allows).
-// Returns 0, or -1 with errno set.
-static inline int awesomegrad_allow_every_cpu(pid_t task) {
-  cpu_set_t every;
-  memset(&every, 0xff, sizeof every);
-  return sched_setaffinity(task, sizeof every, &every);
-}
-#endif
-
 #endif  // AWESOMEGRAD_MPI_SHIM_H

@@ -1,11 +1,13 @@
+import Awesomegrad
 import CMPI
 
 extension DistributedContext: CustomStringConvertible {
   /// The job in a line, for logs and `--verbose`: this rank's place, the MPI library, how gradients
-  /// are summed, and the ``transport`` settings with who chose them.
+  /// are summed, the ``transport`` settings with who chose them, and the library's thread count now
+  /// (`setThreadCount` may have changed it since).
   ///
   ///     rank 0 of 2 (2 on this host, 1 host), Open MPI v4.1.4; gradients summed in shared memory;
-  ///     btl=self,vader (Awesomegrad's default), pml=ob1 (Awesomegrad's default), …
+  ///     btl=self,vader (Awesomegrad's default), pml=ob1 (Awesomegrad's default), …; 1 library thread now
   public var description: String {
     guard usesMPI else { return "rank 0 of 1: one process, no MPI" }
     let hosts = nodeCount == 1 ? "1 host" : "\(nodeCount) hosts"
@@ -20,7 +22,7 @@ extension DistributedContext: CustomStringConvertible {
       text += "; gradients summed by MPI_Iallreduce"
     }
     if !transport.isEmpty { text += "; " + transport.map(\.description).joined(separator: ", ") }
-    return text
+    return text + "; \(threadCount) library thread\(threadCount == 1 ? "" : "s") now"
   }
 
   /// The MPI library's name and version (`Open MPI v4.1.4`): the part of `MPI_Get_library_version`

@@ -1,3 +1,4 @@
+import AwesomegradKernels
 import CMPI
 import Foundation
 
@@ -24,6 +25,10 @@ import Foundation
 //   `OMPI_COMM_WORLD_SIZE`): shared memory only, no TCP or InfiniBand probing. They changed neither the
 //   start-up nor the epoch here, but keep a one-host job off the network; with ranks on several hosts
 //   they are left to Open MPI, which then uses TCP (or a faster network) between the hosts.
+// - `threads` (`AWESOMEGRAD_NUM_THREADS`, the library's thread count): the cores this rank may use
+//   divided among the ranks of its host (1 for 2 ranks on 2 cores), where the count would otherwise
+//   be every core for every rank; PyTorch's `torchrun` sets one thread per process likewise. With a
+//   binding the user chose, the rank's own cores.
 
 /// Awesomegrad's choice of Open MPI settings, where the user made none.
 enum TransportDefaults {
@@ -139,16 +144,37 @@ enum TransportDefaults {
     return values
   }
 
+  /// The library's thread count for a rank that may use `cores` cores, with `localRanks` ranks on
+  /// its host: the user's `AWESOMEGRAD_NUM_THREADS` when set; else the cores shared among the host's
+  /// ranks, or all of `cores` when they are the rank's own (`ownCores`: a binding the user chose).
+  /// Returns the setting to report and the value to put in the environment, if any.
+  static func threads(environment: [String: String], cores: Int, localRanks: Int, ownCores: Bool)
+    -> (setting: TransportSetting, value: String?)
+  {
+    if let mine = environment["AWESOMEGRAD_NUM_THREADS"] {
+      return (TransportSetting(name: "threads", value: mine, origin: .environment), nil)
+    }
+    let share = ownCores ? Swift.max(1, cores) : Swift.max(1, cores / Swift.max(1, localRanks))
+    let why = ownCores ? "this rank's \(cores) cores" : "\(cores) cores shared by \(localRanks) ranks on this host"
+    return (TransportSetting(name: "threads", value: "\(share) (\(why))", origin: .awesomegrad), "\(share)")
+  }
+
   /// Chooses the settings for this process before `MPI_Init` (which must not have run): reads Open
-  /// MPI's parameter files, sets the chosen `OMPI_MCA_*` variables and widens the CPU affinity as
-  /// planned. Returns the settings to report.
+  /// MPI's parameter files, sets the chosen `OMPI_MCA_*` variables, widens the CPU affinity as
+  /// planned, and sets `AWESOMEGRAD_NUM_THREADS` where the user did not (it counts only if nothing
+  /// has called `setThreadCount` or read `threadCount` yet). Returns the settings to report.
   static func apply() -> [TransportSetting] {
     let environment = ProcessInfo.processInfo.environment
     guard environment["OMPI_COMM_WORLD_SIZE"] != nil else { return [] }
     let plan = plan(environment: environment, fileValues: parameterFileValues(parameterFilePaths()))
     for (name, value) in plan.environment { setenv(name, value, 1) }
     if plan.widenAffinity { allowEveryCPU() }
-    return plan.settings
+    let bound = environment["OMPI_MCA_orte_bound_at_launch"] == "1" && !plan.widenAffinity
+    let (setting, value) = threads(
+      environment: environment, cores: Int(awesomegrad_available_cores()),
+      localRanks: environment["OMPI_COMM_WORLD_LOCAL_SIZE"].flatMap { Int($0) } ?? 1, ownCores: bound)
+    if let value { setenv("AWESOMEGRAD_NUM_THREADS", value, 1) }
+    return plan.settings + [setting]
   }
 
   /// The parameter files Open MPI reads, in order (its `mca_base_param_files` variable, read through
