@@ -112,7 +112,9 @@ import Testing
   }
 
   /// Runs `executable`, its output going to temporary files (a pipe could fill and block it), and kills it
-  /// after `deadline` seconds.
+  /// after `deadline` seconds. An `mpirun` gets its own session directory there
+  /// (`OMPI_MCA_orte_tmpdir_base`): suites run side by side, and one mpirun that ends removes the shared
+  /// default directory while another starts in it ("orte_session_dir failed").
   static func run(_ executable: URL, _ arguments: [String], environment: [String: String], deadline: Double)
     throws
     -> Run
@@ -129,6 +131,8 @@ import Testing
     let process = Process()
     process.executableURL = executable
     process.arguments = arguments
+    var environment = environment
+    if environment["OMPI_MCA_orte_tmpdir_base"] == nil { environment["OMPI_MCA_orte_tmpdir_base"] = directory.path }
     process.environment = environment
     process.standardOutput = out
     process.standardError = err
@@ -154,9 +158,11 @@ import Testing
       .first { FileManager.default.isExecutableFile(atPath: $0.path) }
   }
 
+  static func findDDPCheck() -> URL? { findExecutable("ddp-check") }
+
   /// SwiftPM builds every executable of the package into the directory that holds the test bundle
   /// (`.build/<triple>/debug`); on macOS the test binary sits three levels inside the `.xctest` bundle.
-  static func findDDPCheck() -> URL? {
+  static func findExecutable(_ name: String) -> URL? {
     var candidates: [URL] = []
     #if os(Linux)
       candidates.append(URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath())
@@ -166,7 +172,7 @@ import Testing
     for start in candidates {
       var directory = start.deletingLastPathComponent()
       for _ in 0..<5 {
-        let tool = directory.appendingPathComponent("ddp-check")
+        let tool = directory.appendingPathComponent(name)
         if FileManager.default.isExecutableFile(atPath: tool.path) { return tool }
         directory = directory.deletingLastPathComponent()
       }
