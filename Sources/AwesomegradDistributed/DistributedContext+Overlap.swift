@@ -78,14 +78,18 @@ extension DistributedContext {
     defer { requests.stopThread() }  // also when backward or a launch fails
     /// Packs and starts every bucket from `nextLaunch` on that is complete (all of them with `all`).
     func launchReady(all: Bool) {
-      while nextLaunch < buckets.count, all || buckets[nextLaunch].ready == buckets[nextLaunch].parameters.count {
+      while nextLaunch < buckets.count,
+        all || buckets[nextLaunch].ready == buckets[nextLaunch].parameters.count
+      {
         let bucket = buckets[nextLaunch]
         pack(bucket, of: parameters, into: buffer)
-        requests.start(nextLaunch, call: "MPI_Iallreduce") { request in
+        let started = requests.start(nextLaunch, call: "MPI_Iallreduce") { request in
           MPI_Iallreduce(
-            UnsafeRawPointer(awesomegrad_mpi_in_place()), buffer + bucket.offset, Int32(bucket.count), datatype,
+            UnsafeRawPointer(awesomegrad_mpi_in_place()), buffer + bucket.offset, Int32(bucket.count),
+            datatype,
             awesomegrad_mpi_sum(), communicator, &request)
         }
+        guard started else { return }  // reported after backward
         nextLaunch += 1
         if background, let progressInterval { requests.startThread(interval: progressInterval) }
       }
@@ -131,7 +135,8 @@ extension DistributedContext {
       current.count += scalars
       guard current.count <= Int(Int32.max) else {
         throw .invalidUse(
-          call: call, detail: "parameter \(index) has \(parameters[index].count) elements, more than MPI's count limit")
+          call: call,
+          detail: "parameter \(index) has \(parameters[index].count) elements, more than MPI's count limit")
       }
     }
     if !current.parameters.isEmpty { buckets.append(current) }

@@ -29,19 +29,23 @@ final class RequestProgress: @unchecked Sendable {
     pending = Array(repeating: false, count: count)
   }
 
-  /// Runs `start` (which makes an MPI call and returns its code and request) while no other thread is
-  /// in MPI, and keeps the request as number `index`.
-  func start(_ index: Int, call: String, _ start: (inout MPI_Request?) -> Int32) {
+  /// Runs `launch` (which makes an MPI call, sets its request and returns its code) while no other
+  /// thread is in MPI, and keeps the request as number `index`. Returns false, starting nothing, once
+  /// any call has failed.
+  @discardableResult
+  func start(_ index: Int, call: String, _ launch: (inout MPI_Request?) -> Int32) -> Bool {
     lock.lock()
     defer { lock.unlock() }
+    guard failure == nil else { return false }
     var request: MPI_Request? = nil
-    let code = start(&request)
+    let code = launch(&request)
     if code != MPI_SUCCESS {
-      if failure == nil { failure = (call, code) }
-      return
+      failure = (call, code)
+      return false
     }
     requests[index] = request
     pending[index] = true
+    return true
   }
 
   /// Tests every pending request once (`MPI_Test`), while no other thread is in MPI.

@@ -93,23 +93,29 @@ enum TransportDefaults {
         } else if let file = fileValues[name] {
           plan.settings.insert(TransportSetting(name: name, value: file, origin: .parameterFile), at: 0)
         } else {
-          plan.settings.insert(TransportSetting(name: name, value: "chosen by Open MPI", origin: .openMPIDefault), at: 0)
+          plan.settings.insert(
+            TransportSetting(name: name, value: "chosen by Open MPI", origin: .openMPIDefault), at: 0)
         }
       }
     }
     let placement =
-      bindingParameters.first { name in environment["OMPI_MCA_\(name)"].map { choosesBinding(name, $0) } ?? false }
+      bindingParameters.first { name in
+        environment["OMPI_MCA_\(name)"].map { choosesBinding(name, $0) } ?? false
+      }
       .map { ($0, TransportSetting.Origin.environment) }
       ?? bindingParameters.first { name in fileValues[name].map { choosesBinding(name, $0) } ?? false }
       .map { ($0, TransportSetting.Origin.parameterFile) }
     if environment["OMPI_MCA_orte_bound_at_launch"] != "1" {
-      plan.settings.append(TransportSetting(name: "binding", value: "none", origin: placement?.1 ?? .openMPIDefault))
+      plan.settings.append(
+        TransportSetting(name: "binding", value: "none", origin: placement?.1 ?? .openMPIDefault))
     } else if let (name, origin) = placement {
-      plan.settings.append(TransportSetting(name: "binding", value: "mpirun's, as \(name) asks", origin: origin))
+      plan.settings.append(
+        TransportSetting(name: "binding", value: "mpirun's, as \(name) asks", origin: origin))
     } else {
       plan.widenAffinity = true
       plan.settings.append(
-        TransportSetting(name: "binding", value: "none, undoing mpirun's default binding", origin: .awesomegrad))
+        TransportSetting(
+          name: "binding", value: "none, undoing mpirun's default binding", origin: .awesomegrad))
     }
     return plan
   }
@@ -118,7 +124,8 @@ enum TransportDefaults {
   static func isCompatibleExclusion(_ value: String, with choice: String) -> Bool {
     let trimmed = value.trimmingCharacters(in: .whitespaces)
     guard trimmed.hasPrefix("^") else { return false }
-    let excluded = Set(trimmed.dropFirst().split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+    let excluded = Set(
+      trimmed.dropFirst().split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
     return choice.split(separator: ",").allSatisfy { !excluded.contains(String($0)) }
   }
 
@@ -155,8 +162,11 @@ enum TransportDefaults {
       return (TransportSetting(name: "threads", value: mine, origin: .environment), nil)
     }
     let share = ownCores ? Swift.max(1, cores) : Swift.max(1, cores / Swift.max(1, localRanks))
-    let why = ownCores ? "this rank's \(cores) cores" : "\(cores) cores shared by \(localRanks) ranks on this host"
-    return (TransportSetting(name: "threads", value: "\(share) (\(why))", origin: .awesomegrad), "\(share)")
+    let why =
+      ownCores ? "this rank's \(cores) cores" : "\(cores) cores shared by \(localRanks) ranks on this host"
+    return (
+      TransportSetting(name: "threads", value: "\(share), for \(why)", origin: .awesomegrad), "\(share)"
+    )
   }
 
   /// Chooses the settings for this process before `MPI_Init` (which must not have run): reads Open
