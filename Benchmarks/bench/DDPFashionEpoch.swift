@@ -11,7 +11,9 @@ enum DDPFashionEpoch {
   static var benchmark: DataParallelBenchmark {
     DataParallelBenchmark(
       name: name,
-      makeModel: { MLP<Float>(inputs: 784, hiddenSizes: [256, 128], outputs: 10, activation: .relu, using: &$0) },
+      makeModel: {
+        MLP<Float>(inputs: 784, hiddenSizes: [256, 128], outputs: 10, activation: .relu, using: &$0)
+      },
       globalBatch: 128, warmUpBatches: 50, timedBatches: nil, isolatedRepetitions: 50,
       syntheticCount: FashionMLPEpoch.samples, stepUnit: "epoch")
   }

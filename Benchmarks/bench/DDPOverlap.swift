@@ -52,7 +52,9 @@ enum DDPOverlap {
     }
     line.add("model", "cnn")
     for key in ["ranks", "nodes", "batch_per_rank"] { line.add(key, number(key).map { Int($0) }) }
-    for key in ["compute_ms", "allreduce_ms", "model_bandwidth_bytes_per_second", "model_latency_ms", "load_average"] {
+    for key in [
+      "compute_ms", "allreduce_ms", "model_bandwidth_bytes_per_second", "model_latency_ms", "load_average",
+    ] {
       line.add(key, number(key))
     }
     line.add("transport", (object["transport"] as? String) ?? "")
@@ -72,8 +74,10 @@ enum DDPOverlap {
       let optimizer = Adam(model.parameters, learningRate: 1e-3)
       try context.broadcastParameters(of: model.parameters)
       let batches = Array(
-        MiniBatches(count: data.count, batchSize: batchPerRank * context.size, shuffle: true, using: &generator)
-          .sharded(for: context))
+        MiniBatches(
+          count: data.count, batchSize: batchPerRank * context.size, shuffle: true, using: &generator
+        )
+        .sharded(for: context))
       var next = 0
       enum Averaging { case afterBackward, overlapped, none }
       func step(_ averaging: Averaging) throws {
@@ -86,7 +90,9 @@ enum DDPOverlap {
           loss.backward()
           try context.averageGradients(of: model.parameters)
         case .overlapped:
-          try context.averageGradients(of: model.parameters) { ready in loss.backward(onLeafGradientReady: ready) }
+          try context.averageGradients(of: model.parameters) { ready in
+            loss.backward(onLeafGradientReady: ready)
+          }
         case .none:
           loss.backward()
         }
@@ -111,7 +117,8 @@ enum DDPOverlap {
         isolated.append(try block { try context.averageGradients(of: model.parameters) })
       }
       let averagings = context.statistics.gradientAverages - before.gradientAverages
-      let bytesPerStep = (context.statistics.allreduceBytes - before.allreduceBytes) / Swift.max(averagings, 1)
+      let bytesPerStep =
+        (context.statistics.allreduceBytes - before.allreduceBytes) / Swift.max(averagings, 1)
       // The model's inputs: the link, or (sharing memory) the ranks and a core's copy bandwidth.
       let hosts = context.nodeCount > 1 ? context.nodeCount : context.size
       let beta = bitsPerSecond.map { $0 / 8 } ?? copyBandwidth(bytes: bytesPerStep)
@@ -144,7 +151,8 @@ enum DDPOverlap {
       }
       try context.finalize()
     } catch {
-      FileHandle.standardError.write(Data("bench --ddp-worker \(name): rank \(context.rank): \(error)\n".utf8))
+      FileHandle.standardError.write(
+        Data("bench --ddp-worker \(name): rank \(context.rank): \(error)\n".utf8))
       context.abort(code: 1)
     }
   }

@@ -44,7 +44,8 @@ enum MPIWorkers {
       let line = text.split(separator: "\n").last(where: { $0.hasPrefix("{") }),
       let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
     else {
-      throw BenchError("\(workload): mpirun exited with status \(process.terminationStatus); output:\n\(text)")
+      throw BenchError(
+        "\(workload): mpirun exited with status \(process.terminationStatus); output:\n\(text)")
     }
     return object
   }

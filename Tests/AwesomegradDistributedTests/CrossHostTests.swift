@@ -16,8 +16,9 @@ import Testing
   /// Whether this machine can make the two hosts (`ddp-hosts --probe`), and why not.
   static let probe: (allowed: Bool, reason: String) = {
     guard let bash = MPIEquivalenceTests.findInPath("bash") else { return (false, "bash is not installed") }
-    guard let run = try? MPIEquivalenceTests.run(
-      bash, [script.path, "--probe"], environment: ProcessInfo.processInfo.environment, deadline: 60)
+    guard
+      let run = try? MPIEquivalenceTests.run(
+        bash, [script.path, "--probe"], environment: ProcessInfo.processInfo.environment, deadline: 60)
     else { return (false, "scripts/ddp-hosts --probe could not run") }
     let reason = run.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
     if run.status != 0 {

@@ -10,9 +10,12 @@ import Testing
 @Suite(.serialized) struct FashionMaxStepsTests {
   /// A directory with the four IDX files of `train` and `test` images of pixel value i·7 mod 256.
   static func makeData(train: Int, test: Int) throws -> URL {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fashion-\(UUID().uuidString)")
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "fashion-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    func bigEndian(_ value: UInt32) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: value >> (24 - 8 * $0)) } }
+    func bigEndian(_ value: UInt32) -> [UInt8] {
+      (0..<4).map { UInt8(truncatingIfNeeded: value >> (24 - 8 * $0)) }
+    }
     for (name, count) in [("train", train), ("t10k", test)] {
       let pixels = (0..<(count * 784)).map { UInt8(truncatingIfNeeded: $0 * 7) }
       let images = bigEndian(0x0803) + bigEndian(UInt32(count)) + bigEndian(28) + bigEndian(28) + pixels
@@ -28,16 +31,19 @@ import Testing
     let data = try Self.makeData(train: 12, test: 6)
     defer { try? FileManager.default.removeItem(at: data) }
     let example = try #require(
-      MPIEquivalenceTests.findExecutable("fashion-mnist"), "the fashion-mnist executable is not next to the test bundle")
+      MPIEquivalenceTests.findExecutable("fashion-mnist"),
+      "the fashion-mnist executable is not next to the test bundle")
     var environment = ProcessInfo.processInfo.environment
     environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
     environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
     let common = ["--data", data.path, "--json"] + arguments
     let run: MPIEquivalenceTests.Run
     if ranks > 1 {
-      let mpirun = try #require(MPIEquivalenceTests.findInPath("mpirun"), "mpirun not found: run scripts/install-deps")
+      let mpirun = try #require(
+        MPIEquivalenceTests.findInPath("mpirun"), "mpirun not found: run scripts/install-deps")
       run = try MPIEquivalenceTests.run(
-        mpirun, ["-np", "\(ranks)", "--oversubscribe", "--timeout", "240", example.path, "--distributed"] + common,
+        mpirun,
+        ["-np", "\(ranks)", "--oversubscribe", "--timeout", "240", example.path, "--distributed"] + common,
         environment: environment, deadline: 300)
     } else {
       run = try MPIEquivalenceTests.run(example, common, environment: environment, deadline: 300)

@@ -132,7 +132,9 @@ import Testing
     process.executableURL = executable
     process.arguments = arguments
     var environment = environment
-    if environment["OMPI_MCA_orte_tmpdir_base"] == nil { environment["OMPI_MCA_orte_tmpdir_base"] = directory.path }
+    if environment["OMPI_MCA_orte_tmpdir_base"] == nil {
+      environment["OMPI_MCA_orte_tmpdir_base"] = directory.path
+    }
     process.environment = environment
     process.standardOutput = out
     process.standardError = err

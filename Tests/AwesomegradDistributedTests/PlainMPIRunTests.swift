@@ -7,7 +7,8 @@ import Testing
 @Suite(.serialized) struct PlainMPIRunTests {
   /// `mpirun -np 2 --oversubscribe` (a 1-core machine can run it too) plus `arguments`, then ddp-check's.
   func ddpCheck(mpirun arguments: [String], _ tool: [String]) throws -> MPIEquivalenceTests.Run {
-    let mpirun = try #require(MPIEquivalenceTests.findInPath("mpirun"), "mpirun not found: run scripts/install-deps")
+    let mpirun = try #require(
+      MPIEquivalenceTests.findInPath("mpirun"), "mpirun not found: run scripts/install-deps")
     let ddpCheck = try #require(
       MPIEquivalenceTests.findDDPCheck(), "the ddp-check executable is not next to the test bundle")
     var environment = ProcessInfo.processInfo.environment
@@ -26,7 +27,9 @@ import Testing
     let line = try #require(run.stdout.split(separator: "\n").first { $0.hasPrefix("{") }, "\(run.stdout)")
     let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
     let settings = try #require(object["settings"] as? [String: [String: String]])
-    return settings.compactMapValues { entry in entry["value"].flatMap { v in entry["origin"].map { (v, $0) } } }
+    return settings.compactMapValues { entry in
+      entry["value"].flatMap { v in entry["origin"].map { (v, $0) } }
+    }
   }
 
   @Test func withoutFlagsTheLibraryChoosesTheTransport() throws {
@@ -43,7 +46,8 @@ import Testing
 
   @Test func theUsersMCASettingsWin() throws {
     let settings = try transport(mpirun: [
-      "--mca", "btl", "self,vader,tcp", "-x", "OMPI_MCA_btl_vader_single_copy_mechanism=cma", "--bind-to", "none",
+      "--mca", "btl", "self,vader,tcp", "-x", "OMPI_MCA_btl_vader_single_copy_mechanism=cma", "--bind-to",
+      "none",
     ])
     #expect(settings["btl"]?.value == "self,vader,tcp" && settings["btl"]?.origin == "environment")
     #expect(settings["btl_vader_single_copy_mechanism"]?.value == "cma")

@@ -20,7 +20,8 @@ import Testing
     let plan = TransportDefaults.plan(environment: Self.oneHostBound, fileValues: [:])
     #expect(
       plan.environment == [
-        "OMPI_MCA_btl": "self,vader", "OMPI_MCA_pml": "ob1", "OMPI_MCA_btl_vader_single_copy_mechanism": "none",
+        "OMPI_MCA_btl": "self,vader", "OMPI_MCA_pml": "ob1",
+        "OMPI_MCA_btl_vader_single_copy_mechanism": "none",
         "OMPI_MCA_coll_libnbc_iallreduce_algorithm": "rabenseifner",
       ])
     #expect(plan.widenAffinity)
@@ -56,7 +57,8 @@ import Testing
     #expect(setting(plan, "btl_vader_single_copy_mechanism")?.origin == .parameterFile)
     let excluding = TransportDefaults.plan(environment: Self.oneHostBound, fileValues: ["btl": "^vader"])
     #expect(excluding.environment["OMPI_MCA_btl"] == nil)
-    #expect(setting(excluding, "btl") == TransportSetting(name: "btl", value: "^vader", origin: .parameterFile))
+    #expect(
+      setting(excluding, "btl") == TransportSetting(name: "btl", value: "^vader", origin: .parameterFile))
   }
 
   /// With ranks on several hosts the network is Open MPI's choice: no btl or pml is set.
@@ -66,14 +68,16 @@ import Testing
     #expect(plan.environment["OMPI_MCA_btl"] == nil && plan.environment["OMPI_MCA_pml"] == nil)
     #expect(setting(plan, "btl")?.origin == .openMPIDefault)
     #expect(plan.environment["OMPI_MCA_btl_vader_single_copy_mechanism"] == "none")
-    #expect(setting(plan, "binding") == TransportSetting(name: "binding", value: "none", origin: .openMPIDefault))
+    #expect(
+      setting(plan, "binding") == TransportSetting(name: "binding", value: "none", origin: .openMPIDefault))
     #expect(!plan.widenAffinity)
   }
 
   /// `--bind-to`, `--cpu-set` and `--map-by …:PE=n` keep mpirun's binding; `--map-by node` alone does not.
   @Test func aBindingTheUserChoseIsKept() {
     for (name, value) in [
-      ("hwloc_base_binding_policy", "core"), ("hwloc_base_cpu_set", "1"), ("rmaps_base_mapping_policy", "core:PE=2"),
+      ("hwloc_base_binding_policy", "core"), ("hwloc_base_cpu_set", "1"),
+      ("rmaps_base_mapping_policy", "core:PE=2"),
     ] {
       var environment = Self.oneHostBound
       environment["OMPI_MCA_\(name)"] = value
@@ -92,7 +96,8 @@ import Testing
   /// Without Open MPI's mpirun (no OMPI_COMM_WORLD_SIZE: a singleton, or another launcher) nothing is
   /// chosen.
   @Test func nothingIsChosenOutsideMPIRun() {
-    #expect(TransportDefaults.plan(environment: ["PMIX_RANK": "0"], fileValues: [:]) == TransportDefaults.Plan())
+    #expect(
+      TransportDefaults.plan(environment: ["PMIX_RANK": "0"], fileValues: [:]) == TransportDefaults.Plan())
   }
 
   /// The thread count: the user's AWESOMEGRAD_NUM_THREADS; else the host's cores shared among its
@@ -100,11 +105,14 @@ import Testing
   @Test func threadsShareTheHostsCores() {
     let shared = TransportDefaults.threads(environment: [:], cores: 8, localRanks: 2, ownCores: false)
     #expect(shared.value == "4" && shared.setting.origin == .awesomegrad)
-    #expect(TransportDefaults.threads(environment: [:], cores: 2, localRanks: 3, ownCores: false).value == "1")
+    #expect(
+      TransportDefaults.threads(environment: [:], cores: 2, localRanks: 3, ownCores: false).value == "1")
     #expect(TransportDefaults.threads(environment: [:], cores: 2, localRanks: 4, ownCores: true).value == "2")
     let mine = TransportDefaults.threads(
       environment: ["AWESOMEGRAD_NUM_THREADS": "3"], cores: 8, localRanks: 2, ownCores: false)
-    #expect(mine.value == nil && mine.setting == TransportSetting(name: "threads", value: "3", origin: .environment))
+    #expect(
+      mine.value == nil && mine.setting == TransportSetting(name: "threads", value: "3", origin: .environment)
+    )
   }
 
   /// `name = value` lines, `#` comments, the first file naming a parameter wins, a missing file is
@@ -113,7 +121,8 @@ import Testing
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mca-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: directory) }
-    let user = directory.appendingPathComponent("user.conf"), system = directory.appendingPathComponent("system.conf")
+    let user = directory.appendingPathComponent("user.conf"),
+      system = directory.appendingPathComponent("system.conf")
     try "# mine\nbtl = tcp,self   # over the network\n\npml=ob1\nnot a setting\n".write(
       to: user, atomically: true, encoding: .utf8)
     try "btl = ^openib\nosc = ^ucx\n".write(to: system, atomically: true, encoding: .utf8)

@@ -186,7 +186,9 @@ struct DDPCheck: ParsableCommand {
     let saved = (context.fusionThresholdBytes, context.firstBucketBytes, context.bucketBytes)
     defer { (context.fusionThresholdBytes, context.firstBucketBytes, context.bucketBytes) = saved }
     if let fusionBytes { context.fusionThresholdBytes = fusionBytes }
-    if let overlapBucketBytes { (context.firstBucketBytes, context.bucketBytes) = (overlapBucketBytes, overlapBucketBytes) }
+    if let overlapBucketBytes {
+      (context.firstBucketBytes, context.bucketBytes) = (overlapBucketBytes, overlapBucketBytes)
+    }
     let before = context.statistics
     let data = Problem(samples: steps * batchSize * context.size, seed: seed)
 
