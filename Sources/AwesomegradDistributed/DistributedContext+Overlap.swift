@@ -29,10 +29,11 @@ extension DistributedContext {
   /// buckets: the first of at most ``firstBucketBytes``, the others of at most ``bucketBytes``
   /// (1 MiB each); a parameter is never split, so one larger than the limit has a
   /// bucket of its own. When every gradient of a bucket is final, the bucket is packed (each
-  /// parameter's holder count, then its gradient) and its `MPI_Iallreduce` starts. From the first start
-  /// on, a second thread lets MPI progress (`MPI_Test`) every ``progressInterval`` while backward
-  /// computes, since Open MPI moves a collective only inside MPI calls; without it (nil, or an MPI
-  /// without `MPI_THREAD_SERIALIZED`) each later hook call does. Buckets start in order on every rank, as MPI requires of
+  /// parameter's holder count, then its gradient) and its `MPI_Iallreduce` starts. From the first
+  /// start on, a second thread lets MPI progress (`MPI_Test`) every ``progressInterval`` while
+  /// backward computes, since Open MPI moves a collective only inside MPI calls (the context holds
+  /// `MPI_THREAD_SERIALIZED`, and the two threads' calls take turns under one lock); with a nil
+  /// interval each later hook call does. Buckets start in order on every rank, as MPI requires of
   /// collectives: a bucket that is ready early waits for the ones before it. After the pass the
   /// buckets that no gradient reached are started, every request is waited for under ``timeout``,
   /// and the sums are unpacked divided by ``size``, exactly as ``averageGradients(of:)`` unpacks them:
@@ -74,7 +75,7 @@ extension DistributedContext {
 
     var nextLaunch = 0
     let requests = RequestProgress(count: buckets.count)
-    let background = progressInterval == nil ? false : try providesSerializedThreads()
+    let background = progressInterval != nil
     defer { requests.stopThread() }  // also when backward or a launch fails
     /// Packs and starts every bucket from `nextLaunch` on that is complete (all of them with `all`).
     func launchReady(all: Bool) {
@@ -141,14 +142,6 @@ extension DistributedContext {
     }
     if !current.parameters.isEmpty { buckets.append(current) }
     return buckets
-  }
-
-  /// Whether MPI lets a second thread call it while calls are serialized (`MPI_Query_thread` at
-  /// least `MPI_THREAD_SERIALIZED`), as ``RequestProgress`` needs.
-  private func providesSerializedThreads() throws(DistributedError) -> Bool {
-    var provided: Int32 = 0
-    try mpiCheck(MPI_Query_thread(&provided), "MPI_Query_thread")
-    return provided >= Int32(MPI_THREAD_SERIALIZED)
   }
 
   /// Writes the bucket's holder counts (1 for a parameter with a gradient, else 0) and gradients

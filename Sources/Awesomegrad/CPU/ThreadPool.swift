@@ -87,7 +87,10 @@ final class ThreadPool: @unchecked Sendable {
   @inline(__always)
   private static func generation(of state: Int) -> Int { (state >> 40) & generationMask }
 
-  private init() {}
+  private init() {
+    // OpenBLAS's one-time preparation may set OPENBLAS_CORETYPE; finish it before any worker exists.
+    BLASBackend.prepare()
+  }
 
   /// Runs `body` for chunks `0..<chunks` on up to `threads` threads (the caller included).
   func run(chunks: Int, threads: Int, _ body: (Int) -> Void) {

@@ -43,6 +43,8 @@ enum ThreadSetting {
 
   /// The default: the environment variable when it is a positive integer, else the usable cores.
   private static func resolveDefault() -> Int {
+    // OpenBLAS's one-time preparation may set OPENBLAS_CORETYPE: let it finish before this getenv.
+    BLASBackend.prepare()
     let value = defaultCount(environment: getenv(environmentVariable).map { String(cString: $0) })
     // Another thread may have set the count meanwhile: keep the first value stored.
     let (exchanged, original) = stored.compareExchange(expected: 0, desired: value, ordering: .relaxed)
