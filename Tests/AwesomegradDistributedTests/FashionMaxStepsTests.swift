@@ -26,8 +26,11 @@ import Testing
     return directory
   }
 
-  /// Runs the built example (under `mpirun -np 2` when `ranks` is 2) and parses its one JSON object.
-  func fashion(_ arguments: [String], ranks: Int = 1) throws -> [String: Any] {
+  /// Runs the built example (under `mpirun -np 2` when `ranks` is 2) and parses its one JSON object;
+  /// `stderr` receives its standard error.
+  func fashion(_ arguments: [String], ranks: Int = 1, stderr: UnsafeMutablePointer<String>? = nil) throws
+    -> [String: Any]
+  {
     let data = try Self.makeData(train: 12, test: 6)
     defer { try? FileManager.default.removeItem(at: data) }
     let example = try #require(
@@ -49,6 +52,7 @@ import Testing
       run = try MPIEquivalenceTests.run(example, common, environment: environment, deadline: 300)
     }
     #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
+    stderr?.pointee = run.stderr
     let line = try #require(run.stdout.split(separator: "\n").last { $0.hasPrefix("{") }, "\(run.stdout)")
     return try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
   }
@@ -67,6 +71,21 @@ import Testing
     #expect((json["seconds_per_epoch"] as? Double ?? 0) > 0)
     let whole = try fashion(["--batch-size", "4", "--epochs", "2"])
     #expect(whole["steps"] as? Int == 6 && whole["epochs"] as? Int == 2)
+  }
+
+  /// With `--checkpoint-dir`, a run that `--max-steps 2` ended inside the first epoch resumes there:
+  /// `--max-steps 5` then counts the run's global steps, 2 before and 3 after the resume.
+  @Test func resumesWhereMaxStepsStopped() throws {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ckpt-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let common = ["--batch-size", "4", "--epochs", "3", "--checkpoint-dir", directory.path]
+    let first = try fashion(common + ["--max-steps", "2"])
+    #expect(first["steps"] as? Int == 2)
+    var stderr = ""
+    let second = try fashion(common + ["--max-steps", "5"], stderr: &stderr)
+    #expect(stderr.contains("resumed"), "\(stderr)")
+    #expect(second["steps"] as? Int == 5 && second["epochs"] as? Int == 2, "\(second)")
+    #expect((second["seconds_per_epoch"] as? Double ?? 0) > 0)
   }
 
   /// 2 ranks of batch 2 (global batch 4) stop together after 2 global batches.
