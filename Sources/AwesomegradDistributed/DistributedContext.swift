@@ -180,7 +180,7 @@ public final class DistributedContext {
   /// DDP's `bucket_cap_mb` is 25 MiB, sized for GPUs where each collective has a high fixed cost; here
   /// it put the Fashion-MNIST CNN's convolutions in one bucket with its largest layer, which could then
   /// start only at the end of backward (0.94× of averaging after backward between two hosts over
-  /// 1 Gbit/s, against 1.13–1.20× with 1 MiB).
+  /// 1 Gbit/s, against 1.16–1.25× with 1 MiB).
   public var bucketBytes = 1 << 20
   /// How often a second thread lets MPI progress the buckets that
   /// ``averageGradients(of:overlapping:)`` has started while backward computes (Open MPI moves a

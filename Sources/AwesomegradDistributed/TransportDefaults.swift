@@ -162,8 +162,11 @@ enum TransportDefaults {
       return (TransportSetting(name: "threads", value: mine, origin: .environment), nil)
     }
     let share = ownCores ? Swift.max(1, cores) : Swift.max(1, cores / Swift.max(1, localRanks))
+    func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
     let why =
-      ownCores ? "this rank's \(cores) cores" : "\(cores) cores shared by \(localRanks) ranks on this host"
+      ownCores
+      ? "this rank's \(count(cores, "core"))"
+      : "\(count(cores, "core")) shared by \(count(localRanks, "rank")) on this host"
     return (
       TransportSetting(name: "threads", value: "\(share), for \(why)", origin: .awesomegrad), "\(share)"
     )
