@@ -113,6 +113,28 @@ import Testing
     #expect(dropout.generator == (run.model.namedModules.compactMap { $0.module as? Dropout<Float> }.first!.generator))
   }
 
+  /// Batch norm's running statistics and its integer counter come back exactly, the counter past
+  /// 2²⁴, where a Float would round it.
+  @Test func integerBuffersComeBackExactly() throws {
+    func make() -> (Sequential<Float>, TrainingCheckpoint<Float>) {
+      var rng = SeededGenerator(seed: 2)
+      let model = Sequential<Float>(Linear(inputs: 3, outputs: 4, using: &rng), BatchNorm1d(features: 4))
+      return (model, TrainingCheckpoint(model: model, optimizers: []))
+    }
+    let (model, checkpoint) = make()
+    var data = SeededGenerator(seed: 4)
+    _ = model(Tensor<Float>.randomNormal([5, 3], using: &data))  // moves the running statistics
+    let counter = try #require(model.namedIntegerBuffers.first)
+    #expect(counter.name == "1.num_batches_tracked")
+    counter.buffer.values = [(1 << 24) + 3]
+    let bytes = try checkpoint.bytes(TrainingState(generator: SeededGenerator(seed: 0)))
+    let (fresh, freshCheckpoint) = make()
+    _ = try freshCheckpoint.load(bytes: bytes, path: "memory")
+    #expect(fresh.namedIntegerBuffers.first?.buffer.values == [(1 << 24) + 3])
+    #expect(fresh.namedBuffers.map { $0.tensor.scalars } == model.namedBuffers.map { $0.tensor.scalars })
+    #expect(try SafeTensorsFile(bytes: bytes).entries["model.1.num_batches_tracked"]?.dtype == .I64)
+  }
+
   @Test func generatorStateRoundTrips() throws {
     var generator = SeededGenerator(seed: 3)
     for _ in 0..<5 { _ = generator.next() }

@@ -45,8 +45,11 @@ public struct TrainingCheckpoint<Scalar: TensorScalar> {
   /// Writes the model, the optimizers and `state` to `path`, atomically (a temporary file beside it,
   /// flushed and renamed into place): a crash leaves the old file or the new one, never half a file.
   ///
-  /// - Parameter metadata: strings of your own to keep in the file (not `format`, `format_version`,
-  ///   `optimizers` or `checksum`); ``load(contentsOf:)`` ignores them.
+  /// - Parameters:
+  ///   - state: the loop's state to save with the model and the optimizers.
+  ///   - path: the file to write.
+  ///   - metadata: strings of your own to keep in the file (not `format`, `format_version`,
+  ///     `optimizers` or `checksum`); ``load(contentsOf:)`` ignores them.
   /// - Throws: ``TrainingCheckpointError/unwritable(path:reason:)`` (a full disk, a folder that does
   ///   not exist or cannot be written); nothing is left at `path`'s temporary name, and a file
   ///   already at `path` is untouched.
@@ -84,14 +87,7 @@ public struct TrainingCheckpoint<Scalar: TensorScalar> {
         file: #fileID, line: #line)
     }
     var tensors: [String: SafeTensorsWritable] = [:]
-    for entry in model.stateDict() {
-      let name = "model." + entry.name
-      switch entry.role {
-      case .parameter, .buffer: tensors[name] = SafeTensorsWritable(entry.tensor)
-      case .integerBuffer:
-        tensors[name] = SafeTensorsWritable(int64: entry.tensor.scalars.map { Int64($0) }, shape: entry.tensor.shape)
-      }
-    }
+    for (name, tensor) in model.stateWritables() { tensors["model." + name] = tensor }
     for (k, optimizer) in optimizers.enumerated() {
       for (key, tensor) in optimizer.stateTensors() { tensors["optimizer.\(k).\(key)"] = SafeTensorsWritable(tensor) }
       tensors["optimizer.\(k).learning_rate"] = SafeTensorsWritable(
@@ -179,18 +175,18 @@ public struct TrainingCheckpoint<Scalar: TensorScalar> {
     // The model's names and shapes, checked before anything is changed.
     let own = model.stateDict()
     let ownNames = Set(own.map(\.name))
-    let missing = own.map(\.name).filter { contents.model[$0] == nil }
-    let unexpected = contents.model.keys.filter { !ownNames.contains($0) }.sorted()
+    func shape(_ name: String) -> [Int]? { contents.model[name]?.shape ?? contents.modelIntegers[name]?.shape }
+    let missing = own.map(\.name).filter { shape($0) == nil }
+    let unexpected = Set(contents.model.keys).union(contents.modelIntegers.keys).filter { !ownNames.contains($0) }
     if let name = missing.first {
       throw .doesNotFit(path: path, reason: "the model's \(quoted(name)) is not in it (\(missing.count) missing)")
     }
-    if let name = unexpected.first {
+    if let name = unexpected.sorted().first {
       throw .doesNotFit(path: path, reason: "it has \(quoted("model." + name)), which the model lacks")
     }
-    for entry in own where contents.model[entry.name]!.shape != entry.tensor.shape {
+    for entry in own where shape(entry.name)! != entry.tensor.shape {
       throw .doesNotFit(
-        path: path,
-        reason: "\(quoted(entry.name)) has shape \(contents.model[entry.name]!.shape), the model's \(entry.tensor.shape)")
+        path: path, reason: "\(quoted(entry.name)) has shape \(shape(entry.name)!), the model's \(entry.tensor.shape)")
     }
     let dropouts = dropoutModules()
     guard Set(dropouts.map(\.name)) == Set(contents.moduleGenerators.keys) else {
@@ -214,7 +210,7 @@ public struct TrainingCheckpoint<Scalar: TensorScalar> {
       }
     }
     do {
-      try model.loadStateDict(contents.model)
+      _ = try model.loadState(contents.model, integers: contents.modelIntegers, strict: true)
     } catch {
       throw .doesNotFit(path: path, reason: error.description)  // unreachable: checked above
     }
@@ -262,8 +258,10 @@ struct TrainingCheckpointContents<Scalar: TensorScalar> {
   let path: String
   /// The loop's state.
   let state: TrainingState
-  /// The model's state dict, by name (without the `model.` prefix).
+  /// The model's real tensors, by state-dict name (without the `model.` prefix).
   let model: [String: Tensor<Scalar>]
+  /// The model's integer buffers (I64, exact), by state-dict name.
+  let modelIntegers: [String: (shape: [Int], values: [Int64])]
   /// Each optimizer's state, by its own key names.
   let optimizerStates: [[String: Tensor<Scalar>]]
   /// Each optimizer's learning rate.
@@ -307,6 +305,7 @@ struct TrainingCheckpointContents<Scalar: TensorScalar> {
 
     let scalarDType: SafeTensorsDType = Scalar.self == Float.self ? .F32 : .F64
     var model: [String: Tensor<Scalar>] = [:]
+    var modelIntegers: [String: (shape: [Int], values: [Int64])] = [:]
     var optimizerStates = [[String: Tensor<Scalar>]](repeating: [:], count: optimizerCount)
     var learningRates = [Double?](repeating: nil, count: optimizerCount)
     var moduleGenerators: [String: SeededGenerator] = [:]
@@ -354,10 +353,7 @@ struct TrainingCheckpointContents<Scalar: TensorScalar> {
           try decode { () throws(CheckpointError) in model[rest] = try file.tensor(name, as: Scalar.self) }
         } else {
           guard entry.dtype == .I64 else { throw fail(name, "is \(entry.dtype.rawValue), neither a float nor I64") }
-          try decode { () throws(CheckpointError) in
-            let (shape, values) = try file.integers(name)
-            model[rest] = Tensor(values.map { Scalar(Double($0)) }, shape: shape)
-          }
+          try decode { () throws(CheckpointError) in modelIntegers[rest] = try file.integers(name) }
         }
       case "optimizer":
         let pieces = rest.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
@@ -421,6 +417,7 @@ struct TrainingCheckpointContents<Scalar: TensorScalar> {
     self.path = path
     self.state = state
     self.model = model
+    self.modelIntegers = modelIntegers
     self.optimizerStates = optimizerStates
     self.learningRates = learningRates.map { $0! }
     self.moduleGenerators = moduleGenerators
