@@ -52,7 +52,7 @@ let package = Package(
     .target(name: "AwesomegradKernels", path: "Sources/AwesomegradKernels"),
     /// Data-parallel training over MPI: broadcast, fused gradient allreduce, sharded mini-batches.
     .target(
-      name: "AwesomegradDistributed", dependencies: ["Awesomegrad", "CMPI"],
+      name: "AwesomegradDistributed", dependencies: ["Awesomegrad", "AwesomegradKernels", "CMPI"],
       path: "Sources/AwesomegradDistributed"),
     /// The fixture-driven op runner shared by the `conformance` tool and the tests (named apart from the
     /// tool, so the two modules do not clash on case-insensitive file systems).

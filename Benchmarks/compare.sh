@@ -122,6 +122,7 @@ for round in $(seq 1 "$rounds"); do
   run 1 "$python" Benchmarks/reference/torch_bench.py numpy-gemm-1024
   run 2 "$python" Benchmarks/reference/torch_bench.py numpy-gemm-1024
   run 1 "$bench" ddp-fashion-epoch  # 2 MPI ranks of 1 thread against 1 process, both timed by bench
+  run 1 "$bench" ddp-cnn            # the CNN the same way: 2 ranks of 32 against 1 process of 64
 done
 echo "Soak" >&2
 run 1 "$bench" moons-tensor-soak --steps 10000
