@@ -16,8 +16,9 @@ import Awesomegrad
 /// `c_fc` and `c_proj`.
 ///
 /// GPT-2's linear layers are `Conv1D`: their weights are stored `[in, out]` and applied as x·W + b,
-/// the transpose of `nn.Linear`'s `[out, in]`. ``Conv1D`` keeps them as stored and multiplies with
-/// gemm's transpose flag, so loading copies nothing and saving writes them back unchanged.
+/// the transpose of `nn.Linear`'s `[out, in]`. They are kept as stored and multiplied with
+/// gemm's transpose flag, so loading copies nothing and saving writes them back unchanged: each is
+/// a ``Projection`` of layout ``Projection/Layout/inputsByOutputs``.
 public final class GPT2LanguageModel: Module<Float>, CausalLanguageModel {
   /// The configuration, with its special token ids.
   public let configuration: ModelConfiguration
@@ -32,7 +33,7 @@ public final class GPT2LanguageModel: Module<Float>, CausalLanguageModel {
   /// `transformer.ln_f`.
   public let ln_f: LayerNorm<Float>
   /// `lm_head`, nil when tied to `wte` (the default).
-  public let lm_head: Linear<Float>?
+  public let lm_head: Projection?
 
   /// The tensors a GPT-2 of `c` has, in `named_parameters()` order, with their shapes.
   static func specifications(_ c: GPT2Configuration) -> [TensorSpecification] {
@@ -80,7 +81,9 @@ public final class GPT2LanguageModel: Module<Float>, CausalLanguageModel {
     func norm(_ name: String) -> LayerNorm<Float> {
       LayerNorm(weight: t(name + ".weight"), bias: t(name + ".bias"), eps: c.layerNormEpsilon)
     }
-    func conv(_ name: String) -> Conv1D { Conv1D(weight: t(name + ".weight"), bias: t(name + ".bias")) }
+    func conv(_ name: String) -> Projection {
+      Projection(weight: t(name + ".weight"), bias: t(name + ".bias"), layout: .inputsByOutputs)
+    }
     wte = Embedding(weight: t("transformer.wte.weight"))
     wpe = Embedding(weight: t("transformer.wpe.weight"))
     blocks = (0..<c.layers).map { i in
@@ -92,7 +95,7 @@ public final class GPT2LanguageModel: Module<Float>, CausalLanguageModel {
         mlp: GPT2MLP(c_fc: conv(prefix + "mlp.c_fc"), c_proj: conv(prefix + "mlp.c_proj"), activation: c.activation))
     }
     ln_f = norm("transformer.ln_f")
-    lm_head = c.tiesWordEmbeddings ? nil : Linear(weight: t("lm_head.weight"), bias: nil)
+    lm_head = c.tiesWordEmbeddings ? nil : Projection(weight: t("lm_head.weight"), bias: nil, layout: .outputsByInputs)
     super.init()
     let transformer = Module<Float>()
     transformer.register("wte", wte)
@@ -146,43 +149,16 @@ public final class GPT2LanguageModel: Module<Float>, CausalLanguageModel {
   }
 }
 
-/// GPT-2's `Conv1D`: a linear layer whose weight is stored `[in, out]`, applied as x·W + b.
-public final class Conv1D: Module<Float> {
-  /// `[in, out]`.
-  public let weight: Tensor<Float>
-  /// `[out]`.
-  public let bias: Tensor<Float>
-
-  /// A layer over `weight` `[in, out]` and `bias` `[out]`.
-  public init(weight: Tensor<Float>, bias: Tensor<Float>) {
-    if weight.rank != 2 || bias.shape != [weight.shape[1]] {
-      argumentFailure(
-        "Conv1D", "weight must be [in, out] and bias [out], got \(weight.shape) and \(bias.shape)", file: #fileID,
-        line: #line)
-    }
-    self.weight = weight
-    self.bias = bias
-    super.init()
-    registerParameter("weight", weight)
-    registerParameter("bias", bias)
-  }
-
-  /// `[…, in]` → `[…, out]`: x·W + b, with W read as stored.
-  public override func callAsFunction(_ x: Tensor<Float>) -> Tensor<Float> {
-    x.linear(transposedWeight: weight, bias: bias)
-  }
-}
-
 /// GPT-2's attention: `c_attn` makes q | k | v, `c_proj` mixes the heads' outputs.
 public final class GPT2Attention: Module<Float> {
   /// C → 3C.
-  public let c_attn: Conv1D
+  public let c_attn: Projection
   /// C → C.
-  public let c_proj: Conv1D
+  public let c_proj: Projection
   /// The number of heads.
   public let heads: Int
 
-  init(c_attn: Conv1D, c_proj: Conv1D, heads: Int) {
+  init(c_attn: Projection, c_proj: Projection, heads: Int) {
     self.c_attn = c_attn
     self.c_proj = c_proj
     self.heads = heads
@@ -214,13 +190,13 @@ public final class GPT2Attention: Module<Float> {
 /// GPT-2's MLP: c_proj(gelu(c_fc(x))).
 public final class GPT2MLP: Module<Float> {
   /// C → inner.
-  public let c_fc: Conv1D
+  public let c_fc: Projection
   /// inner → C.
-  public let c_proj: Conv1D
+  public let c_proj: Projection
   /// GELU's form: tanh (`gelu_new`) or exact (`gelu`).
   public let activation: GELUApproximation
 
-  init(c_fc: Conv1D, c_proj: Conv1D, activation: GELUApproximation) {
+  init(c_fc: Projection, c_proj: Projection, activation: GELUApproximation) {
     self.c_fc = c_fc
     self.c_proj = c_proj
     self.activation = activation

@@ -27,7 +27,7 @@ public final class LlamaLanguageModel: Module<Float>, CausalLanguageModel {
   /// `model.norm`.
   public let norm: RMSNorm<Float>
   /// `lm_head`; its weight is `embed_tokens`' when tied.
-  public let lm_head: Linear<Float>
+  public let lm_head: Projection
   /// The rotary embedding of the heads.
   public let rotary: RotaryEmbedding
 
@@ -73,8 +73,8 @@ public final class LlamaLanguageModel: Module<Float>, CausalLanguageModel {
   init(configuration: ModelConfiguration, sizes c: LlamaConfiguration, tensors: [String: Tensor<Float>]) {
     self.configuration = configuration
     sizes = c
-    func linear(_ name: String) -> Linear<Float> {
-      Linear(weight: tensors[name + ".weight"]!, bias: tensors[name + ".bias"])
+    func linear(_ name: String) -> Projection {
+      Projection(weight: tensors[name + ".weight"]!, bias: tensors[name + ".bias"], layout: .outputsByInputs)
     }
     func rmsNorm(_ name: String) -> RMSNorm<Float> { RMSNorm(weight: tensors[name + ".weight"]!, eps: c.rmsNormEpsilon) }
     embed_tokens = Embedding(weight: tensors["model.embed_tokens.weight"]!)
@@ -93,7 +93,9 @@ public final class LlamaLanguageModel: Module<Float>, CausalLanguageModel {
         post_attention_layernorm: rmsNorm(prefix + "post_attention_layernorm"))
     }
     norm = rmsNorm("model.norm")
-    lm_head = c.tiesWordEmbeddings ? Linear(weight: embed_tokens.weight, bias: nil) : linear("lm_head")
+    lm_head =
+      c.tiesWordEmbeddings
+      ? Projection(weight: embed_tokens.weight, bias: nil, layout: .outputsByInputs) : linear("lm_head")
     super.init()
     let model = Module<Float>()
     model.register("embed_tokens", embed_tokens)
@@ -145,13 +147,13 @@ public final class LlamaLanguageModel: Module<Float>, CausalLanguageModel {
 /// Llama's attention: q, k, v projections, rotary embeddings, grouped-query attention, o projection.
 public final class LlamaAttention: Module<Float> {
   /// C → H·d.
-  public let q_proj: Linear<Float>
+  public let q_proj: Projection
   /// C → Hkv·d.
-  public let k_proj: Linear<Float>
+  public let k_proj: Projection
   /// C → Hkv·d.
-  public let v_proj: Linear<Float>
+  public let v_proj: Projection
   /// H·d → C.
-  public let o_proj: Linear<Float>
+  public let o_proj: Projection
   /// Query heads H.
   public let heads: Int
   /// Key/value heads Hkv, dividing H.
@@ -160,7 +162,7 @@ public final class LlamaAttention: Module<Float> {
   public let headDimension: Int
 
   init(
-    q_proj: Linear<Float>, k_proj: Linear<Float>, v_proj: Linear<Float>, o_proj: Linear<Float>, heads: Int,
+    q_proj: Projection, k_proj: Projection, v_proj: Projection, o_proj: Projection, heads: Int,
     keyValueHeads: Int, headDimension: Int
   ) {
     (self.q_proj, self.k_proj, self.v_proj, self.o_proj) = (q_proj, k_proj, v_proj, o_proj)
@@ -191,13 +193,13 @@ public final class LlamaAttention: Module<Float> {
 /// Llama's SwiGLU MLP: down_proj(silu(gate_proj(x)) ⊙ up_proj(x)).
 public final class LlamaMLP: Module<Float> {
   /// C → I.
-  public let gate_proj: Linear<Float>
+  public let gate_proj: Projection
   /// C → I.
-  public let up_proj: Linear<Float>
+  public let up_proj: Projection
   /// I → C.
-  public let down_proj: Linear<Float>
+  public let down_proj: Projection
 
-  init(gate_proj: Linear<Float>, up_proj: Linear<Float>, down_proj: Linear<Float>) {
+  init(gate_proj: Projection, up_proj: Projection, down_proj: Projection) {
     (self.gate_proj, self.up_proj, self.down_proj) = (gate_proj, up_proj, down_proj)
     super.init()
     register("gate_proj", gate_proj)

@@ -10,7 +10,7 @@ struct HFModel: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "hf-model",
     abstract: "Tokenize, run, generate with, fine-tune and save Hugging Face GPT-2 and Llama checkpoints.",
-    subcommands: [Tokenize.self, Decode.self, Logits.self, Generate.self, Loss.self])
+    subcommands: [Tokenize.self, Decode.self, Logits.self, Generate.self, Loss.self, Finetune.self])
 }
 
 /// Prints `message` on standard error as one line and returns the exit code 1.
