@@ -41,10 +41,10 @@ apt_install() {
 }
 
 # Makes the reference venv when it is missing; an existing one is used as it is, after installing what
-# requirements.txt gained since it was made (threadpoolctl, safetensors).
+# requirements.txt gained since it was made (threadpoolctl, safetensors, transformers, peft).
 ensure_venv() {
   if [[ -x "$venv/bin/python" ]]; then
-    "$venv/bin/python" -c "import threadpoolctl, safetensors" 2>/dev/null && return
+    "$venv/bin/python" -c "import threadpoolctl, safetensors, transformers, peft" 2>/dev/null && return
     echo "Updating $venv from $requirements ..."
     "$venv/bin/python" -m pip install --quiet -r "$requirements" && return
     echo "Could not install $requirements into $venv." >&2
