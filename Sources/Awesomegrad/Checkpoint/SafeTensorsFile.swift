@@ -131,6 +131,15 @@ public struct SafeTensorsFile: Sendable {
   public func storage<S: TensorScalar>(_ name: String, as _: S.Type = S.self) throws(CheckpointError)
     -> Storage<S>
   {
+    try storage(name, as: S.self, releaseBlockBytes: Self.releaseBlockBytes)
+  }
+
+  /// ``storage(_:as:)`` with the block a mapped file is decoded and released in (tests use small ones).
+  @_specialize(where S == Float)
+  @_specialize(where S == Double)
+  func storage<S: TensorScalar>(
+    _ name: String, as _: S.Type, releaseBlockBytes: Int
+  ) throws(CheckpointError) -> Storage<S> {
     let entry = try entry(name)
     guard entry.dtype.isFloatingPoint else {
       throw .wrongDType(path: path, tensor: name, dtype: entry.dtype.rawValue, wanted: "a float tensor")
@@ -145,7 +154,7 @@ public struct SafeTensorsFile: Sendable {
     // A mapped file: decode in blocks, giving each block's pages back once it is decoded, so the
     // file's pages and the decoded tensor are never both resident in full.
     let size = entry.dtype.byteCount
-    let block = Swift.max(1, Self.releaseBlockBytes / size)
+    let block = Swift.max(1, releaseBlockBytes / size)
     try withBytes(of: entry) { raw in
       var first = 0
       while first < entry.count {
