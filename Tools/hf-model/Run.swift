@@ -89,10 +89,14 @@ struct Generate: ParsableCommand {
   @Option(help: "Threads for the library (pool and BLAS).")
   var threads: Int?
 
+  @Option(help: "For benchmarks: one warm-up generation, then this many timed ones; the median rate is reported.")
+  var runs: Int?
+
   @Flag(help: "Print one JSON object.")
   var json = false
 
   func validate() throws {
+    if let runs, runs < 1 { throw ValidationError("--runs must be at least 1") }
     if (ids == nil) == (prompt == nil) { throw ValidationError("give exactly one of --ids and --prompt") }
     if maxNewTokens < 0 { throw ValidationError("--max-new-tokens must be ≥ 0") }
     let sampling = temperature != nil || topK != nil || topP != nil
@@ -131,15 +135,23 @@ struct Generate: ParsableCommand {
         ? .greedy : .sampling(temperature: temperature ?? 1, topK: topK, topP: topP)
       let options = GenerationOptions(
         maxNewTokens: maxNewTokens, selection: selection, seed: seed, stopTokens: ignoreEos ? [] : nil)
-      let start = DispatchTime.now().uptimeNanoseconds
-      let new = model.generate(promptIDs, options: options)
-      let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+      var rates: [Double] = []
+      var new: [Int] = []
+      for run in 0...(runs ?? 0) {
+        let start = DispatchTime.now().uptimeNanoseconds
+        new = model.generate(promptIDs, options: options)
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        if run > 0 || runs == nil { rates.append(new.isEmpty ? 0 : Double(new.count) / seconds) }
+      }
       let text = try tokenizer?.decode(new) ?? ""
-      let rate = new.isEmpty ? 0 : Double(new.count) / seconds
+      let sorted = rates.sorted()
+      let rate = (sorted[(sorted.count - 1) / 2] + sorted[sorted.count / 2]) / 2
       if json {
-        try printJSON([
+        var object: [String: Any] = [
           "ids": new, "text": text, "tokens_per_second": rate, "peak_rss_bytes": peakResidentBytes(),
-        ])
+        ]
+        if runs != nil { object["runs"] = rates }
+        try printJSON(object)
       } else {
         print(text.isEmpty ? new.map(String.init).joined(separator: " ") : text)
         FileHandle.standardError.write(
