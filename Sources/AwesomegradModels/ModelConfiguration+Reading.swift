@@ -13,6 +13,9 @@ extension ModelConfiguration {
   /// The largest size accepted for any dimension, so that a corrupt file cannot ask for an
   /// impossible allocation before its tensors are checked.
   static let maximumDimension = 1 << 24
+  /// The most layers accepted (the largest published models have a few hundred), so that a corrupt
+  /// file cannot make the list of tensors to check enormous.
+  static let maximumLayers = 4096
 
   /// Reads `config.json` at `path`, and `generation_config.json` beside it when present (its
   /// `eos_token_id` wins, as in `transformers`' `generate`).
@@ -77,7 +80,7 @@ extension GPT2Configuration {
     self.init(
       vocabularySize: try size(root, "vocab_size", default: 50257),
       contextLength: try size(root, "n_positions", default: 1024), width: width,
-      layers: try size(root, "n_layer", default: 12), heads: heads,
+      layers: try layerCount(root, "n_layer", default: 12), heads: heads,
       innerWidth: try root.optional("n_inner") == nil ? nil : try size(root, "n_inner", default: 4 * width),
       layerNormEpsilon: try positive(root, "layer_norm_epsilon", default: 1e-5), activation: activation,
       tiesWordEmbeddings: try root.optional("tie_word_embeddings")?.bool() ?? true,
@@ -131,7 +134,7 @@ extension LlamaConfiguration {
     self.init(
       vocabularySize: try size(root, "vocab_size", default: nil), width: width,
       intermediateSize: try size(root, "intermediate_size", default: nil),
-      layers: try size(root, "num_hidden_layers", default: nil), heads: heads, keyValueHeads: keyValueHeads,
+      layers: try layerCount(root, "num_hidden_layers", default: nil), heads: heads, keyValueHeads: keyValueHeads,
       headDimension: headDimension, contextLength: try size(root, "max_position_embeddings", default: 2048),
       rmsNormEpsilon: try positive(root, "rms_norm_eps", default: 1e-6), ropeTheta: theta,
       attentionBias: try root.optional("attention_bias")?.bool() ?? false,
@@ -153,6 +156,15 @@ private func size(_ root: JSONField, _ key: String, default value: Int?) throws(
   let n = try field.integer()
   guard (1...ModelConfiguration.maximumDimension).contains(n) else {
     throw field.invalid("must be between 1 and \(ModelConfiguration.maximumDimension), found \(n)")
+  }
+  return n
+}
+
+/// A layer count: a size of at most ``ModelConfiguration/maximumLayers``.
+private func layerCount(_ root: JSONField, _ key: String, default value: Int?) throws(FileFormatError) -> Int {
+  let n = try size(root, key, default: value)
+  guard n <= ModelConfiguration.maximumLayers else {
+    throw try root.required(key).invalid("must be at most \(ModelConfiguration.maximumLayers), found \(n)")
   }
   return n
 }

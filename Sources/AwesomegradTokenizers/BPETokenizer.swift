@@ -55,6 +55,8 @@ public struct BPETokenizer: Sendable {
   let byteIDs: [Int32]
   let tokenOfID: [Int: String]
   let addedTokenOfID: [Int: AddedToken]
+  /// The added tokens as scalars, grouped by their first scalar, longest first (leftmost-longest matching).
+  let addedTokensByFirstScalar: [Unicode.Scalar: [([Unicode.Scalar], AddedToken)]]
   let unknownID: Int?
   let fusesUnknown: Bool
   let ignoresMerges: Bool
@@ -96,14 +98,13 @@ public struct BPETokenizer: Sendable {
   /// a match over neighbouring whitespace.
   func splitOnAddedTokens(_ scalars: [Unicode.Scalar]) -> [(Range<Int>, AddedToken)] {
     if addedTokens.isEmpty { return [] }
-    let patterns = addedTokens.filter { !$0.content.isEmpty }.map { (Array($0.content.unicodeScalars), $0) }
-      .sorted { $0.0.count > $1.0.count }
     var matches: [(Range<Int>, AddedToken)] = []
     var i = 0
     var lastEnd = 0
     while i < scalars.count {
       var found: (Int, AddedToken)? = nil
-      for (pattern, token) in patterns where pattern.count <= scalars.count - i && pattern[0] == scalars[i] {
+      // The tokens that start with this scalar, longest first.
+      for (pattern, token) in addedTokensByFirstScalar[scalars[i]] ?? [] where pattern.count <= scalars.count - i {
         guard scalars[i..<(i + pattern.count)].elementsEqual(pattern) else { continue }
         let end = i + pattern.count
         if token.singleWord
@@ -221,6 +222,10 @@ public struct BPETokenizer: Sendable {
     self.tokenOfID = tokenOfID
     self.addedTokens = addedTokens
     self.addedTokenOfID = Dictionary(addedTokens.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+    addedTokensByFirstScalar = Dictionary(
+      grouping: addedTokens.map { (Array($0.content.unicodeScalars), $0) }.filter { !$0.0.isEmpty },
+      by: { $0.0[0] }
+    ).mapValues { $0.sorted { $0.0.count > $1.0.count } }
     self.merges = merges
     self.unknownID = unknownID
     self.fusesUnknown = fusesUnknown
