@@ -8,9 +8,11 @@ export OPENBLAS_NUM_THREADS ?= 1
 demo: deps
 	$(SWIFT) run -c release moons
 
-## Run the test suite (Swift Testing).
+## Run the test suite (Swift Testing), then type-check the fuzz build's sources (scripts/fuzz
+## --typecheck, about 16 s of CPU), so that `make fuzz` cannot break unseen.
 test: deps
 	$(SWIFT) test
+	@bash scripts/fuzz --typecheck
 
 deps:
 	@bash scripts/install-deps
@@ -83,7 +85,8 @@ hf-interop: deps
 	@"$${REFERENCE_PYTHON:-Benchmarks/reference/.venv/bin/python}" Benchmarks/reference/hf_interop.py \
 		--hf-model "$$($(SWIFT) build -c release --show-bin-path)/hf-model"
 
-## Run each libFuzzer target (safetensors, idx-gzip, csv) for SECONDS seconds (scripts/fuzz).
+## Run each libFuzzer target (safetensors, idx-gzip, csv, checkpoint-directory, tokenizer-json,
+## tokenizer-text, model-config) for SECONDS seconds (scripts/fuzz).
 SECONDS ?= 60
 fuzz: deps
 	@bash scripts/fuzz --seconds $(SECONDS)

@@ -2,7 +2,8 @@
 // -sanitize=fuzzer,address), compiled in one module with the library sources, so the targets can
 // call the readers' in-memory entry points. Not part of the package build.
 //
-// FUZZ_TARGET chooses the target: safetensors, idx-gzip or csv. A target may only return or throw
+// FUZZ_TARGET chooses the target: safetensors, idx-gzip, csv or checkpoint-directory (in
+// CheckpointDirectoryTarget.swift). A target may only return or throw
 // a typed error; a trap, a sanitizer report or a broken invariant (fatalError below) is a finding.
 
 #if canImport(Glibc)
@@ -15,12 +16,13 @@ enum FuzzTarget: String {
   case safetensors
   case idxGzip = "idx-gzip"
   case csv
+  case checkpointDirectory = "checkpoint-directory"
 
   static let current: FuzzTarget = {
     guard let name = getenv("FUZZ_TARGET").map({ String(cString: $0) }),
       let target = FuzzTarget(rawValue: name)
     else {
-      print("set FUZZ_TARGET to safetensors, idx-gzip or csv")
+      print("set FUZZ_TARGET to safetensors, idx-gzip, csv or checkpoint-directory")
       exit(2)
     }
     return target
@@ -34,6 +36,7 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
   case .safetensors: fuzzSafeTensors(bytes)
   case .idxGzip: fuzzIDXGzip(bytes)
   case .csv: fuzzCSV(bytes)
+  case .checkpointDirectory: fuzzCheckpointDirectory(bytes)
   }
   return 0
 }

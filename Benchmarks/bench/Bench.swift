@@ -49,7 +49,7 @@ struct Bench: ParsableCommand {
   }
 
   func run() throws {
-    setBLASThreadCount(threads)
+    setThreadCount(threads)
     keepFreedMemoryForReuse()  // as the examples do: reuse freed activation buffers across steps
     if ddpWorker { return try DDPFashionEpoch.runWorker() }
     let names = all ? allWorkloads.map { $0.name } + [Self.soakName, DDPFashionEpoch.name] : workloads
@@ -161,7 +161,7 @@ struct Bench: ParsableCommand {
     line.add("workload", name)
     line.add("engine", engine)
     line.add("dtype", dtype)
-    line.add("threads", blasThreadCount)
+    line.add("threads", threadCount)
     line.add("steps", steps)
     line.add("median_us", median(times))
     line.add("min_us", times.min())

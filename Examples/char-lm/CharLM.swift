@@ -145,6 +145,20 @@ struct CharLM: ParsableCommand {
   @Flag(help: "Print the model before training.")
   var summary = false
 
+  @Option(
+    help: """
+      Keep training checkpoints (model, AdamW state, step, generator) in this folder: resume from its \
+      newest valid one on start, write one every --checkpoint-every steps, at the end, and on SIGINT \
+      or SIGTERM (then exit; a second signal exits at once).
+      """)
+  var checkpointDir: String?
+
+  @Option(help: "With --checkpoint-dir: write a checkpoint every N steps.")
+  var checkpointEvery = 100
+
+  @Option(help: "With --checkpoint-dir: how many checkpoints to keep.")
+  var keepCheckpoints = 2
+
   func validate() throws {
     for (name, value) in [
       ("--batch-size", batchSize), ("--context", context), ("--layers", layers), ("--heads", heads),
@@ -157,6 +171,9 @@ struct CharLM: ParsableCommand {
         "--steps must be at least 1 (or 0 with --load, which only evaluates and samples).")
     }
     if width % heads != 0 { throw ValidationError("--heads (\(heads)) must divide --width (\(width)).") }
+    if checkpointEvery < 1 || keepCheckpoints < 1 {
+      throw ValidationError("--checkpoint-every and --keep-checkpoints must be at least 1.")
+    }
     if evalEvery < 0 || sample < 0 {
       throw ValidationError("--eval-every and --sample must not be negative.")
     }
@@ -177,7 +194,9 @@ struct CharLM: ParsableCommand {
   }
 
   func run() throws {
-    setBLASThreadCount(threads)
+    // Installed first, so that a signal during the set-up already waits for a checkpoint.
+    let stop = checkpointDir != nil ? StopSignal() : nil
+    setThreadCount(threads)
     keepFreedMemoryForReuse()  // reuse freed activation buffers across steps (see its doc comment)
     var log = OutputLine(toStandardError: json)
     let corpus: Corpus
@@ -250,14 +269,58 @@ struct CharLM: ParsableCommand {
 
     if summary { log.print("\(model)") }
 
+    // From here on every draw comes from state.generator, which checkpoints save and restore.
+    var state = TrainingState(generator: rng)
+    let checkpoint = TrainingCheckpoint(model: model, optimizers: [decayed, undecayed])
+    let checkpoints = checkpointDir.map { CheckpointDirectory($0, keep: keepCheckpoints) }
+    if let checkpoints {
+      do {
+        if let resumed = try checkpoints.resume(checkpoint) {
+          state = resumed.state
+          note("resumed from step \(state.step) (\(resumed.path))")
+        }
+      } catch {
+        fail("\(error)")
+      }
+    }
+    if state.step > steps {
+      fail("the checkpoint is at step \(state.step), past --steps \(steps); pass --steps \(state.step) or more")
+    }
+
     let interactive = isatty(json ? STDERR_FILENO : STDOUT_FILENO) != 0
     var trainPoints: [(x: Double, y: Double)] = [], validationPoints: [(x: Double, y: Double)] = []
-    var trainingSeconds = 0.0
+    var trainingSeconds = state.values["training_seconds"] ?? 0
     var lastLoss = Float.nan
     let tokensPerStep = Double(batchSize * context)
-    for step in stride(from: 1, through: steps, by: 1) {
+    var savedStep: Int?
+    /// Writes the checkpoint of the last completed step; a write that fails is reported and training
+    /// goes on (a later checkpoint may succeed; the earlier ones are intact).
+    func writeTrainingCheckpoint() -> Bool {
+      guard let checkpoints, savedStep != state.step else { return true }
+      state.values["training_seconds"] = trainingSeconds
+      do {
+        try checkpoints.save(checkpoint, state)
+        savedStep = state.step
+        return true
+      } catch {
+        note("warning: \(error)")
+        return false
+      }
+    }
+    while true {
+      if let stop, stop.isRequested {
+        let saved = writeTrainingCheckpoint()
+        note(
+          saved
+            ? "stopped at step \(state.step) of \(steps); checkpoint \(checkpoints!.filePath(step: state.step)); "
+              + "run the same command to resume"
+            : "stopped at step \(state.step) of \(steps) without a checkpoint")
+        Foundation.exit(saved ? 0 : 1)
+      }
+      guard state.step < steps else { break }
+      let step = state.step + 1
       let start = DispatchTime.now().uptimeNanoseconds
-      let (x, y) = corpus.batch(from: corpus.train, size: batchSize, context: context, using: &rng)
+      let (x, y) = corpus.batch(from: corpus.train, size: batchSize, context: context, using: &state.generator)
       model.zeroGrad()
       let loss = withAnomalyDetection(detectAnomaly) {
         let loss = model.loss(x, targets: y)
@@ -270,6 +333,7 @@ struct CharLM: ParsableCommand {
       undecayed.learningRate = rate
       decayed.step()
       undecayed.step()
+      state.step = step
       lastLoss = loss.item()
       trainPoints.append((Double(step), Double(lastLoss)))
       let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
@@ -281,14 +345,17 @@ struct CharLM: ParsableCommand {
             tokensPerStep * Double(step) / trainingSeconds))
       }
       if evalEvery > 0 && step % evalEvery == 0 && step < steps {
-        let validation = estimatedLoss(model, corpus, corpus.validation, context: context, using: &rng)
+        let validation = estimatedLoss(model, corpus, corpus.validation, context: context, using: &state.generator)
         validationPoints.append((Double(step), validation))
         log.print(
           String(
             format: "step %d  train loss %.4f  val loss %.4f  %.1f ms/step", step, lastLoss, validation,
             1000 * trainingSeconds / Double(step)))
       }
+      if step % checkpointEvery == 0 { _ = writeTrainingCheckpoint() }
     }
+    _ = writeTrainingCheckpoint()  // the last step's, so that the same command run again only evaluates
+    rng = state.generator
     let trainLoss = estimatedLoss(model, corpus, corpus.train, context: context, using: &rng)
     let validationLoss = estimatedLoss(model, corpus, corpus.validation, context: context, using: &rng)
     let msPerStep = steps > 0 ? 1000 * trainingSeconds / Double(steps) : 0
@@ -349,6 +416,11 @@ struct CharLM: ParsableCommand {
       }
       return total / Double(evalBatches)
     }
+  }
+
+  /// Prints `message` to stderr (whatever --json says): resuming, stopping, checkpoint warnings.
+  func note(_ message: String) {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
   }
 
   /// Prints `error: message` to stderr and exits with status 1.

@@ -15,8 +15,8 @@ import Foundation
 
 extension FashionMNIST {
   /// Starts MPI (or runs as one process without a launcher), trains, and ends the job on any error.
-  func runDistributed() throws {
-    setBLASThreadCount(threads)
+  func runDistributed(stop: StopSignal?) throws {
+    setThreadCount(threads)
     keepFreedMemoryForReuse()
     let context: DistributedContext
     do {
@@ -26,7 +26,7 @@ extension FashionMNIST {
       throw ExitCode.failure
     }
     do {
-      try trainDistributed(context)
+      try trainDistributed(context, stop: stop)
       try context.finalize()
     } catch {
       // A rank that stops alone would leave the others waiting: end the whole job with the message.
@@ -35,7 +35,7 @@ extension FashionMNIST {
     }
   }
 
-  private func trainDistributed(_ context: DistributedContext) throws {
+  private func trainDistributed(_ context: DistributedContext, stop: StopSignal?) throws {
     func log(_ line: String) { if context.isRoot { print(line) } }
     let start = Date()
     let dataset = try MNISTDataset(
@@ -63,16 +63,46 @@ extension FashionMNIST {
       "\(description); Adam lr \(lr), batch \(batchSize) per rank × "
         + "\(context.size) ranks = \(batchSize * context.size), seed \(seed)")
 
-    var trainingSeconds = 0.0, accuracy = 0.0
-    for epoch in 1...epochs {
+    // Every rank keeps the same state; rank 0 writes the checkpoints and reads the one to resume
+    // from, and sends it to the others.
+    var state = TrainingState(generator: rng)
+    let checkpoint = TrainingCheckpoint(model: model, optimizers: [optimizer])
+    let checkpoints = checkpointDir.map { CheckpointDirectory($0, keep: keepCheckpoints) }
+    if let checkpoints {
+      let warning: (String) -> Void = { message in if context.isRoot { self.note(message) } }
+      if let resumed = try context.resume(checkpoint, from: checkpoints, warning: warning) {
+        state = resumed.state
+        if context.isRoot {
+          note("resumed from step \(state.step) (\(state.epoch) epochs and \(state.batchInEpoch) batches done) (\(resumed.path))")
+        }
+      }
+    }
+    var savedStep: Int?
+    /// Rank 0 writes the checkpoint of the last completed step; a write that fails is reported and
+    /// training goes on, on every rank alike.
+    func writeTrainingCheckpoint() throws -> Bool {
+      guard let checkpoints, savedStep != state.step else { return true }
+      do {
+        try context.save(checkpoint, state, in: checkpoints)
+        savedStep = state.step
+        return true
+      } catch let error as TrainingCheckpointError {
+        if context.isRoot { note("warning: \(error)") }
+        return false
+      }
+    }
+
+    var trainingSeconds = state.values["training_seconds"] ?? 0, accuracy = 0.0
+    while state.epoch < epochs {
+      let epoch = state.epoch + 1
       let epochStart = Date()
       let before = context.statistics
       model.train()
-      let batches = MiniBatches(
-        count: train.count, batchSize: batchSize * context.size, shuffle: true, using: &rng
-      ).sharded(for: context)
-      var lossSum = 0.0, seen = 0
-      for indices in batches {
+      let batches = state.epochBatches(count: train.count, batchSize: batchSize * context.size)
+        .sharded(for: context)
+      var lossSum = state.values["epoch_loss_sum"] ?? 0, seen = Int(state.values["epoch_seen"] ?? 0)
+      let firstBatch = state.batchInEpoch
+      for indices in batches.dropFirst(firstBatch) {
         let x = train.batch(indices, mean: mean, standardDeviation: standardDeviation, as: Float.self)
         let labels = indices.map { train.labels[$0] }
         optimizer.zeroGrad()
@@ -84,15 +114,31 @@ extension FashionMNIST {
           try context.averageGradients(of: model.parameters)
         }
         optimizer.step()
+        state.finishStep()
         lossSum += Double(loss.item()) * Double(indices.count)
         seen += indices.count
+        guard checkpoints != nil else { continue }
+        // One allreduce of one number a step, so that every rank stops at the same step.
+        let stopping = try context.anyRank(stop?.isRequested ?? false)
+        if state.step % checkpointEvery == 0 || stopping {
+          (state.values["epoch_loss_sum"], state.values["epoch_seen"]) = (lossSum, Double(seen))
+          state.values["training_seconds"] = trainingSeconds + Date().timeIntervalSince(epochStart)
+          let saved = try writeTrainingCheckpoint()
+          if stopping {
+            try context.finalize()
+            if context.isRoot {
+              stopRun(at: state, saved: saved, in: checkpoints!)
+            }
+            Foundation.exit(saved ? 0 : 1)
+          }
+        }
       }
       let seconds = Date().timeIntervalSince(epochStart)
       trainingSeconds += seconds
       let totals = try context.allreduce([lossSum, Double(seen)], .sum)
       accuracy = try evaluateSharded(
         model, on: test, mean: mean, standardDeviation: standardDeviation, context)
-      let steps = batches.batchCount
+      let steps = batches.batchCount - firstBatch
       let communication = context.statistics
       let averageMilliseconds =
         1000 * (communication.gradientAverageSeconds - before.gradientAverageSeconds) / Double(max(steps, 1))
@@ -102,6 +148,17 @@ extension FashionMNIST {
           format: "epoch %d  train loss %.4f  test accuracy %.2f%%  %.2f s  (%d steps; allreduce %.3f ms and "
             + "%d bytes per step on rank 0)",
           epoch, totals[0] / totals[1], 100 * accuracy, seconds, steps, averageMilliseconds, bytesPerStep))
+      state.finishEpoch()
+      state.values = ["training_seconds": trainingSeconds]
+    }
+    if checkpoints != nil && epochs > 0 {
+      savedStep = nil  // the end of the last epoch: written even when its last step's checkpoint was
+      _ = try writeTrainingCheckpoint()
+    }
+    if let save {
+      // Every rank holds the same model; rank 0 writes it.
+      if context.isRoot { try saveCheckpoint(model, to: save) }
+      try context.barrier()
     }
     if json {
       log(

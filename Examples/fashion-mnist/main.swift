@@ -86,17 +86,36 @@ struct FashionMNIST: ParsableCommand {
   )
   var json = false
 
+  @Option(
+    help: """
+      Keep training checkpoints (model, Adam state, step, epoch, shuffle) in this folder: resume from \
+      its newest valid one on start, write one every --checkpoint-every steps, at the end, and on \
+      SIGINT or SIGTERM (then exit; a second signal exits at once). With --distributed rank 0 writes.
+      """)
+  var checkpointDir: String?
+
+  @Option(help: "With --checkpoint-dir: write a checkpoint every N steps (mini-batches).")
+  var checkpointEvery = 500
+
+  @Option(help: "With --checkpoint-dir: how many checkpoints to keep.")
+  var keepCheckpoints = 2
+
   func validate() throws {
     guard epochs >= 1 || (epochs == 0 && load != nil) else {
       throw ValidationError("--epochs must be at least 1 (0 only with --load, to evaluate a saved model).")
     }
     guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1.") }
     guard !overlap || distributed else { throw ValidationError("--overlap needs --distributed.") }
+    guard checkpointEvery >= 1, keepCheckpoints >= 1 else {
+      throw ValidationError("--checkpoint-every and --keep-checkpoints must be at least 1.")
+    }
   }
 
   mutating func run() throws {
-    if distributed { return try runDistributed() }
-    setBLASThreadCount(threads)
+    // Installed first, so that a signal during the set-up already waits for a checkpoint.
+    let stop = checkpointDir != nil ? StopSignal() : nil
+    if distributed { return try runDistributed(stop: stop) }
+    setThreadCount(threads)
     keepFreedMemoryForReuse()  // reuse freed activation buffers across steps (see its doc comment)
     if verbose { print("BLAS: \(BLASBackend.current)\n      \(BLASBackend.current.config)") }
     let start = Date()
@@ -139,21 +158,52 @@ struct FashionMNIST: ParsableCommand {
       print(model.summary(inputShape: [batchSize, train.featureCount]))
     }
 
+    // The shuffles come from state.generator from here on, which checkpoints save and restore.
+    var state = TrainingState(generator: rng)
+    let checkpoint = TrainingCheckpoint(model: model, optimizers: [optimizer])
+    let checkpoints = checkpointDir.map { CheckpointDirectory($0, keep: keepCheckpoints) }
+    if let checkpoints {
+      do {
+        if let resumed = try checkpoints.resume(checkpoint) {
+          state = resumed.state
+          note("resumed from step \(state.step) (\(state.epoch) epochs and \(state.batchInEpoch) batches done) (\(resumed.path))")
+        }
+      } catch {
+        note("error: \(error)")
+        throw ExitCode.failure
+      }
+    }
+    var savedStep: Int?
+    /// Writes the checkpoint of the last completed step (or epoch); a write that fails is reported and
+    /// training goes on (a later checkpoint may succeed; the earlier ones are intact).
+    func writeTrainingCheckpoint() -> Bool {
+      guard let checkpoints, savedStep != state.step else { return true }
+      do {
+        try checkpoints.save(checkpoint, state)
+        savedStep = state.step
+        return true
+      } catch {
+        note("warning: \(error)")
+        return false
+      }
+    }
+
     let interactive = isatty(STDOUT_FILENO) != 0 && !json
     // The loss curve: the mean loss of every 50 batches, and the test accuracy after each epoch.
     var lossPoints: [(x: Double, y: Double)] = [], accuracyPoints: [(x: Double, y: Double)] = []
-    var step = 0, windowSum = 0.0, windowCount = 0
-    var trainingSeconds = 0.0, accuracy = 0.0  // for --json
+    var windowSum = 0.0, windowCount = 0
+    var trainingSeconds = state.values["training_seconds"] ?? 0, accuracy = 0.0  // for --json
     if epochs == 0 {
       accuracy = evaluate(model, on: test, mean: mean, standardDeviation: standardDeviation)
       log(String(format: "test accuracy %.2f%%", 100 * accuracy))
     }
-    for epoch in stride(from: 1, through: epochs, by: 1) {
+    while state.epoch < epochs {
+      let epoch = state.epoch + 1
       let epochStart = Date()
       model.train()
-      let batches = MiniBatches(count: train.count, batchSize: batchSize, shuffle: true, using: &rng)
-      var lossSum = 0.0, seen = 0
-      for (b, indices) in batches.enumerated() {
+      let batches = state.epochBatches(count: train.count, batchSize: batchSize)
+      var lossSum = state.values["epoch_loss_sum"] ?? 0, seen = Int(state.values["epoch_seen"] ?? 0)
+      for (b, indices) in batches.enumerated().dropFirst(state.batchInEpoch) {
         let x = train.batch(indices, mean: mean, standardDeviation: standardDeviation, as: Float.self)
         let labels = indices.map { train.labels[$0] }
         optimizer.zeroGrad()
@@ -163,7 +213,8 @@ struct FashionMNIST: ParsableCommand {
           return loss
         }
         optimizer.step()
-        step += 1
+        state.finishStep()
+        let step = state.step
         windowSum += Double(loss.item())
         windowCount += 1
         if windowCount == 50 {
@@ -180,15 +231,28 @@ struct FashionMNIST: ParsableCommand {
             terminator: "")
           fflush(nil)  // all streams: `stdout` is a C global Swift 6 will not touch
         }
+        let stopping = stop?.isRequested ?? false
+        if step % checkpointEvery == 0 || stopping {
+          (state.values["epoch_loss_sum"], state.values["epoch_seen"]) = (lossSum, Double(seen))
+          state.values["training_seconds"] = trainingSeconds + Date().timeIntervalSince(epochStart)
+          let saved = writeTrainingCheckpoint()
+          if stopping { stopRun(at: state, saved: saved, in: checkpoints!) }
+        }
       }
       if interactive { print() }
       trainingSeconds += Date().timeIntervalSince(epochStart)
       accuracy = evaluate(model, on: test, mean: mean, standardDeviation: standardDeviation)
-      accuracyPoints.append((Double(step), accuracy))
+      accuracyPoints.append((Double(state.step), accuracy))
       log(
         String(
           format: "epoch %d  train loss %.4f  test accuracy %.2f%%  %.2f s", epoch, lossSum / Double(seen),
           100 * accuracy, Date().timeIntervalSince(epochStart)))
+      state.finishEpoch()
+      state.values = ["training_seconds": trainingSeconds]
+    }
+    if epochs > 0 {
+      savedStep = nil  // the end of the last epoch: written even when its last step's checkpoint was
+      _ = writeTrainingCheckpoint()
     }
     if let save { try saveCheckpoint(model, to: save) }
     if let lossSvg {
@@ -207,6 +271,22 @@ struct FashionMNIST: ParsableCommand {
         "{\"model\": \"\(self.model.rawValue)\", \"epochs\": \(epochs), \"test_accuracy\": \(String(format: "%.6g", accuracy)), "
           + "\"seconds_per_epoch\": \(String(format: "%.6g", trainingSeconds / Double(Swift.max(epochs, 1))))}")
     }
+  }
+
+  /// Prints `message` to stderr (whatever --json says): resuming, stopping, checkpoint warnings.
+  func note(_ message: String) {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+  }
+
+  /// Ends the run after a stop signal: says where its checkpoint is and exits (status 0 when it was
+  /// written, 1 when not).
+  func stopRun(at state: TrainingState, saved: Bool, in checkpoints: CheckpointDirectory) -> Never {
+    note(
+      saved
+        ? "stopped at step \(state.step) (\(state.epoch) epochs and \(state.batchInEpoch) batches done); checkpoint "
+          + "\(checkpoints.filePath(step: state.step)); run the same command to resume"
+        : "stopped at step \(state.step) without a checkpoint")
+    Foundation.exit(saved ? 0 : 1)
   }
 
   /// Prints a line of the human-readable log; nothing with `--json`, whose one object is the output.

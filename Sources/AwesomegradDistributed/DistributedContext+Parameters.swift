@@ -1,11 +1,23 @@
 import Awesomegrad
 import CMPI
 
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
 extension DistributedContext {
   /// Copies `root`'s parameter values to every rank, so that all ranks start from the same model
   /// (Horovod's `broadcast_parameters`). Call it on every rank after building the model and before
   /// the first step; optimizers made before it keep working, since values are updated in place (their
   /// state is still empty before the first step, so there is nothing else to broadcast).
+  ///
+  /// On `root` it is a read: its values' version counts do not change. On the other ranks it is an
+  /// in-place write (``Tensor/updateValues(_:)``) of each tensor part whose bytes differ from
+  /// `root`'s, and nothing where they are equal. So a re-sync of ranks that are in step may come
+  /// between a forward pass and its backward; a rank whose values it did change stops that backward
+  /// with the in-place-modification error, as it must.
   ///
   /// The values travel in fused windows of at most ``fusionThresholdBytes``.
   ///
@@ -31,12 +43,15 @@ extension DistributedContext {
     let total = parameters.reduce(0) { $0 + $1.count }
     let capacity = try windowCapacity(Scalar.self, total: total, call: call)
     let buffer = fusionBuffer(Scalar.self, count: capacity)
+    let stride = MemoryLayout<Scalar>.stride
     var windowStart = 0
     while windowStart < total {
       let windowEnd = Swift.min(total, windowStart + capacity)
       if rank == root {
+        // A read, not a write: the root's values are copied out through the storage, so their
+        // version count (and a graph recorded before the broadcast) is untouched.
         forEachPiece(of: parameters, window: windowStart..<windowEnd) { _, tensor, local, bufferOffset in
-          tensor.updateValues { values in
+          tensor.storage.withUnsafeBufferPointer { values in
             (buffer + bufferOffset).update(from: values.baseAddress! + local.lowerBound, count: local.count)
           }
         }
@@ -45,7 +60,13 @@ extension DistributedContext {
         buffer, count: windowEnd - windowStart, datatype: datatype, root: root, communicator: communicator,
         call: "MPI_Ibcast (\(call))")
       if rank != root {
+        // A write only where the bytes change: a re-sync of ranks already in step leaves the version
+        // counts alone, so a graph recorded before it can still be backpropagated on every rank.
         forEachPiece(of: parameters, window: windowStart..<windowEnd) { _, tensor, local, bufferOffset in
+          let same = tensor.storage.withUnsafeBufferPointer { values in
+            memcmp(values.baseAddress! + local.lowerBound, buffer + bufferOffset, local.count * stride) == 0
+          }
+          if same { return }
           tensor.updateValues { values in
             (values.baseAddress! + local.lowerBound).update(from: buffer + bufferOffset, count: local.count)
           }
@@ -54,6 +75,33 @@ extension DistributedContext {
       statistics.broadcastBytes += (windowEnd - windowStart) * MemoryLayout<Scalar>.stride
       windowStart = windowEnd
     }
+  }
+
+  /// Copies `root`'s values of `buffers` (the same shapes in the same order on every rank) to every
+  /// rank, in one `MPI_Ibcast` of int64.
+  func broadcastIntegers(_ buffers: [IntegerBuffer], root: Int) throws(DistributedError) {
+    let call = "broadcastParameters (integer buffers)"
+    try checkActive(call)
+    guard let communicator, size > 1, !buffers.isEmpty else { return }
+    try verifySameLayout(buffers.map(\.shape), call: call)
+    var values =
+      rank == root
+      ? buffers.flatMap(\.values) : [Int64](repeating: 0, count: buffers.reduce(0) { $0 + $1.values.count })
+    let count = values.count
+    let copy = UnsafeMutablePointer<Int64>.allocate(capacity: Swift.max(count, 1))
+    defer { copy.deallocate() }
+    copy.initialize(from: values, count: count)
+    try broadcastInPlace(
+      copy, count: count, datatype: awesomegrad_mpi_int64(), root: root, communicator: communicator,
+      call: "MPI_Ibcast (\(call))")
+    values = Array(UnsafeBufferPointer(start: copy, count: count))
+    var offset = 0
+    for buffer in buffers {
+      let n = buffer.values.count
+      if rank != root { buffer.values = Array(values[offset..<offset + n]) }
+      offset += n
+    }
+    statistics.broadcastBytes += count * MemoryLayout<Int64>.stride
   }
 
   /// Replaces every parameter's gradient by its mean over the ranks, ḡ = (1/size)·Σ_r g_r: call it on
@@ -206,6 +254,7 @@ func unpackAverage<Scalar: TensorScalar>(
   }
   tensor.withGradientBuffer { gradient in
     summed.average(
-      into: gradient.baseAddress! + elements.lowerBound, from: offset, count: elements.count, divisor: divisor)
+      into: gradient.baseAddress! + elements.lowerBound, from: offset, count: elements.count, divisor: divisor
+    )
   }
 }

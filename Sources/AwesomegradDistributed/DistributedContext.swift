@@ -38,8 +38,9 @@ public enum Distributed {
 
   /// Starts the distributed runtime and returns its context.
   ///
-  /// With MPI: calls `MPI_Init_thread` (requesting `MPI_THREAD_SERIALIZED`: call the context from one
-  /// thread at a time), sets `MPI_ERRORS_RETURN` on `MPI_COMM_WORLD` so that a failing call returns an
+  /// With MPI: calls `MPI_Init_thread` requesting `MPI_THREAD_SERIALIZED` (call the context from one
+  /// thread at a time) and checks the level MPI `provided` (`MPI_Query_thread` when the application
+  /// initialised MPI itself), then sets `MPI_ERRORS_RETURN` on `MPI_COMM_WORLD` so that a failing call returns an
   /// error instead of killing the job silently, and works on a duplicate of the world communicator,
   /// so that its messages never mix with the application's own MPI traffic. A failure inside
   /// `MPI_Init` itself is reported by Open MPI, which then aborts: MPI has no error handler yet.
@@ -50,7 +51,8 @@ public enum Distributed {
   ///     ``DistributedError/timeout(call:seconds:rank:size:)``; nil waits forever. Open MPI has no
   ///     timeout for a collective that a peer never joins, so the context enforces this one itself.
   /// - Throws: ``DistributedError/invalidUse(call:detail:)`` when called twice in a process (MPI can
-  ///   be initialised only once), ``DistributedError/mpi(call:code:message:)`` when MPI fails.
+  ///   be initialised only once), ``DistributedError/threadSupport(call:required:provided:)`` when MPI
+  ///   runs below `MPI_THREAD_SERIALIZED`, ``DistributedError/mpi(call:code:message:)`` when MPI fails.
   public static func initialize(
     _ mode: LaunchMode = .automatic, timeout: Duration? = .seconds(600)
   ) throws(DistributedError) -> DistributedContext {
@@ -197,10 +199,16 @@ public final class DistributedContext {
   init(mpiWithTimeout timeout: Duration?) throws(DistributedError) {
     var initialized: Int32 = 0
     try mpiCheck(MPI_Initialized(&initialized), "MPI_Initialized")
+    // The level MPI gives, from MPI_Init_thread or, when the application initialised MPI itself
+    // (perhaps with plain MPI_Init, MPI_THREAD_SINGLE), from MPI_Query_thread: never assumed.
+    var provided: Int32 = -1
+    let levelCall = initialized == 0 ? "MPI_Init_thread" : "MPI_Query_thread"
     if initialized == 0 {
-      var provided: Int32 = 0
-      try mpiCheck(MPI_Init_thread(nil, nil, Int32(MPI_THREAD_SERIALIZED), &provided), "MPI_Init_thread")
+      try mpiCheck(MPI_Init_thread(nil, nil, MPIThreadLevel.required.rawValue, &provided), levelCall)
+    } else {
+      try mpiCheck(MPI_Query_thread(&provided), levelCall)
     }
+    try MPIThreadLevel.check(provided: provided, call: levelCall)
     let world = awesomegrad_mpi_comm_world()
     try mpiCheck(MPI_Comm_set_errhandler(world, awesomegrad_mpi_errors_return()), "MPI_Comm_set_errhandler")
     var communicator: MPI_Comm? = nil

@@ -16,6 +16,10 @@ public enum DistributedError: Error, Equatable, CustomStringConvertible {
   /// `call` was used in a way the context does not allow (after `finalize()`, a second `initialize()`, a
   /// bad root rank, …).
   case invalidUse(call: String, detail: String)
+  /// MPI runs at a thread-support level below the one the context needs: `call` (`MPI_Init_thread`,
+  /// or `MPI_Query_thread` when the application initialised MPI) reported `provided`, such as
+  /// `MPI_THREAD_SINGLE`, where `required` (`MPI_THREAD_SERIALIZED`) is needed.
+  case threadSupport(call: String, required: String, provided: String)
 
   /// The error in a sentence: the call, what went wrong and what to do.
   public var description: String {
@@ -32,6 +36,11 @@ public enum DistributedError: Error, Equatable, CustomStringConvertible {
         + "parameter shapes, in the same order."
     case .invalidUse(let call, let detail):
       return "\(call): \(detail)"
+    case .threadSupport(let call, let required, let provided):
+      return "\(call): this MPI provides \(provided), but the context needs \(required) (its collectives "
+        + "may run on any thread, one at a time). Use an MPI built with thread support (Open MPI has it "
+        + "by default), and if the application calls MPI_Init itself, call MPI_Init_thread with "
+        + "\(required) or higher instead."
     }
   }
 }

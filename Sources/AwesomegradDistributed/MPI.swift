@@ -20,6 +20,37 @@ enum MPIType {
   }
 }
 
+/// MPI's thread-support levels, which the standard orders SINGLE < FUNNELED < SERIALIZED < MULTIPLE.
+enum MPIThreadLevel {
+  /// What the context needs: collectives called from any thread, one call at a time (a task may
+  /// resume on another thread; the library's own pool threads never call MPI).
+  static let required = Level(name: "MPI_THREAD_SERIALIZED", rawValue: Int32(MPI_THREAD_SERIALIZED))
+
+  struct Level {
+    let name: String
+    let rawValue: Int32
+  }
+
+  /// The four levels, in increasing order.
+  static let all = [
+    Level(name: "MPI_THREAD_SINGLE", rawValue: Int32(MPI_THREAD_SINGLE)),
+    Level(name: "MPI_THREAD_FUNNELED", rawValue: Int32(MPI_THREAD_FUNNELED)),
+    required,
+    Level(name: "MPI_THREAD_MULTIPLE", rawValue: Int32(MPI_THREAD_MULTIPLE)),
+  ]
+
+  /// Throws ``DistributedError/threadSupport(call:required:provided:)`` unless `provided` (what
+  /// `call` reported) is the required level or above.
+  static func check(provided: Int32, call: String) throws(DistributedError) {
+    guard let rank = all.firstIndex(where: { $0.rawValue == provided }) else {
+      throw .threadSupport(call: call, required: required.name, provided: "an unknown level (\(provided))")
+    }
+    if rank < all.firstIndex(where: { $0.rawValue == required.rawValue })! {
+      throw .threadSupport(call: call, required: required.name, provided: all[rank].name)
+    }
+  }
+}
+
 /// Throws `.mpi(call:…)` when `code` is not `MPI_SUCCESS`, with Open MPI's text for the code.
 @inline(__always)
 func mpiCheck(_ code: Int32, _ call: @autoclosure () -> String) throws(DistributedError) {

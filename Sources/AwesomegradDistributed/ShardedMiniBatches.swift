@@ -21,14 +21,19 @@ extension MiniBatches {
   /// for indices in batches.sharded(for: context) { … }        // 64 indices per rank per step
   /// ```
   ///
-  /// - Precondition: `0 ≤ rank < size`, and `batchSize` is a multiple of `size`.
-  public func sharded(rank: Int, of size: Int) -> ShardedMiniBatches {
-    ShardedMiniBatches(self, rank: rank, of: size)
+  /// `0 ≤ rank < size`, and `batchSize` must be a multiple of `size`; otherwise the program stops
+  /// with a message naming the values and the caller's `file:line`.
+  public func sharded(
+    rank: Int, of size: Int, file: StaticString = #fileID, line: UInt = #line
+  ) -> ShardedMiniBatches {
+    ShardedMiniBatches(self, rank: rank, of: size, file: file, line: line)
   }
 
   /// This context's rank's share of every batch: `sharded(rank: context.rank, of: context.size)`.
-  public func sharded(for context: DistributedContext) -> ShardedMiniBatches {
-    ShardedMiniBatches(self, rank: context.rank, of: context.size)
+  public func sharded(
+    for context: DistributedContext, file: StaticString = #fileID, line: UInt = #line
+  ) -> ShardedMiniBatches {
+    ShardedMiniBatches(self, rank: context.rank, of: context.size, file: file, line: line)
   }
 }
 
@@ -43,12 +48,21 @@ public struct ShardedMiniBatches: Sequence, Sendable {
   public let size: Int
 
   /// Rank `rank`'s share of `global`'s batches among `size` ranks.
-  public init(_ global: MiniBatches, rank: Int, of size: Int) {
-    precondition(size >= 1 && rank >= 0 && rank < size, "sharded: rank \(rank) is not in 0..<\(size)")
-    precondition(
-      global.batchSize % size == 0,
-      "sharded: the global batch size \(global.batchSize) is not a multiple of \(size) ranks; "
-        + "make the MiniBatches with batchSize = per-rank batch × size")
+  ///
+  /// `0 ≤ rank < size`, and `global.batchSize` must be a multiple of `size`; otherwise the program
+  /// stops with a message naming the values and the caller's `file:line`.
+  public init(
+    _ global: MiniBatches, rank: Int, of size: Int, file: StaticString = #fileID, line: UInt = #line
+  ) {
+    if size < 1 || rank < 0 || rank >= size {
+      argumentFailure("sharded", "rank \(rank) is not in 0..<\(size)", file: file, line: line)
+    }
+    if global.batchSize % size != 0 {
+      argumentFailure(
+        "sharded",
+        "the global batch size \(global.batchSize) is not a multiple of \(size) ranks; "
+          + "make the MiniBatches with batchSize = per-rank batch × size", file: file, line: line)
+    }
     self.global = global
     self.rank = rank
     self.size = size
@@ -80,4 +94,12 @@ public struct ShardedMiniBatches: Sequence, Sendable {
       }
     }
   }
+}
+
+/// Stops the program for a bad argument (a programmer error, not a run-time failure of the job): the
+/// message names the function, the problem with the value and the caller's file and line, in release
+/// builds too (a `precondition`'s message is dropped there). The core library's `argumentFailure`,
+/// which this module cannot see.
+private func argumentFailure(_ function: String, _ problem: String, file: StaticString, line: UInt) -> Never {
+  fatalError("\(function): \(problem) (at \(file):\(line))", file: file, line: line)
 }

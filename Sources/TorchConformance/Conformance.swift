@@ -10,6 +10,9 @@ public struct ConformanceRunner: Sendable {
   public var doubleTolerance: Double
   /// Tolerance in Float: inputs are rounded to Float and the op runs in single precision.
   public var floatTolerance: Double
+  /// Called with `float64` or `float32` just before a case runs in that dtype: the `conformance`
+  /// tool's worker reports it, so that a case that crashes is named with its dtype.
+  public var willCheck: (@Sendable (_ dtype: String) -> Void)? = nil
 
   public init(doubleTolerance: Double = 1e-9, floatTolerance: Double = 1e-4) {
     self.doubleTolerance = doubleTolerance
@@ -24,7 +27,9 @@ public struct ConformanceRunner: Sendable {
   /// Runs one case in Double, then in Float. The result reports the first failing dtype, or the
   /// larger of the two deviations when both pass.
   public func run(_ testCase: Fixture.Case) -> CaseResult {
+    willCheck?("float64")
     let double = check(testCase, as: Double.self, tolerance: doubleTolerance)
+    willCheck?("float32")
     let float = check(testCase, as: Float.self, tolerance: floatTolerance)
     // Report the failing dtype first, else whichever deviates more relative to its tolerance.
     for (outcome, dtype) in [(double, "float64"), (float, "float32")] where outcome.message != nil {
@@ -129,6 +134,14 @@ public struct CaseResult: Sendable, CustomStringConvertible {
   public var dtype: String
   /// Why the case failed; nil when it passed.
   public var message: String?
+
+  /// A result with these fields (the `conformance` tool makes one for a case that crashed).
+  public init(
+    name: String, op: String, passed: Bool, worstDeviation: Double, dtype: String, message: String?
+  ) {
+    (self.name, self.op, self.passed, self.worstDeviation) = (name, op, passed, worstDeviation)
+    (self.dtype, self.message) = (dtype, message)
+  }
 
   public var description: String {
     let verdict = passed ? "PASS" : "FAIL"

@@ -7,8 +7,9 @@ import Testing
 /// ∇(1/B)Σ_{last B} ℓ), so two ranks at batch B that average their gradients take the same step as
 /// one process at batch 2B. `ddp-check` trains both ways from one seed (MLP 5-8-3, Double, 20 steps of
 /// SGD with momentum, of Adam, and of Adam with the fused buffer cut into 200-byte windows; summed
-/// through shared memory and, again, with MPI_Iallreduce; and averaged during backward, in one bucket
-/// and in four) and reports the largest parameter difference, which must be within 1e-12 (only the
+/// through shared memory and, again, with MPI_Iallreduce; averaged during backward, in one bucket
+/// and in four; and with the parameters broadcast again between each forward pass and its backward,
+/// which must count as a read on rank 0 and change nothing elsewhere) and reports the largest parameter difference, which must be within 1e-12 (only the
 /// order of the sums differs).
 @Suite(.serialized) struct MPIEquivalenceTests {
   /// Open MPI on loopback only, as root in a container too: shared memory between the two ranks, the
@@ -39,6 +40,7 @@ import Testing
       results.map { $0["check"] as? String } == [
         "sgd", "adam", "adam-small-fusion-windows", "sgd-mpi-allreduce",
         "adam-mpi-allreduce-small-fusion-windows", "sgd-overlapped", "adam-overlapped-small-buckets",
+        "sgd-broadcast-after-forward",
       ])
     for result in results {
       let name = result["check"] as? String ?? "?"

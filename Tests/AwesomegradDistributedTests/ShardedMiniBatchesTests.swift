@@ -47,3 +47,32 @@ import Testing
     #expect(counts == [10, 10, 10])
   }
 }
+
+/// Bad arguments to the sharding stop through `fatalError` with a message naming the function, the
+/// values and the caller's file and line, in release builds too (a `precondition`'s message is
+/// dropped there, and it named the library's line, not the caller's).
+@Suite struct ShardedMiniBatchesArgumentTests {
+  static func standardError(_ result: ExitTest.Result?) -> String {
+    String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+  }
+
+  /// A global batch of 10 cannot be cut into 3 equal parts.
+  @Test func aBatchNotDivisibleByTheRanksNamesBoth() async {
+    let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+      _ = MiniBatches(count: 20, batchSize: 10).sharded(rank: 0, of: 3)
+    }
+    let message = Self.standardError(result)
+    #expect(
+      message.contains("sharded: the global batch size 10 is not a multiple of 3 ranks"), "\(message)")
+    #expect(message.contains("ShardedMiniBatchesTests.swift:"), "\(message)")
+  }
+
+  @Test func aRankOutsideTheJobIsNamed() async {
+    let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+      _ = ShardedMiniBatches(MiniBatches(count: 8, batchSize: 4), rank: 2, of: 2)
+    }
+    let message = Self.standardError(result)
+    #expect(message.contains("sharded: rank 2 is not in 0..<2"), "\(message)")
+    #expect(message.contains("ShardedMiniBatchesTests.swift:"), "\(message)")
+  }
+}

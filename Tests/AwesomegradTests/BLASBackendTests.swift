@@ -86,6 +86,29 @@ import TorchConformance
     #expect(OpenBLASCore.correction(selected: "Prescott", cpu: nil, userCoreType: nil) == nil)
   }
 
+  /// The re-selection is for OpenBLAS 0.3.20–0.3.24 only (issue 4267's fallback, fixed in 0.3.25):
+  /// versions compare as numbers (0.3.3 is older than 0.3.20), and suffixes are ignored.
+  @Test func theReselectionIsForVersions0320To0324Only() {
+    for version in ["0.3.20", "0.3.21", "0.3.21.dev", "0.3.21+ds", "0.3.24"] {
+      #expect(OpenBLASCore.isProven(version: version), "\(version)")
+    }
+    for version in ["0.3.19", "0.3.3", "0.3.25", "0.3.26", "0.4.0", "1.3.21", "0.3", "", "x.y.z"] {
+      #expect(!OpenBLASCore.isProven(version: version), "\(version)")
+    }
+  }
+
+  /// On another version nothing is changed, and the backend's description says why.
+  @Test func anotherVersionSaysWhyNothingWasDone() {
+    let backend = BLASBackend(
+      version: "0.3.26", config: "OpenBLAS 0.3.26 DYNAMIC_ARCH", coreName: "Haswell", threads: 2,
+      correction: .notApplicable(OpenBLASCore.notApplicableReason(version: "0.3.26")), cpu: nil)
+    #expect(
+      backend.description
+        == "OpenBLAS 0.3.26, core Haswell, 2 threads, correction not applied (OpenBLAS 0.3.26 is not "
+        + "0.3.20–0.3.24, the versions whose generic-kernel fallback (OpenBLAS issue 4267, fixed in 0.3.25) "
+        + "the in-process re-selection is for; its own choice of kernel is kept)")
+  }
+
   @Test func versionComesFromTheConfigString() {
     let config = "OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH NO_AFFINITY Cooperlake MAX_THREADS=64"
     #expect(OpenBLASCore.version(fromConfig: config) == "0.3.21")
@@ -196,7 +219,7 @@ import TorchConformance
   /// Every product of `shapes` in T through the library's gemm doorway, on `threads` threads,
   /// concatenated.
   static func products<T: TensorScalar>(_ type: T.Type, threads: Int) -> [T] {
-    setBLASThreadCount(threads)
+    setThreadCount(threads)
     var all: [T] = []
     for (index, (m, n, k, ta, tb)) in shapes.enumerated() {
       let a = input(m * k, seed: 2 * index, as: T.self), b = input(k * n, seed: 2 * index + 1, as: T.self)
@@ -228,6 +251,18 @@ import TorchConformance
       return
     }
     var report = ["load=" + String(cString: openblas_get_corename())]
+    if mode == "pool-first" {
+      // OpenBLAS loaded the kernel OPENBLAS_CORETYPE named; unset, the library's own check decides.
+      // Start the thread pool before any product: the check must already have run by then.
+      unsetenv("OPENBLAS_CORETYPE")
+      setThreadCount(2)
+      parallelFor(0..<100_000, grain: 1_000) { _ in }
+      report.append("after_pool=" + String(cString: openblas_get_corename()))
+      report.append("correction=\(BLASBackend.current.correction)")
+      try report.joined(separator: "\n").write(toFile: output + ".txt", atomically: true, encoding: .utf8)
+      try Data().write(to: URL(fileURLWithPath: output + ".bin"))
+      return
+    }
     if mode == "correct", let cpu = CPUFeatures.current, let best = OpenBLASCore.best(for: cpu) {
       report.append("reselected=" + (OpenBLASCore.reselect(best) ?? "unavailable"))
     }
@@ -281,6 +316,25 @@ import TorchConformance
       report[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
     }
     return (report, try Data(contentsOf: URL(fileURLWithPath: output + ".bin")))
+  }
+
+  /// The library prepares OpenBLAS (its one-time check, which may set OPENBLAS_CORETYPE) before it
+  /// starts its thread pool, not lazily at the first product on whatever thread makes it: a child
+  /// that OpenBLAS started on Prescott, with the variable then unset, runs a parallel loop and no
+  /// product, and already runs the right kernel. (Before the fix it was still on Prescott there.)
+  @Test(.enabled(if: hasAVX2 && isLinux, "needs Linux (the test binary re-runs itself) and AVX2"))
+  func theCheckRunsBeforeThePoolStarts() throws {
+    let best = try #require(OpenBLASCore.best(for: CPUFeatures.current!))
+    let child = try Self.runChild(mode: "pool-first", coreType: "Prescott")
+    #expect(child.report["load"] == "Prescott")
+    let version = OpenBLASCore.version(fromConfig: String(cString: openblas_get_config()))
+    if OpenBLASCore.isProven(version: version) {
+      #expect(child.report["after_pool"] == best)
+      #expect(child.report["correction"] == "corrected Prescott -> \(best)")
+    } else {
+      #expect(child.report["after_pool"] == "Prescott")
+      #expect(child.report["correction"]?.hasPrefix("not applied (OpenBLAS \(version) is not") == true)
+    }
   }
 
   /// The issue's fallback, simulated: a child starts on OpenBLAS's generic Prescott kernel (as

@@ -3,7 +3,8 @@ import Testing
 import TorchConformance
 
 /// The convolutional-network cases of the PyTorch fixtures pass in Double (1e-9) and Float (1e-4):
-/// conv2d, conv1d, pooling and batch norm from format v2, and the four v1 cases.
+/// conv2d, conv1d, pooling and batch norm from format v2, the four v1 cases, and the whole geometry
+/// fixture.
 @Suite struct ConvConformanceTests {
   static let v2Cases = [
     "conv2d_basic", "conv2d_pad_stride", "conv2d_rect_nobias", "conv2d_dilation", "conv2d_groups",
@@ -26,6 +27,18 @@ import TorchConformance
       let result = ConformanceRunner().run(testCase)
       #expect(result.passed, "\(result)")
     }
+  }
+
+  /// Every case of the geometry fixture (issue 19): padding wider than the input, outputs one
+  /// wide, strides larger than the kernel, dilation, groups and depthwise kernels with padding,
+  /// non-square kernels and strides, and adaptive pooling to sizes that do not divide the input.
+  @Test func geometryCasesPass() throws {
+    let url = try #require(
+      Bundle.module.url(
+        forResource: "torch_ops_geometry_seed0", withExtension: "json", subdirectory: "Fixtures"))
+    let fixture = try Fixture(contentsOf: url)
+    #expect(fixture.cases.count == 44)
+    for result in ConformanceRunner().run(fixture) { #expect(result.passed, "\(result)") }
   }
 
   @Test func v1CasesPass() throws {

@@ -56,18 +56,23 @@ import Testing
   }
 
   /// BatchNorm2d has PyTorch's state: weight, bias; running_mean, running_var, num_batches_tracked
-  /// (an integer buffer). Optimizers see only the parameters.
+  /// (an IntegerBuffer), in PyTorch's state-dict order. Optimizers see only the parameters.
   @Test func batchNormState() {
     let layer = BatchNorm2d<Float>(features: 3)
     #expect(layer.namedParameters.map(\.name) == ["weight", "bias"])
-    #expect(layer.namedBuffers.map(\.name) == ["running_mean", "running_var", "num_batches_tracked"])
-    #expect(layer.namedBuffers.map(\.kind) == [.real, .real, .integer])
+    #expect(layer.namedBuffers.map(\.name) == ["running_mean", "running_var"])
+    #expect(layer.namedIntegerBuffers.map(\.name) == ["num_batches_tracked"])
+    #expect(
+      layer.stateDict().map(\.name) == [
+        "weight", "bias", "running_mean", "running_var", "num_batches_tracked",
+      ])
+    #expect(layer.stateDict().map(\.role) == [.parameter, .parameter, .buffer, .buffer, .integerBuffer])
     #expect(layer.parameters.count == 2)
     #expect(layer.weight!.scalars == [1, 1, 1] && layer.bias!.scalars == [0, 0, 0])
     #expect(layer.runningMean.scalars == [0, 0, 0] && layer.runningVariance.scalars == [1, 1, 1])
     let plain = BatchNorm1d<Double>(features: 2, affine: false)
     #expect(plain.namedParameters.isEmpty)
-    #expect(plain.namedBuffers.count == 3)
+    #expect(plain.namedBuffers.count == 2 && plain.namedIntegerBuffers.count == 1)
   }
 
   /// Evaluation mode neither uses nor changes the batch statistics.

@@ -32,10 +32,13 @@ import Testing
       module.namedParameters.map { ObjectIdentifier($0.tensor) }
         + module.namedBuffers.map { ObjectIdentifier($0.tensor) })
     let registeredModules = Set(module.namedModules.map { ObjectIdentifier($0.module) })
+    let registeredIntegers = Set(module.namedIntegerBuffers.map { ObjectIdentifier($0.buffer) })
     for (owner, label, value) in storedValues(of: module) {
       switch value {
       case let tensor as Tensor<Double>:
         #expect(registeredTensors.contains(ObjectIdentifier(tensor)), "\(owner).\(label) is not registered")
+      case let buffer as IntegerBuffer:
+        #expect(registeredIntegers.contains(ObjectIdentifier(buffer)), "\(owner).\(label) is not registered")
       case let child as Module<Double>:
         #expect(registeredModules.contains(ObjectIdentifier(child)), "\(owner).\(label) is not registered")
       default: break
@@ -47,7 +50,8 @@ import Testing
   @Test func parametersMatchNamedParameters() {
     for module in Self.libraryModules() {
       #expect(
-        module.parameters.map(ObjectIdentifier.init) == module.namedParameters.map { ObjectIdentifier($0.tensor) },
+        module.parameters.map(ObjectIdentifier.init)
+          == module.namedParameters.map { ObjectIdentifier($0.tensor) },
         "\(type(of: module))")
     }
   }

@@ -64,7 +64,7 @@ struct DDPCheck: ParsableCommand {
   }
 
   func run() throws {
-    setBLASThreadCount(1)
+    setThreadCount(1)
     let context: DistributedContext
     do {
       let mode: Distributed.LaunchMode =
@@ -78,26 +78,39 @@ struct DDPCheck: ParsableCommand {
     do {
       if let fault { try makeFault(fault, context: context) }
       // overlap: nil averages after backward; a byte count averages during it (averageGradients(of:
-      // overlapping:)) with buckets of at most that size.
+      // overlapping:)) with buckets of at most that size. resync: broadcast the parameters again
+      // between each forward pass and its backward (a re-sync must count as a read on the root).
       let checks:
         [(
           name: String, optimizer: OptimizerKind, fusionBytes: Int?, reduction: GradientReduction,
-          overlap: Int?
+          overlap: Int?, resync: Bool
         )] = [
-          ("sgd", .sgd, nil, .hierarchical, nil), ("adam", .adam, nil, .hierarchical, nil),
+          ("sgd", .sgd, nil, .hierarchical, nil, false), ("adam", .adam, nil, .hierarchical, nil, false),
           // 200 bytes = 25 Doubles per window: many allreduces, tensors split across windows.
-          ("adam-small-fusion-windows", .adam, 200, .hierarchical, nil),
-          ("sgd-mpi-allreduce", .sgd, nil, .mpi, nil),
-          ("adam-mpi-allreduce-small-fusion-windows", .adam, 200, .mpi, nil),
+          ("adam-small-fusion-windows", .adam, 200, .hierarchical, nil, false),
+          ("sgd-mpi-allreduce", .sgd, nil, .mpi, nil, false),
+          ("adam-mpi-allreduce-small-fusion-windows", .adam, 200, .mpi, nil, false),
           // One bucket (PyTorch's sizes), then 200-byte buckets: 4, started during backward.
-          ("sgd-overlapped", .sgd, nil, .hierarchical, 1 << 20),
-          ("adam-overlapped-small-buckets", .adam, nil, .hierarchical, 200),
+          ("sgd-overlapped", .sgd, nil, .hierarchical, 1 << 20, false),
+          ("adam-overlapped-small-buckets", .adam, nil, .hierarchical, 200, false),
+          ("sgd-broadcast-after-forward", .sgd, nil, .hierarchical, nil, true),
         ]
+      // Integer buffers travel with the model, exactly: rank r's counter starts at 2²⁴ + 1 + r (no
+      // Float holds 2²⁴ + 1), and after the broadcast every rank has rank 0's.
+      let norm = BatchNorm1d<Float>(features: 1)
+      norm.batchesTracked.values = [(1 << 24) + 1 + Int64(context.rank)]
+      try context.broadcastParameters(of: norm)
+      if norm.batchesTracked.values != [(1 << 24) + 1] {
+        FileHandle.standardError.write(
+          Data("ddp-check: rank \(context.rank): num_batches_tracked is \(norm.batchesTracked.values)\n".utf8)
+        )
+        failed = true
+      }
       for check in checks {
         context.gradientReduction = check.reduction
         let result = try runCheck(
           check.name, check.optimizer, fusionBytes: check.fusionBytes, overlapBucketBytes: check.overlap,
-          context: context)
+          resyncAfterForward: check.resync, context: context)
         if result.maxDifference > tolerance || result.rankSpread != 0 { failed = true }
         context.onRankZero { print(result.json) }
       }
@@ -147,12 +160,14 @@ struct DDPCheck: ParsableCommand {
   /// Trains distributed and in one process from the same seed; compares the final parameters.
   func runCheck(
     _ name: String, _ kind: OptimizerKind, fusionBytes: Int?, overlapBucketBytes: Int?,
-    context: DistributedContext
+    resyncAfterForward: Bool = false, context: DistributedContext
   ) throws(DistributedError) -> CheckResult {
     let saved = (context.fusionThresholdBytes, context.firstBucketBytes, context.bucketBytes)
     defer { (context.fusionThresholdBytes, context.firstBucketBytes, context.bucketBytes) = saved }
     if let fusionBytes { context.fusionThresholdBytes = fusionBytes }
-    if let overlapBucketBytes { (context.firstBucketBytes, context.bucketBytes) = (overlapBucketBytes, overlapBucketBytes) }
+    if let overlapBucketBytes {
+      (context.firstBucketBytes, context.bucketBytes) = (overlapBucketBytes, overlapBucketBytes)
+    }
     let before = context.statistics
     let data = Problem(samples: steps * batchSize * context.size, seed: seed)
 
@@ -167,6 +182,8 @@ struct DDPCheck: ParsableCommand {
     for (step, indices) in batches.sharded(for: context).enumerated() {
       optimizer.zeroGrad()
       let loss = crossEntropy(model(data.x.gatheringRows(indices)), labels: indices.map { data.labels[$0] })
+      // The ranks are in step, so this changes no value: backward must still run on every rank.
+      if resyncAfterForward { try context.broadcastParameters(of: model.parameters) }
       if overlapBucketBytes != nil {
         // The local gradients, as each becomes final (before its bucket is averaged), for the spread.
         var local: [ObjectIdentifier: [Double]] = [:]

@@ -162,10 +162,10 @@ struct Generate: ParsableCommand {
   }
 }
 
-/// Sets the library's thread count when asked.
+/// Sets the library's one thread count (its pool and its matrix products) when asked.
 func setThreads(_ threads: Int?) {
   guard let threads else { return }
-  setBLASThreadCount(threads)
+  setThreadCount(threads)
 }
 
 /// `ids` if every one is in the model's vocabulary.

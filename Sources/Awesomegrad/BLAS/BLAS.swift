@@ -14,6 +14,13 @@ enum BLAS {
   /// Transposes are gemm flags, never copies, with one exception: on OpenBLAS's AVX-512 cores, a
   /// tiny Bᵀ that its small-matrix kernels refuse (``smallProductRefusesTN(m:n:k:)``) is copied
   /// (at most ``maxCopiedTransposeCount`` scalars, on the stack when small) so that they take it.
+  ///
+  /// The product runs on the library's threads (``threadCount``), never on OpenBLAS's own: a large
+  /// product is split into blocks of C's rows (or of its columns, when C is wider than tall), whose
+  /// sizes depend on m, n and k alone (``GemmBlocks``), and each block is one single-threaded gemm
+  /// call on one thread of the pool. The reduction over k is never split, so every element of C is
+  /// computed by the same call at every thread count: the bits do not depend on it. Inside a
+  /// parallel region the blocks run in order on the region's thread.
   @inline(__always)
   static func gemm<T: TensorScalar>(
     transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
@@ -21,9 +28,41 @@ enum BLAS {
     beta: T, c: UnsafeMutablePointer<T>, ldc: Int
   ) {
     let kernel = checkedCore  // the one-time kernel check (BLASBackend.swift), before the first product
+    let blocks = GemmBlocks(m: m, n: n, k: k)
+    if blocks.count == 1 {
+      gemmBlock(
+        kernel, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha, a: a,
+        lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+      return
+    }
+    parallelChunks(blocks.count) { block in
+      let range = blocks.range(of: block)
+      if blocks.alongRows {
+        // Rows r of op(A) and of C: A is stored m×k (row r at r·lda) or, transposed, k×m (column r).
+        gemmBlock(
+          kernel, transposeA: transposeA, transposeB: transposeB, m: range.count, n: n, k: k,
+          alpha: alpha, a: a + range.lowerBound * (transposeA ? 1 : lda), lda: lda, b: b, ldb: ldb,
+          beta: beta, c: c + range.lowerBound * ldc, ldc: ldc)
+      } else {
+        // Columns j of op(B) and of C: B is stored k×n (column j) or, transposed, n×k (row j at j·ldb).
+        gemmBlock(
+          kernel, transposeA: transposeA, transposeB: transposeB, m: m, n: range.count, k: k,
+          alpha: alpha, a: a, lda: lda, b: b + range.lowerBound * (transposeB ? ldb : 1), ldb: ldb,
+          beta: beta, c: c + range.lowerBound, ldc: ldc)
+      }
+    }
+  }
+
+  /// One single-threaded product: ``gemm``'s arguments for one block of C.
+  @inline(__always)
+  static func gemmBlock<T: TensorScalar>(
+    _ kernel: CheckedCore, transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+    alpha: T, a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int,
+    beta: T, c: UnsafeMutablePointer<T>, ldc: Int
+  ) {
     if m == 1 && n > 1 && k > 0 {
-      // A row vector times a matrix (a decoding step's layers): gemv. OpenBLAS's gemm packs the whole
-      // matrix for one row and reaches a third of the memory bandwidth that gemv does.
+      // A row vector times a matrix (every product of a decoding step): gemv. OpenBLAS's gemm packs
+      // the whole matrix even for one row, and ran GPT-2 124M's products at a third of gemv's rate.
       gemmCounter?.increment()
       callGemv(
         transposed: !transposeB, rows: transposeB ? n : k, columns: transposeB ? k : n, alpha: alpha, a: b,
@@ -140,19 +179,18 @@ enum BLAS {
   /// of the current task. Task-local, so it is not global state and costs one lookup per call.
   @TaskLocal static var gemmCounter: CallCounter?
 
-  /// Sets the number of threads OpenBLAS uses for later calls (the `OPENBLAS_NUM_THREADS` setting).
-  static func setThreadCount(_ n: Int) { openblas_set_num_threads(Int32(n)) }
-
-  /// The number of threads OpenBLAS uses.
-  static var threadCount: Int { Int(openblas_get_num_threads()) }
+  /// Sets the number of threads OpenBLAS itself uses (tests of OpenBLAS's own behaviour only: the
+  /// library keeps it at 1 and runs products on its own pool).
+  static func setOpenBLASThreadCount(_ n: Int) { openblas_set_num_threads(Int32(n)) }
 }
 
-/// Sets how many threads the BLAS library uses (OpenBLAS). Training on small models is often fastest
-/// with 1; large matrix products scale with cores.
-public func setBLASThreadCount(_ n: Int) { BLAS.setThreadCount(n) }
+/// Sets the library's one thread count, which matrix products use too.
+@available(*, deprecated, renamed: "setThreadCount(_:)")
+public func setBLASThreadCount(_ n: Int) { setThreadCount(n) }
 
-/// How many threads the BLAS library uses.
-public var blasThreadCount: Int { BLAS.threadCount }
+/// The library's one thread count, which matrix products use too.
+@available(*, deprecated, renamed: "threadCount")
+public var blasThreadCount: Int { threadCount }
 
 /// A thread-safe count of calls, for tests that check how many BLAS calls an operation makes.
 final class CallCounter: @unchecked Sendable {

@@ -18,14 +18,19 @@ public enum BLASCoreCorrection: Sendable, Equatable, CustomStringConvertible {
   /// OpenBLAS runs a generic kernel and the library could not change it; the message (printed once to
   /// standard error) says what to do.
   case warning(String)
+  /// This OpenBLAS is not one of the versions the re-selection is for (0.3.20–0.3.24), so the
+  /// library neither checked nor changed its kernel; the reason names the version.
+  case notApplicable(String)
 
-  /// `none`, `user OPENBLAS_CORETYPE=SkylakeX`, `corrected Prescott -> Cooperlake` or `warning: ...`.
+  /// `none`, `user OPENBLAS_CORETYPE=SkylakeX`, `corrected Prescott -> Cooperlake`, `warning: ...`
+  /// or `not applied (...)`.
   public var description: String {
     switch self {
     case .none: "none"
     case .userSetting(let core): "user OPENBLAS_CORETYPE=\(core)"
     case .corrected(let from, let to): "corrected \(from) -> \(to)"
     case .warning(let message): "warning: \(message)"
+    case .notApplicable(let reason): "not applied (\(reason))"
     }
   }
 }
@@ -36,9 +41,10 @@ public enum BLASCoreCorrection: Sendable, Equatable, CustomStringConvertible {
 /// OpenBLAS built with `DYNAMIC_ARCH` (Debian's, Ubuntu's and Homebrew's) picks a kernel from `cpuid`
 /// at load time. Versions 0.3.20–0.3.24 fall back to the generic SSE3 kernel `Prescott` on Intel
 /// models they do not know (OpenBLAS issue 4267, fixed in 0.3.25), which makes sgemm 4–5× slower on
-/// an AVX-512 Xeon. Before its first BLAS call the library compares the chosen core with the CPU's
-/// features and, when OpenBLAS fell back, re-selects the right kernel once (see "The BLAS kernel" in
-/// docs/DESIGN.md). A user's own `OPENBLAS_CORETYPE` always wins.
+/// an AVX-512 Xeon. On those versions only, the library compares the chosen core with the CPU's
+/// features once, in ``prepare()``, and when OpenBLAS fell back it re-selects the right kernel (see
+/// "The BLAS kernel" in docs/DESIGN.md). On any other version it does nothing, and ``correction``
+/// says so. A user's own `OPENBLAS_CORETYPE` always wins.
 ///
 /// ```swift
 /// print(BLASBackend.current)
@@ -53,28 +59,48 @@ public struct BLASBackend: Sendable, Equatable, CustomStringConvertible {
   /// The kernel OpenBLAS runs (`openblas_get_corename()`), such as `Cooperlake`, `SkylakeX`,
   /// `Haswell`, `Zen` or `Prescott`.
   public var coreName: String
-  /// The threads OpenBLAS uses for a product (`openblas_get_num_threads()`).
+  /// The threads a product uses: the library's ``threadCount``. Products are split into blocks on
+  /// the library's pool, and OpenBLAS runs each block on one thread (`openblas_get_num_threads()` is 1).
   public var threads: Int
   /// What the library did about OpenBLAS's choice of kernel.
   public var correction: BLASCoreCorrection
   /// This machine's CPU, or nil when it is not x86.
   public var cpu: CPUFeatures?
 
-  /// The backend as it is now. Reading it runs the one-time kernel check first, so ``coreName`` is
-  /// the kernel every product of this process uses.
+  /// The backend as it is now. Reading it runs ``prepare()`` first, so ``coreName`` is the kernel
+  /// every product of this process uses.
   public static var current: BLASBackend {
-    let correction = BLAS.checkedCore.correction
+    let correction = prepare()
     let config = String(cString: openblas_get_config())
     return BLASBackend(
       version: OpenBLASCore.version(fromConfig: config), config: config,
-      coreName: String(cString: openblas_get_corename()), threads: Int(openblas_get_num_threads()),
+      coreName: String(cString: openblas_get_corename()), threads: threadCount,
       correction: correction, cpu: CPUFeatures.current)
   }
 
-  /// `OpenBLAS 0.3.21, core Cooperlake, 1 thread, correction none`.
+  /// `OpenBLAS 0.3.21, core Cooperlake, 1 thread, correction none`; on a version the re-selection
+  /// is not for, `correction not applied (OpenBLAS 0.3.26 is not 0.3.20–0.3.24, …)`.
   public var description: String {
     "OpenBLAS \(version), core \(coreName), \(threads) thread\(threads == 1 ? "" : "s"), correction \(correction)"
   }
+
+  /// Prepares OpenBLAS for this process, once, and returns what it did about the kernel: the entry
+  /// point of the library's only process-wide change to OpenBLAS.
+  ///
+  /// On OpenBLAS 0.3.20–0.3.24 it checks the kernel OpenBLAS chose and, when that is a generic
+  /// fallback, re-selects the right one (``BLASCoreCorrection``); on other versions it leaves the
+  /// kernel alone (``BLASCoreCorrection/notApplicable(_:)``). Either way it puts OpenBLAS's own
+  /// threads to one, since the library runs products on its own pool.
+  ///
+  /// The first call does the work (thread-safely: a concurrent caller waits for it) and later calls
+  /// only return the result. The library calls it before each of its uses of OpenBLAS (every matrix
+  /// product and LAPACK solve), before it starts its thread pool, and before it reads
+  /// `AWESOMEGRAD_NUM_THREADS`, so none of its own threads reads the environment while the
+  /// re-selection sets `OPENBLAS_CORETYPE` (`setenv` is not safe against a concurrent `getenv` in
+  /// glibc). A program that starts threads of its own that may read the environment or call OpenBLAS
+  /// should call it first, at the top of `main`, or set `OPENBLAS_CORETYPE` itself.
+  @discardableResult
+  public static func prepare() -> BLASCoreCorrection { BLAS.checkedCore.correction }
 }
 
 /// OpenBLAS's x86 kernels ("cores") and the decision whether the one it chose is a fallback.
@@ -115,6 +141,23 @@ enum OpenBLASCore {
     return best
   }
 
+  /// The versions whose fallback (OpenBLAS issue 4267) the in-process re-selection is for, and was
+  /// proven on: 0.3.20 through 0.3.24. 0.3.25 fixed the fallback; older versions are untested.
+  static let provenVersions = "0.3.20"..."0.3.24"
+
+  /// Whether `version` (such as `0.3.21`, or `0.3.21.dev`) is one of ``provenVersions``: its first
+  /// three numbers, compared as numbers.
+  static func isProven(version: String) -> Bool {
+    func numbers(_ text: String) -> [Int] {
+      text.split(separator: ".").prefix(3).map { Int($0.prefix { $0.isNumber }) ?? -1 }
+    }
+    let (v, low, high) = (
+      numbers(version), numbers(provenVersions.lowerBound), numbers(provenVersions.upperBound)
+    )
+    return v.count == 3 && !v.contains(-1) && !v.lexicographicallyPrecedes(low)
+      && !high.lexicographicallyPrecedes(v)
+  }
+
   /// The version number in a config string: the word after `OpenBLAS`.
   static func version(fromConfig config: String) -> String {
     let words = config.split(separator: " ")
@@ -143,6 +186,14 @@ enum OpenBLASCore {
     return String(cString: openblas_get_corename())
   }
 
+  /// Why the re-selection was not applied to OpenBLAS `version`, for ``BLASBackend/description``.
+  static func notApplicableReason(version: String) -> String {
+    let range = "\(provenVersions.lowerBound)–\(provenVersions.upperBound)"
+    return "OpenBLAS \(version.isEmpty ? "of unknown version" : version) is not \(range), the versions whose "
+      + "generic-kernel fallback (OpenBLAS issue 4267, fixed in 0.3.25) the in-process re-selection is for; "
+      + "its own choice of kernel is kept"
+  }
+
   /// The one warning printed when the library cannot switch OpenBLAS away from a generic kernel: what
   /// happened and exactly what to set (`OPENBLAS_CORETYPE`) or, for an OpenBLAS built for one core,
   /// what to install.
@@ -159,10 +210,13 @@ enum OpenBLASCore {
   }
 
   /// The one-time check behind `BLAS.checkedCore`: decides, corrects or warns (once, on standard
-  /// error), and returns what it did.
+  /// error), and returns what it did. Only on ``provenVersions``; on another version it returns
+  /// `.notApplicable` before reading the CPU or touching the environment.
   static func checkAndCorrect() -> BLASCoreCorrection {
     let user = getenv("OPENBLAS_CORETYPE").map { String(cString: $0) }
     if let user, !user.isEmpty { return .userSetting(user) }
+    let version = version(fromConfig: String(cString: openblas_get_config()))
+    guard isProven(version: version) else { return .notApplicable(notApplicableReason(version: version)) }
     let selected = String(cString: openblas_get_corename())
     let cpu = CPUFeatures.current
     guard let cpu, let target = correction(selected: selected, cpu: cpu, userCoreType: user) else {
@@ -187,7 +241,9 @@ struct CheckedCore: Sendable {
 }
 
 extension BLAS {
-  /// The kernel check, run once before the first BLAS call (every doorway function reads it first).
+  /// The kernel check behind ``BLASBackend/prepare()``, run once before the first BLAS call (every
+  /// doorway function reads it first), before the thread pool starts and before the thread count
+  /// reads the environment.
   ///
   /// A `static let` is initialised exactly once, thread-safely, on first access (`swift_once`); after
   /// that a read costs one load and compare. It is the only global this check keeps, and it never
@@ -195,6 +251,8 @@ extension BLAS {
   /// duration of the switch, the process environment's `OPENBLAS_CORETYPE`.
   static let checkedCore: CheckedCore = {
     let correction = OpenBLASCore.checkAndCorrect()
+    // OpenBLAS's own threads stay idle: the library's pool runs products in blocks (`BLAS.gemm`).
+    openblas_set_num_threads(1)
     let core = String(cString: openblas_get_corename()).lowercased()
     return CheckedCore(
       correction: correction,

@@ -5,16 +5,22 @@
 extension Module {
   /// Writes the state dict to `path` (atomically: a temporary file renamed into place).
   public func save(to path: String, metadata: [String: String] = [:]) throws(CheckpointError) {
+    try writeSafeTensors(stateWritables(), metadata: metadata, to: path)
+  }
+
+  /// The state dict as the tensors a safetensors file holds, by name: parameters and real buffers
+  /// in `Scalar` (F32 or F64), integer buffers as I64 (an ``IntegerBuffer``'s exact values).
+  public func stateWritables() -> [String: SafeTensorsWritable] {
     var tensors: [String: SafeTensorsWritable] = [:]
     for entry in stateDict() {
       switch entry.role {
       case .parameter, .buffer: tensors[entry.name] = SafeTensorsWritable(entry.tensor)
       case .integerBuffer:
-        tensors[entry.name] = SafeTensorsWritable(
-          int64: entry.tensor.scalars.map { Int64($0) }, shape: entry.tensor.shape)
+        let values = entry.integers?.values ?? entry.tensor.scalars.map { int64TowardZero(Double($0)) }
+        tensors[entry.name] = SafeTensorsWritable(int64: values, shape: entry.tensor.shape)
       }
     }
-    try writeSafeTensors(tensors, metadata: metadata, to: path)
+    return tensors
   }
 
   /// Loads the state dict from the safetensors file `path` by name, converting each tensor to
@@ -30,16 +36,21 @@ extension Module {
   ) throws -> (metadata: [String: String], missingKeys: [String], unexpectedKeys: [String]) {
     let file = try SafeTensorsFile(contentsOf: path)
     var tensors: [String: Tensor<Scalar>] = [:]
+    var integers: [String: (shape: [Int], values: [Int64])] = [:]
     for name in file.names {
-      if file.entries[name]!.dtype.isFloatingPoint {
+      let dtype = file.entries[name]!.dtype
+      if dtype.isFloatingPoint {
         tensors[name] = try file.tensor(name, as: Scalar.self)
+      } else if dtype.isInteger {
+        // Exact into an IntegerBuffer (num_batches_tracked is I64); converted into a tensor.
+        integers[name] = try file.integers(name)
       } else {
-        // Integer and BOOL tensors (num_batches_tracked is I64) convert as PyTorch's copy_ does.
+        // BOOL tensors convert as PyTorch's copy_ does.
         let (shape, values) = try file.doubles(name)
         tensors[name] = Tensor(values.map { Scalar($0) }, shape: shape)
       }
     }
-    let result = try loadStateDict(tensors, strict: strict)
+    let result = try loadState(tensors, integers: integers, strict: strict)
     return (file.metadata, result.missingKeys, result.unexpectedKeys)
   }
 }

@@ -68,92 +68,145 @@ func floatFromHalf(_ bits: UInt16) -> Float {
 @inline(__always)
 func floatFromBFloat16(_ bits: UInt16) -> Float { Float(bitPattern: UInt32(bits) << 16) }
 
-/// Decodes `count` floating-point elements of `dtype` from `raw` into `out`, converting to `S`
-/// (rounding to nearest when F64 is read as Float; every other conversion is exact).
+/// The float dtypes, so that a decoder's switch covers exactly the types it can decode: a caller
+/// gets one from ``SafeTensorsDType`` (nil for an integer or BOOL dtype, which it reports as a
+/// `wrongDType` error), and nothing downstream can meet another dtype.
+enum FloatEncoding {
+  case f64, f32, f16, bf16
+
+  /// The encoding of `dtype`, or nil when it is not a float type.
+  init?(_ dtype: SafeTensorsDType) {
+    switch dtype {
+    case .F64: self = .f64
+    case .F32: self = .f32
+    case .F16: self = .f16
+    case .BF16: self = .bf16
+    case .I64, .I32, .I16, .I8, .U8, .BOOL: return nil
+    }
+  }
+
+  /// Bytes per element.
+  var byteCount: Int {
+    switch self {
+    case .f64: 8
+    case .f32: 4
+    case .f16, .bf16: 2
+    }
+  }
+}
+
+/// The integer dtypes (see ``FloatEncoding``).
+enum IntegerEncoding {
+  case i64, i32, i16, i8, u8
+
+  /// The encoding of `dtype`, or nil when it is not an integer type.
+  init?(_ dtype: SafeTensorsDType) {
+    switch dtype {
+    case .I64: self = .i64
+    case .I32: self = .i32
+    case .I16: self = .i16
+    case .I8: self = .i8
+    case .U8: self = .u8
+    case .F64, .F32, .F16, .BF16, .BOOL: return nil
+    }
+  }
+
+  /// Bytes per element.
+  var byteCount: Int {
+    switch self {
+    case .i64: 8
+    case .i32: 4
+    case .i16: 2
+    case .i8, .u8: 1
+    }
+  }
+}
+
+/// Decodes the elements of `raw` (`raw.count / encoding.byteCount` of them; the reader's validation
+/// makes that the tensor's element count) into `out`, converting to `S` (rounding to nearest when
+/// F64 is read as Float; every other conversion is exact).
 func decodeFloats<S: TensorScalar>(
-  _ raw: UnsafeRawBufferPointer, dtype: SafeTensorsDType, count: Int, into out: UnsafeMutablePointer<S>
+  _ raw: UnsafeRawBufferPointer, _ encoding: FloatEncoding, into out: UnsafeMutablePointer<S>
 ) {
-  precondition(dtype.isFloatingPoint && raw.count == count * dtype.byteCount, "decodeFloats: bad call")
+  let count = raw.count / encoding.byteCount
   if S.self == Float.self {
-    out.withMemoryRebound(to: Float.self, capacity: count) { decodeFloats(raw, dtype, count, $0) }
+    out.withMemoryRebound(to: Float.self, capacity: count) { decodeFloats(raw, encoding, count, $0) }
   } else if S.self == Double.self {
-    out.withMemoryRebound(to: Double.self, capacity: count) { decodeFloats(raw, dtype, count, $0) }
+    out.withMemoryRebound(to: Double.self, capacity: count) { decodeFloats(raw, encoding, count, $0) }
   } else {
     let doubles = UnsafeMutablePointer<Double>.allocate(capacity: count)
     defer { doubles.deallocate() }
-    decodeFloats(raw, dtype, count, doubles)
+    decodeFloats(raw, encoding, count, doubles)
     for i in 0..<count { out[i] = S(doubles[i]) }
   }
 }
 
 private func decodeFloats(
-  _ raw: UnsafeRawBufferPointer, _ dtype: SafeTensorsDType, _ count: Int, _ out: UnsafeMutablePointer<Float>
+  _ raw: UnsafeRawBufferPointer, _ encoding: FloatEncoding, _ count: Int, _ out: UnsafeMutablePointer<Float>
 ) {
-  switch dtype {
-  case .F32:
+  switch encoding {
+  case .f32:
     for i in 0..<count {
       out[i] = Float(
         bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
     }
-  case .F64:
+  case .f64:
     for i in 0..<count {
       out[i] = Float(
         Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))))
     }
-  case .F16:
+  case .f16:
     for i in 0..<count {
       out[i] = floatFromHalf(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
     }
-  case .BF16:
+  case .bf16:
     for i in 0..<count {
       out[i] = floatFromBFloat16(
         UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
     }
-  default: preconditionFailure("decodeFloats: \(dtype) is not a float type")
   }
 }
 
 private func decodeFloats(
-  _ raw: UnsafeRawBufferPointer, _ dtype: SafeTensorsDType, _ count: Int, _ out: UnsafeMutablePointer<Double>
+  _ raw: UnsafeRawBufferPointer, _ encoding: FloatEncoding, _ count: Int, _ out: UnsafeMutablePointer<Double>
 ) {
-  switch dtype {
-  case .F64:
+  switch encoding {
+  case .f64:
     for i in 0..<count {
       out[i] = Double(
         bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)))
     }
-  case .F32, .F16, .BF16:
+  case .f32, .f16, .bf16:
     // Through Float, which holds every F16/BF16 value exactly; Float → Double is exact.
     let floats = UnsafeMutablePointer<Float>.allocate(capacity: count)
     defer { floats.deallocate() }
-    decodeFloats(raw, dtype, count, floats)
+    decodeFloats(raw, encoding, count, floats)
     for i in 0..<count { out[i] = Double(floats[i]) }
-  default: preconditionFailure("decodeFloats: \(dtype) is not a float type")
   }
 }
 
-/// Decodes `count` integer elements of `dtype` (sign-extending signed types) into `Int64`s.
-func decodeIntegers(_ raw: UnsafeRawBufferPointer, dtype: SafeTensorsDType, count: Int) -> [Int64] {
-  precondition(dtype.isInteger && raw.count == count * dtype.byteCount, "decodeIntegers: bad call")
+/// Decodes the elements of `raw` (`raw.count / encoding.byteCount` of them), sign-extending signed
+/// types, into `Int64`s.
+func decodeIntegers(_ raw: UnsafeRawBufferPointer, _ encoding: IntegerEncoding) -> [Int64] {
+  let count = raw.count / encoding.byteCount
   return [Int64](unsafeUninitializedCapacity: count) { out, initialized in
-    switch dtype {
-    case .I64:
+    switch encoding {
+    case .i64:
       for i in 0..<count {
         out[i] = Int64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * i, as: Int64.self))
       }
-    case .I32:
+    case .i32:
       for i in 0..<count {
         out[i] = Int64(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: Int32.self)))
       }
-    case .I16:
+    case .i16:
       for i in 0..<count {
         out[i] = Int64(Int16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: Int16.self)))
       }
-    case .I8:
+    case .i8:
       for i in 0..<count { out[i] = Int64(Int8(bitPattern: raw[i])) }
-    case .U8:
+    case .u8:
       for i in 0..<count { out[i] = Int64(raw[i]) }
-    default: preconditionFailure("decodeIntegers: \(dtype) is not an integer type")
     }
     initialized = count
   }

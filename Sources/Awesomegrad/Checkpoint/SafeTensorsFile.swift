@@ -123,6 +123,17 @@ public struct SafeTensorsFile: Sendable {
     bytes.releasePages(range.lowerBound + 8 + headerLength..<range.upperBound + 8 + headerLength)
   }
 
+  /// Throws `sizeMismatch` unless the entry's bytes are its element count × the element size (what
+  /// the validation in ``init(bytes:path:)`` established; the decoders rely on it).
+  private func checkByteCount(of entry: SafeTensorsEntry, _ name: String) throws(CheckpointError) {
+    let expected = entry.count.multipliedReportingOverflow(by: entry.dtype.byteCount)
+    if expected.overflow || expected.partialValue != entry.byteRange.count {
+      throw .sizeMismatch(
+        path: path, tensor: name, dtype: entry.dtype.rawValue, shape: entry.shape,
+        expectedBytes: expected.partialValue, actualBytes: entry.byteRange.count)
+    }
+  }
+
   /// The floating-point tensor `name` (F64, F32, F16 or BF16) as a `Storage<S>`.
   ///
   /// F16 and BF16 convert exactly to either type; F64 read as Float rounds to nearest.
@@ -141,27 +152,28 @@ public struct SafeTensorsFile: Sendable {
     _ name: String, as _: S.Type, releaseBlockBytes: Int
   ) throws(CheckpointError) -> Storage<S> {
     let entry = try entry(name)
-    guard entry.dtype.isFloatingPoint else {
+    guard let encoding = FloatEncoding(entry.dtype) else {
       throw .wrongDType(path: path, tensor: name, dtype: entry.dtype.rawValue, wanted: "a float tensor")
     }
+    // Validation made the byte range count × the element size, so the decoder fills the storage;
+    // checked again here because a wrong size would write past it.
+    try checkByteCount(of: entry, name)
     let storage = Storage<S>(uninitializedShape: entry.shape)
     guard bytes.isMapped else {
-      try withBytes(of: entry) { raw in
-        decodeFloats(raw, dtype: entry.dtype, count: entry.count, into: storage.buffer.base)
-      }
+      try withBytes(of: entry) { raw in decodeFloats(raw, encoding, into: storage.buffer.base) }
       return storage
     }
     // A mapped file: decode in blocks, giving each block's pages back once it is decoded, so the
     // file's pages and the decoded tensor are never both resident in full.
-    let size = entry.dtype.byteCount
+    let size = encoding.byteCount
     let block = Swift.max(1, releaseBlockBytes / size)
     try withBytes(of: entry) { raw in
       var first = 0
       while first < entry.count {
         let n = Swift.min(block, entry.count - first)
         decodeFloats(
-          UnsafeRawBufferPointer(rebasing: raw[(first * size)..<((first + n) * size)]), dtype: entry.dtype,
-          count: n, into: storage.buffer.base + first)
+          UnsafeRawBufferPointer(rebasing: raw[(first * size)..<((first + n) * size)]), encoding,
+          into: storage.buffer.base + first)
         let begin = entry.byteRange.lowerBound + first * size
         releasePages(ofData: begin..<(begin + n * size))
         first += n
@@ -183,12 +195,11 @@ public struct SafeTensorsFile: Sendable {
   /// The integer tensor `name` (I64, I32, I16, I8 or U8), its values sign-extended to `Int64`, row-major.
   public func integers(_ name: String) throws(CheckpointError) -> (shape: [Int], values: [Int64]) {
     let entry = try entry(name)
-    guard entry.dtype.isInteger else {
+    guard let encoding = IntegerEncoding(entry.dtype) else {
       throw .wrongDType(path: path, tensor: name, dtype: entry.dtype.rawValue, wanted: "an integer tensor")
     }
-    return (
-      entry.shape, try withBytes(of: entry) { decodeIntegers($0, dtype: entry.dtype, count: entry.count) }
-    )
+    try checkByteCount(of: entry, name)
+    return (entry.shape, try withBytes(of: entry) { decodeIntegers($0, encoding) })
   }
 
   /// The BOOL tensor `name`, row-major. Each byte must be 0 or 1 (``CheckpointError/invalidBool(path:tensor:index:byte:)``).

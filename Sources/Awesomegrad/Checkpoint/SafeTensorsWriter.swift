@@ -54,21 +54,37 @@ public struct SafeTensorsWritable {
   public init<S: TensorScalar>(_ tensor: Tensor<S>) { self.init(tensor.storage) }
 
   /// `values`, row-major, written as I64 with `shape` (`[]` for a scalar such as a step count).
-  public init(int64 values: [Int64], shape: [Int]) {
-    precondition(
-      shape.allSatisfy { $0 >= 0 } && values.count == shape.reduce(1, *),
-      "SafeTensorsWritable(int64:shape:): \(values.count) values do not fill shape \(shape)")
+  ///
+  /// Stops with a message naming the counts and the caller's line (``argumentFailure``) unless the
+  /// values fill `shape` exactly.
+  public init(int64 values: [Int64], shape: [Int], file: StaticString = #fileID, line: UInt = #line) {
+    Self.checkFills(values.count, shape, "SafeTensorsWritable(int64:shape:)", file: file, line: line)
     self.shape = shape
     payload = .int64(values)
   }
 
   /// `values`, row-major, written as BOOL (one byte each, 0 or 1) with `shape`.
-  public init(bools values: [Bool], shape: [Int]) {
-    precondition(
-      shape.allSatisfy { $0 >= 0 } && values.count == shape.reduce(1, *),
-      "SafeTensorsWritable(bools:shape:): \(values.count) values do not fill shape \(shape)")
+  ///
+  /// Stops with a message naming the counts and the caller's line unless the values fill `shape`.
+  public init(bools values: [Bool], shape: [Int], file: StaticString = #fileID, line: UInt = #line) {
+    Self.checkFills(values.count, shape, "SafeTensorsWritable(bools:shape:)", file: file, line: line)
     self.shape = shape
     payload = .bool(values)
+  }
+
+  /// Stops unless `count` values fill `shape`: every size ≥ 0 and their product (without overflow)
+  /// equal to `count`.
+  private static func checkFills(
+    _ count: Int, _ shape: [Int], _ function: String, file: StaticString, line: UInt
+  ) {
+    var product = 1, overflow = false
+    for size in shape where !overflow {
+      if size < 0 { argumentFailure(function, "shape \(shape) has a negative size", file: file, line: line) }
+      (product, overflow) = product.multipliedReportingOverflow(by: size)
+    }
+    if overflow || product != count {
+      argumentFailure(function, "\(count) values do not fill shape \(shape)", file: file, line: line)
+    }
   }
 
   /// Calls `body` with the values as little-endian bytes (directly from memory on little-endian

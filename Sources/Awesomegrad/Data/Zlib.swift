@@ -71,13 +71,19 @@ enum Zlib {
     }
   }
 
-  /// The CRC-32 of gzip, zip and PNG (reflected polynomial 0xEDB88320).
-  static func crc32(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt32 {
-    var crc = CZlib.crc32(0, nil, 0)
+  /// The CRC-32 of gzip, zip and PNG (reflected polynomial 0xEDB88320); `previous`, the CRC of the
+  /// bytes before these, continues a running one.
+  static func crc32(_ bytes: UnsafeBufferPointer<UInt8>, continuing previous: UInt32 = 0) -> UInt32 {
+    crc32(UnsafeRawBufferPointer(bytes), continuing: previous)
+  }
+
+  /// The CRC-32 of the bytes of any values (a tensor's little-endian elements).
+  static func crc32(_ bytes: UnsafeRawBufferPointer, continuing previous: UInt32 = 0) -> UInt32 {
+    var crc = UInt(previous)
     var offset = 0
     while offset < bytes.count {
       let chunk = min(bytes.count - offset, Int(UInt32.max))
-      crc = CZlib.crc32(crc, bytes.baseAddress! + offset, UInt32(chunk))
+      crc = CZlib.crc32(crc, bytes.baseAddress!.assumingMemoryBound(to: Bytef.self) + offset, UInt32(chunk))
       offset += chunk
     }
     return UInt32(truncatingIfNeeded: crc)

@@ -48,15 +48,17 @@ public struct ModelSummary: CustomStringConvertible, Sendable {
   public let parameterCount: Int
   /// The number of parameters that require grad.
   public let trainableParameterCount: Int
-  /// The number of buffer elements (running statistics).
+  /// The number of buffer elements (running statistics, and the integers of ``IntegerBuffer``s).
   public let bufferCount: Int
   /// The size of one scalar: 4 for Float, 8 for Double.
   public let scalarSize: Int
+  /// How many of ``bufferCount`` are ``IntegerBuffer`` elements (8 bytes each).
+  let integerBufferCount: Int
 
   /// The bytes of the parameters.
   public var parameterBytes: Int { parameterCount * scalarSize }
-  /// The bytes of the buffers.
-  public var bufferBytes: Int { bufferCount * scalarSize }
+  /// The bytes of the buffers: scalars of the module's type, and 8 per integer.
+  public var bufferBytes: Int { (bufferCount - integerBufferCount) * scalarSize + integerBufferCount * 8 }
   /// The bytes of the input.
   public var inputBytes: Int { inputShape.reduce(1, *) * scalarSize }
   /// The bytes of the outputs of the innermost rows (see the type's discussion).
@@ -118,11 +120,12 @@ extension Module {
       _ = summaryTrace(name: "", input: Tensor<Scalar>.zeros(inputShape), depth: 0, rows: &rows)
     }
     let parameters = self.parameters
+    let integerCount = namedIntegerBuffers.reduce(0) { $0 + $1.buffer.values.count }
     return ModelSummary(
       rows: rows, inputShape: inputShape, parameterCount: parameters.reduce(0) { $0 + $1.count },
       trainableParameterCount: parameters.filter(\.requiresGrad).reduce(0) { $0 + $1.count },
-      bufferCount: namedBuffers.reduce(0) { $0 + $1.tensor.count },
-      scalarSize: MemoryLayout<Scalar>.size)
+      bufferCount: namedBuffers.reduce(0) { $0 + $1.tensor.count } + integerCount,
+      scalarSize: MemoryLayout<Scalar>.size, integerBufferCount: integerCount)
   }
 
   /// Runs this module on `input`, appending its row and, for a chain, its children's rows first.

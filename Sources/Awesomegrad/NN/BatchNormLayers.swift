@@ -1,6 +1,7 @@
 /// Batch normalisation layers, named as PyTorch's `nn.BatchNorm1d` and `nn.BatchNorm2d` so that a
 /// `state_dict` maps by name: parameters `weight` (γ) and `bias` (β); buffers `running_mean`,
-/// `running_var` and `num_batches_tracked` (an integer buffer, int64 in a checkpoint).
+/// `running_var` and `num_batches_tracked` (an ``IntegerBuffer``, int64 as in PyTorch, so it counts
+/// exactly past 2²⁴ in a `Float` layer).
 ///
 /// In training mode the layer normalises with the batch's statistics (biased variance) and then
 /// updates its running estimates in place, with the unbiased variance:
@@ -20,8 +21,8 @@ public class BatchNorm<Scalar: TensorScalar>: Module<Scalar> {
   public let runningMean: Tensor<Scalar>
   /// The running (unbiased) variance per channel, `[features]`; starts at 1.
   public let runningVariance: Tensor<Scalar>
-  /// The number of training batches seen, `[]`.
-  public let batchesTracked: Tensor<Scalar>
+  /// The number of training batches seen (`num_batches_tracked`), an exact integer of shape `[]`.
+  public let batchesTracked: IntegerBuffer
   /// ε, added to the variance.
   public let eps: Double
   /// The weight of a new batch in the running estimates; nil for a cumulative average.
@@ -47,13 +48,13 @@ public class BatchNorm<Scalar: TensorScalar>: Module<Scalar> {
     bias = affine ? .zeros([features]) : nil
     runningMean = .zeros([features])
     runningVariance = .ones([features])
-    batchesTracked = .zeros([])
+    batchesTracked = IntegerBuffer(scalar: 0)
     super.init()
     if let weight { registerParameter("weight", weight) }
     if let bias { registerParameter("bias", bias) }
     registerBuffer("running_mean", runningMean)
     registerBuffer("running_var", runningVariance)
-    registerBuffer("num_batches_tracked", batchesTracked, kind: .integer)
+    registerBuffer("num_batches_tracked", batchesTracked)
   }
 
   /// Normalises `x` (channels on axis 1) with the batch's statistics in training mode, updating the
@@ -69,12 +70,9 @@ public class BatchNorm<Scalar: TensorScalar>: Module<Scalar> {
         x, runningMean: runningMean, runningVariance: runningVariance, weight: weight, bias: bias, eps: eps)
     }
     let result = batchNorm(x, weight: weight, bias: bias, eps: eps)
-    var count = 0
-    batchesTracked.updateValues { n in
-      n[0] += 1
-      count = Int(n[0])
-    }
-    let factor = Scalar(momentum ?? 1 / Double(count))
+    // The count is an Int64: in Scalar it would stop at 2²⁴ in Float, and momentum nil with it.
+    batchesTracked.values[0] &+= 1
+    let factor = Scalar(momentum ?? 1 / Double(batchesTracked.values[0]))
     for (running, batch) in [(runningMean, result.mean), (runningVariance, result.unbiasedVariance)] {
       batch.storage.withUnsafeBufferPointer { b in
         running.updateValues { r in

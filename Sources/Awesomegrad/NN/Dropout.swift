@@ -8,7 +8,8 @@
 public final class Dropout<Scalar: TensorScalar>: Module<Scalar> {
   /// The probability of zeroing an element, in [0, 1).
   public let probability: Double
-  private var generator: SeededGenerator
+  /// The module's own generator; a ``TrainingCheckpoint`` saves and restores it.
+  var generator: SeededGenerator
 
   /// A dropout layer with its own seeded generator.
   ///

@@ -3,12 +3,18 @@
 
 /// Cross-entropy between the rows of `logits` and class labels: PyTorch's
 /// `F.cross_entropy(logits, labels, ignore_index=ignoreIndex, label_smoothing=labelSmoothing, reduction=…)`.
+/// This is the one implementation; ``crossEntropy(_:labels:reduction:file:line:)`` with `[Int]`
+/// labels forwards here.
 ///
 /// For row i with logits zᵢ, label yᵢ, C classes, smoothing ε and lseᵢ = log Σⱼ exp(zᵢⱼ) (computed
-/// stably as m + log Σⱼ exp(zᵢⱼ − m)):
+/// stably as m + log Σⱼ exp(zᵢⱼ − m), m = maxⱼ zᵢⱼ):
 ///
-///     ℓᵢ = (1 − ε)·(lseᵢ − zᵢ,yᵢ) + ε·(lseᵢ − Σⱼ zᵢⱼ / C)
+///     ℓᵢ = (1 − ε)·(lseᵢ − zᵢ,yᵢ) + ε·Σⱼ (lseᵢ − zᵢⱼ) / C      (the ε term only when ε > 0)
 ///     ∂ℓᵢ/∂zᵢⱼ = softmax(zᵢ)ⱼ − (1 − ε)·1[j = yᵢ] − ε/C
+///
+/// Non-finite rows follow PyTorch (`log_softmax` then `nll_loss`): a row holding a NaN or +∞, or
+/// only −∞, has a NaN loss and NaN gradients in every column (m = +∞ or −∞ makes zᵢⱼ − m NaN); a
+/// −∞ logit elsewhere has probability 0, and at the label makes the loss +∞ with a finite gradient.
 ///
 /// A row whose label equals `ignoreIndex` has loss 0 and no gradient, and `.mean` divides by the
 /// number of rows that are not ignored (NaN when every row is).
@@ -38,6 +44,7 @@ public func crossEntropy<Scalar: TensorScalar>(
   }
   let epsilon = Scalar(labelSmoothing), uniform = Scalar(labelSmoothing / Double(classes))
   let targets = labels.scalars
+  // probabilities = softmax(z), kept for the pullback.
   let probabilities = Storage<Scalar>(uninitializedShape: [batch, classes])
   let losses = Storage<Scalar>(uninitializedShape: [batch])
   let z = logits.storage.buffer.base, p = probabilities.buffer.base, loss = losses.buffer.base
@@ -49,24 +56,32 @@ public func crossEntropy<Scalar: TensorScalar>(
       continue
     }
     kept += 1
+    // No guard on m: PyTorch's NaN rows (a NaN, a +∞, or only −∞) come from zᵢⱼ − m being NaN.
     var m = row[0]
     for j in 1..<classes where row[j] > m { m = row[j] }
-    if !m.isFinite { m = 0 }  // an all −∞ (or ∞) row: shift by 0, and let the result say so
-    var total: Scalar = 0, logitSum: Scalar = 0
+    var total: Scalar = 0
     for j in 0..<classes {
       let e = Scalar.exp(row[j] - m)
       prow[j] = e
       total += e
-      logitSum += row[j]
     }
     let inverse = 1 / total
     for j in 0..<classes { prow[j] *= inverse }
     let lse = m + Scalar.log(total)
-    loss[i] = (1 - epsilon) * (lse - row[targets[i]]) + epsilon * (lse - logitSum / Scalar(classes))
+    var value = (1 - epsilon) * (lse - row[targets[i]])
+    if labelSmoothing > 0 {
+      // Σⱼ (lse − zⱼ), not C·lse − Σⱼ zⱼ: the terms are the −log pⱼ PyTorch sums (so a −∞ logit
+      // makes +∞, and huge logits overflow where PyTorch's do).
+      var smoothing: Scalar = 0
+      for j in 0..<classes { smoothing += lse - row[j] }
+      value += epsilon * smoothing / Scalar(classes)
+    }
+    loss[i] = value
   }
   let output = reduced(losses, reduction, count: kept)
   return Tensor(output, op: "crossEntropy", parents: [logits]) { g in
     let grad = Storage<Scalar>(uninitializedShape: [batch, classes])
+    // Read the probabilities through the captured storage, which keeps their buffer alive.
     let dst = grad.buffer.base, gp = g.buffer.base, p = probabilities.buffer.base
     for i in 0..<batch {
       let drow = dst + i * classes

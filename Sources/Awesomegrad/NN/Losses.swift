@@ -11,10 +11,12 @@ public enum Reduction: String, Sendable, CaseIterable {
 }
 
 /// Cross-entropy between the rows of `logits` and integer class labels, fused with log-softmax for
-/// numerical stability.
+/// numerical stability: PyTorch's `F.cross_entropy(logits, labels, reduction=…)`.
 ///
 /// For row i with logits zᵢ and label yᵢ:  ℓᵢ = log Σⱼ exp(zᵢⱼ) − zᵢ,yᵢ, computed as
 /// m + log Σⱼ exp(zᵢⱼ − m) with m = maxⱼ zᵢⱼ. Its gradient is ∂ℓᵢ/∂zᵢⱼ = softmax(zᵢ)ⱼ − 1[j = yᵢ].
+/// It forwards to ``crossEntropy(_:labels:ignoreIndex:labelSmoothing:reduction:file:line:)``, the
+/// one implementation, which documents the non-finite rows (PyTorch's rule).
 ///
 /// - Parameters:
 ///   - logits: `[batch, classes]`.
@@ -29,60 +31,9 @@ public func crossEntropy<Scalar: TensorScalar>(
   _ logits: Tensor<Scalar>, labels: [Int], reduction: Reduction = .mean,
   file: StaticString = #fileID, line: UInt = #line
 ) -> Tensor<Scalar> {
-  guard logits.rank == 2, logits.shape[0] == labels.count else {
-    shapeFailure(
-      "crossEntropy", "logits must be [batch, classes] with one label per row",
-      shapes: [logits.shape, [labels.count]], file: file, line: line)
-  }
-  let (batch, classes) = (logits.shape[0], logits.shape[1])
-  // probabilities = softmax(z), kept for the pullback; losses = log Σ exp(z) − z[label].
-  let probabilities = Storage<Scalar>(uninitializedShape: [batch, classes])
-  let losses = Storage<Scalar>(uninitializedShape: [batch])
-  let z = logits.storage.buffer.base, p = probabilities.buffer.base
-  for i in 0..<batch {
-    let label = labels[i]
-    if label < 0 || label >= classes {
-      shapeFailure(
-        "crossEntropy", "label \(label) at row \(i) is outside 0..<\(classes)", shapes: [logits.shape],
-        file: file, line: line)
-    }
-    let row = z + i * classes, prow = p + i * classes
-    var m = row[0]
-    for j in 1..<classes where row[j] > m { m = row[j] }
-    var total: Scalar = 0
-    for j in 0..<classes {
-      let e = Scalar.exp(row[j] - m)
-      prow[j] = e
-      total += e
-    }
-    let inverse = 1 / total
-    for j in 0..<classes { prow[j] *= inverse }
-    losses.buffer.base[i] = m + Scalar.log(total) - row[label]
-  }
-  let output: Storage<Scalar>
-  switch reduction {
-  case .none: output = losses
-  case .sum: output = Storage(repeating: losses.sumAll(), shape: [])
-  case .mean: output = Storage(repeating: losses.sumAll() / Scalar(batch), shape: [])
-  }
-  return Tensor(output, op: "crossEntropy", parents: [logits]) { g in
-    let grad = Storage<Scalar>(uninitializedShape: [batch, classes])
-    // Read the probabilities through the captured storage, which keeps their buffer alive: the
-    // pointer `p` alone would dangle once this function returns.
-    let dst = grad.buffer.base, gp = g.buffer.base, p = probabilities.buffer.base
-    for i in 0..<batch {
-      let scale: Scalar =
-        switch reduction {
-        case .none: gp[i]
-        case .sum: gp[0]
-        case .mean: gp[0] / Scalar(batch)
-        }
-      let prow = p + i * classes, drow = dst + i * classes
-      for j in 0..<classes { drow[j] = scale * prow[j] }
-      drow[labels[i]] -= scale
-    }
-    return [grad]
-  }
+  crossEntropy(
+    logits, labels: IndexTensor(labels, shape: [labels.count], file: file, line: line), reduction: reduction,
+    file: file, line: line)
 }
 
 extension Reduction {

@@ -12,18 +12,28 @@ extension Module {
   ///
   /// Values are copied in place, so optimizers that hold the parameters keep working, and each copy
   /// counts as an in-place update (a graph recorded before the load cannot be backpropagated after it).
+  /// An ``IntegerBuffer`` takes each value rounded toward zero, as PyTorch's `copy_` into int64 does.
   @discardableResult
   public func loadStateDict<Other: TensorScalar>(
     _ state: [String: Tensor<Other>], strict: Bool = true
   ) throws(StateDictError) -> (missingKeys: [String], unexpectedKeys: [String]) {
+    try loadState(state, integers: [:], strict: strict)
+  }
+
+  /// ``loadStateDict(_:strict:)`` from tensors and from exact integers (a checkpoint's int64 tensors,
+  /// by name, which go into ``IntegerBuffer``s without rounding through a float).
+  func loadState<Other: TensorScalar>(
+    _ state: [String: Tensor<Other>], integers: [String: (shape: [Int], values: [Int64])], strict: Bool
+  ) throws(StateDictError) -> (missingKeys: [String], unexpectedKeys: [String]) {
     let own = stateDict()
     let ownNames = Set(own.map(\.name))
-    let missing = own.map(\.name).filter { state[$0] == nil }
-    let unexpected = state.keys.filter { !ownNames.contains($0) }.sorted()
+    func shape(_ name: String) -> [Int]? { state[name]?.shape ?? integers[name]?.shape }
+    let missing = own.map(\.name).filter { shape($0) == nil }
+    let unexpected = Set(state.keys).union(integers.keys).filter { !ownNames.contains($0) }.sorted()
     var mismatches: [StateDictError.Mismatch] = []
     for entry in own {
-      if let value = state[entry.name], value.shape != entry.tensor.shape {
-        mismatches.append(.init(name: entry.name, expected: entry.tensor.shape, found: value.shape))
+      if let found = shape(entry.name), found != entry.tensor.shape {
+        mismatches.append(.init(name: entry.name, expected: entry.tensor.shape, found: found))
       }
     }
     if !mismatches.isEmpty || (strict && (!missing.isEmpty || !unexpected.isEmpty)) {
@@ -32,10 +42,21 @@ extension Module {
         unexpectedKeys: strict ? unexpected : [], shapeMismatches: mismatches)
     }
     for entry in own {
-      guard let value = state[entry.name] else { continue }
-      let source = value.storage.buffer.base
-      entry.tensor.updateValues { destination in
-        for i in destination.indices { destination[i] = Scalar(source[i]) }
+      if let buffer = entry.integers {
+        if let exact = integers[entry.name] {
+          buffer.values = exact.values
+        } else if let value = state[entry.name] {
+          buffer.values = value.scalars.map { int64TowardZero(Double($0)) }
+        }
+      } else if let exact = integers[entry.name] {
+        entry.tensor.updateValues { destination in
+          for i in destination.indices { destination[i] = Scalar(Double(exact.values[i])) }
+        }
+      } else if let value = state[entry.name] {
+        let source = value.storage.buffer.base
+        entry.tensor.updateValues { destination in
+          for i in destination.indices { destination[i] = Scalar(source[i]) }
+        }
       }
     }
     return (missing, unexpected)
@@ -73,10 +94,19 @@ public struct StateDictError: Error, Equatable, CustomStringConvertible {
   public var description: String {
     var lines = ["Error(s) in loading state_dict for \(module):"]
     if !missingKeys.isEmpty { lines.append("  Missing key(s): \(missingKeys.joined(separator: ", "))") }
-    if !unexpectedKeys.isEmpty { lines.append("  Unexpected key(s): \(unexpectedKeys.joined(separator: ", "))") }
+    if !unexpectedKeys.isEmpty {
+      lines.append("  Unexpected key(s): \(unexpectedKeys.joined(separator: ", "))")
+    }
     for m in shapeMismatches {
-      lines.append("  size mismatch for \(m.name): the checkpoint has shape \(m.found), the module \(m.expected)")
+      lines.append(
+        "  size mismatch for \(m.name): the checkpoint has shape \(m.found), the module \(m.expected)")
     }
     return lines.joined(separator: "\n")
   }
+}
+
+/// `value` rounded toward zero as an `Int64`, as PyTorch's float-to-int64 `copy_`; NaN and values
+/// outside Int64 become `Int64.min`, as on x86.
+func int64TowardZero(_ value: Double) -> Int64 {
+  Int64(exactly: value.rounded(.towardZero)) ?? .min
 }

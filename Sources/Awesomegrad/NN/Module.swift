@@ -32,6 +32,7 @@ open class Module<Scalar: TensorScalar> {
   enum Entry {
     case parameter(Tensor<Scalar>)
     case buffer(Tensor<Scalar>, BufferKind)
+    case integerBuffer(IntegerBuffer)
     case child(Module<Scalar>)
   }
 
@@ -74,12 +75,24 @@ open class Module<Scalar: TensorScalar> {
     return tensor
   }
 
+  /// Registers a buffer of whole numbers kept exactly (``IntegerBuffer``), such as a counter of
+  /// batches; a checkpoint stores it as int64, as PyTorch does.
+  @discardableResult
+  public func registerBuffer(
+    _ name: String, _ buffer: IntegerBuffer, file: StaticString = #fileID, line: UInt = #line
+  ) -> IntegerBuffer {
+    add(name, .integerBuffer(buffer), file: file, line: line)
+    return buffer
+  }
+
   /// Registers a child module under `name` (its parameters are then named `name.…`) and returns it.
   @discardableResult
   public func register<M: Module<Scalar>>(
     _ name: String, _ module: M, file: StaticString = #fileID, line: UInt = #line
   ) -> M {
-    if module === self { argumentFailure("register", "a module cannot contain itself", file: file, line: line) }
+    if module === self {
+      argumentFailure("register", "a module cannot contain itself", file: file, line: line)
+    }
     add(name, .child(module), file: file, line: line)
     return module
   }
@@ -177,25 +190,54 @@ open class Module<Scalar: TensorScalar> {
     return tensors.map { ($0.name, $0.tensor, kinds[ObjectIdentifier($0.tensor)]!) }
   }
 
+  /// The integer buffers (``IntegerBuffer``) of the whole tree with their `state_dict` names, each
+  /// buffer once.
+  public var namedIntegerBuffers: [(name: String, buffer: IntegerBuffer)] {
+    var seen = Set<ObjectIdentifier>()
+    return namedEntries { entry in
+      if case .integerBuffer(let b) = entry, seen.insert(ObjectIdentifier(b)).inserted { return b }
+      return nil
+    }.map { ($0.name, $0.value) }
+  }
+
   /// The tensors that `select` picks from every module's entries, with dotted names, in tree order.
   private func namedTensors(
     _ select: (Entry) -> Tensor<Scalar>?
   ) -> [(name: String, tensor: Tensor<Scalar>)] {
-    var result: [(name: String, tensor: Tensor<Scalar>)] = []
+    namedEntries(select).map { ($0.name, $0.value) }
+  }
+
+  /// What `select` picks from every module's entries, with dotted names, in tree order.
+  private func namedEntries<Value>(_ select: (Entry) -> Value?) -> [(name: String, value: Value)] {
+    var result: [(name: String, value: Value)] = []
     for (prefix, module) in namedModules {
       for (name, entry) in module.entries {
-        if let tensor = select(entry) { result.append((prefix.isEmpty ? name : prefix + "." + name, tensor)) }
+        if let value = select(entry) { result.append((prefix.isEmpty ? name : prefix + "." + name, value)) }
       }
     }
     return result
   }
 
   /// The parameters and buffers of the whole tree by name, as PyTorch's `state_dict()`: what a
-  /// checkpoint saves. The tensors are the module's own (not copies).
+  /// checkpoint saves. The parameters come first, then the buffers (tensors and integer buffers, in
+  /// registration order). The tensors are the module's own (not copies); an integer buffer's entry
+  /// holds the buffer itself in ``StateEntry/integers`` and, in ``StateEntry/tensor``, a copy of its
+  /// values in `Scalar` (exact up to 2²⁴ in Float, 2⁵³ in Double).
   public func stateDict() -> [StateEntry<Scalar>] {
-    namedParameters.map { StateEntry(name: $0.name, tensor: $0.tensor, role: .parameter) }
-      + namedBuffers.map {
-        StateEntry(name: $0.name, tensor: $0.tensor, role: $0.kind == .integer ? .integerBuffer : .buffer)
+    var seen = Set<ObjectIdentifier>()
+    let buffers = namedEntries { entry -> StateEntry<Scalar>? in
+      switch entry {
+      case .buffer(let t, let kind) where seen.insert(ObjectIdentifier(t)).inserted:
+        return StateEntry(name: "", tensor: t, role: kind == .integer ? .integerBuffer : .buffer)
+      case .integerBuffer(let b) where seen.insert(ObjectIdentifier(b)).inserted:
+        let copy = Tensor<Scalar>(b.values.map { Scalar(Double($0)) }, shape: b.shape)
+        return StateEntry(name: "", tensor: copy, role: .integerBuffer, integers: b)
+      default: return nil
+      }
+    }
+    return namedParameters.map { StateEntry(name: $0.name, tensor: $0.tensor, role: .parameter) }
+      + buffers.map {
+        StateEntry(name: $0.name, tensor: $0.value.tensor, role: $0.value.role, integers: $0.value.integers)
       }
   }
 
@@ -231,7 +273,9 @@ open class Module<Scalar: TensorScalar> {
 public enum BufferKind: Sendable, Equatable {
   /// Real values, in the module's scalar type.
   case real
-  /// Whole numbers (a counter such as `num_batches_tracked`), stored as int64 as PyTorch does.
+  /// Whole numbers held in a tensor, stored as int64 as PyTorch does. A `Float` tensor holds them
+  /// exactly only up to 2²⁴: keep a counter in an ``IntegerBuffer`` instead (batch norm's
+  /// `num_batches_tracked` is one).
   case integer
 }
 
@@ -249,8 +293,15 @@ public struct StateEntry<Scalar: TensorScalar> {
 
   /// The dotted name, e.g. `layers.0.weight`.
   public let name: String
-  /// The module's own tensor.
+  /// The module's own tensor; for an ``IntegerBuffer``, a copy of its values in `Scalar`.
   public let tensor: Tensor<Scalar>
   /// Parameter or buffer.
   public let role: Role
+  /// The module's own ``IntegerBuffer`` for an integer buffer registered as one (exact values);
+  /// nil otherwise.
+  public let integers: IntegerBuffer?
+
+  init(name: String, tensor: Tensor<Scalar>, role: Role, integers: IntegerBuffer? = nil) {
+    (self.name, self.tensor, self.role, self.integers) = (name, tensor, role, integers)
+  }
 }

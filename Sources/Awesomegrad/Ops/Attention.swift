@@ -14,7 +14,9 @@ import Foundation
 ///
 /// The softmax subtracts each row's maximum before exponentiating, so no score overflows. A row
 /// whose every key is masked attends to nothing: its output and gradients are 0, as in PyTorch's CPU
-/// kernel.
+/// kernel. The mask applies before any score is looked at: a masked score, even NaN, never reaches
+/// its row (PyTorch's `masked_fill(−∞)` formulation; its SDPA with a boolean `attn_mask` adds −∞
+/// instead, and NaN + (−∞) stays NaN there).
 
 /// Attention of `query` over `key` and `value`: PyTorch's
 /// `F.scaled_dot_product_attention(query, key, value, attn_mask=mask, is_causal=isCausal, scale=scale)`.
@@ -252,10 +254,17 @@ func softmaxRows<Scalar: TensorScalar>(
       for c in 0..<limit where row[c] > maximum { maximum = row[c] }
     }
     if maximum == -.infinity {
-      // Nothing to attend to, or every score −∞: the weights are 0. Every score NaN: NaN. (A NaN
-      // among finite scores makes the row NaN below, through exp and the total.)
+      // Nothing to attend to, or every allowed score −∞: the weights are 0. An allowed NaN: NaN.
+      // (A NaN among finite scores makes the row NaN below, through exp and the total.)
+      // Mask first (issue 19): only allowed columns are scanned, so a NaN score in a masked-out
+      // column never poisons its row, as with PyTorch's masked_fill(−∞) before the softmax.
       var anyNaN = false
-      for c in 0..<limit where row[c].isNaN { anyNaN = true }
+      if let allowed {
+        let flags = allowed + r * columns
+        for c in 0..<limit where flags[c] && row[c].isNaN { anyNaN = true }
+      } else {
+        for c in 0..<limit where row[c].isNaN { anyNaN = true }
+      }
       row.update(repeating: anyNaN ? .nan : 0, count: columns)
       continue
     }

@@ -40,24 +40,33 @@ struct ConvGeometry: Equatable {
   /// image per kernel tap.
   var isRowContiguous: Bool { strideH == 1 && strideW == 1 && outW == width }
 
-  /// The output rows `oh` whose input row `oh·sh − ph + ki·dh` lies inside [0, height).
+  /// The output rows `oh` whose input row `oh·sh − ph + ki·dh` lies inside [0, height), a range
+  /// inside 0..<oH (empty when the tap reads only padding).
   @inline(__always)
   func validRows(ki: Int) -> Range<Int> {
-    let shift = ki * dilationH - padH  // ih = oh·sh + shift
-    let start = shift >= 0 ? 0 : (-shift + strideH - 1) / strideH
-    let end = Swift.min(outH, height - shift <= 0 ? 0 : (height - shift - 1) / strideH + 1)
-    return start..<Swift.max(start, end)
+    validOutputs(shift: ki * dilationH - padH, stride: strideH, input: height, output: outH)
   }
 
-  /// The output columns `ow` whose input column `ow·sw − pw + kj·dw` lies inside [0, width),
-  /// as a half-open range.
+  /// The output columns `ow` whose input column `ow·sw − pw + kj·dw` lies inside [0, width), a
+  /// range inside 0..<oW (empty when the tap reads only padding).
   @inline(__always)
   func validColumns(kj: Int) -> Range<Int> {
-    let shift = kj * dilationW - padW  // iw = ow·sw + shift
-    let start = shift >= 0 ? 0 : (-shift + strideW - 1) / strideW
-    let end = Swift.min(outW, width - shift <= 0 ? 0 : (width - shift - 1) / strideW + 1)
-    return start..<Swift.max(start, end)
+    validOutputs(shift: kj * dilationW - padW, stride: strideW, input: width, output: outW)
   }
+}
+
+/// The outputs o in 0..<`output` whose input index o·stride + shift lies in 0..<`input`:
+///
+///     first = ⌈−shift / stride⌉ (0 if shift ≥ 0),  end = ⌈(input − shift) / stride⌉,
+///
+/// both clamped to 0...output. When the padding is wider than the input (a tap whose every read
+/// falls left of the image, as conv1d on width 1 with kernel 5 and padding 2), `first` lies past
+/// the last output: the clamp makes the range empty at `output` instead of ending before it starts.
+@inline(__always)
+func validOutputs(shift: Int, stride: Int, input: Int, output: Int) -> Range<Int> {
+  let first = Swift.min(output, shift >= 0 ? 0 : (-shift + stride - 1) / stride)
+  let end = Swift.min(output, input - shift <= 0 ? 0 : (input - shift - 1) / stride + 1)
+  return first..<Swift.max(first, end)
 }
 
 /// ⌊a / b⌋ for b > 0, also for negative a.
@@ -129,10 +138,11 @@ func clearInvalidColumns<Scalar: TensorScalar>(
   _ first: UnsafeMutablePointer<Scalar>, rows: Int, oW: Int, valid: Range<Int>
 ) {
   if valid.lowerBound == 0 && valid.upperBound == oW { return }
+  // `valid` lies inside 0..<oW (``validOutputs(shift:stride:input:output:)``).
   for r in 0..<rows {
     let out = first + r * oW
-    for ow in 0..<Swift.min(valid.lowerBound, oW) { out[ow] = 0 }
-    for ow in Swift.max(valid.upperBound, valid.lowerBound)..<oW { out[ow] = 0 }
+    for ow in 0..<valid.lowerBound { out[ow] = 0 }
+    for ow in valid.upperBound..<oW { out[ow] = 0 }
   }
 }
 

@@ -4,7 +4,7 @@ import Foundation
 ///
 /// Every random function in the library takes its generator as `using:`, so runs are reproducible
 /// and there is no hidden global state. Two generators made with the same seed give the same stream.
-public struct SeededGenerator: RandomNumberGenerator, Sendable {
+public struct SeededGenerator: RandomNumberGenerator, Sendable, Equatable {
   private var s0, s1, s2, s3: UInt64
 
   /// A generator whose sequence is fixed by `seed`.
@@ -21,6 +21,17 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
     s1 = splitMix()
     s2 = splitMix()
     s3 = splitMix()
+  }
+
+  /// The generator's whole state, xoshiro256**'s four words, to save in a checkpoint and restore
+  /// with ``init(state:)``: the restored generator continues the same stream.
+  public var state: [UInt64] { [s0, s1, s2, s3] }
+
+  /// The generator whose state is `state` (as read from ``state``), or nil unless it is four words
+  /// that are not all zero (xoshiro's one state that never leaves zero).
+  public init?(state: [UInt64]) {
+    guard state.count == 4, state.contains(where: { $0 != 0 }) else { return nil }
+    (s0, s1, s2, s3) = (state[0], state[1], state[2], state[3])
   }
 
   /// The next 64 random bits.

@@ -1,4 +1,5 @@
-// Float vector kernels of the Awesomegrad training loop, compiled once per instruction set.
+// The project's own C: the CPU facts Swift cannot read (cpuid, xgetbv), glibc's mallopt, and Float
+// vector kernels of the training loop, compiled once per instruction set.
 //
 // Swift code is compiled for the baseline x86-64 (SSE2: 4 lanes), and Swift has no per-function
 // target attribute. These loops are the same arithmetic as the Swift scalar code, written in C and
@@ -10,9 +11,58 @@
 
 #include <stddef.h>
 
+// glibc's malloc tuning (mallopt), for keepFreedMemoryForReuse() in CPU/Allocator.swift.
+#if defined(__linux__)
+#include <malloc.h>
+#endif
+
+// --- What the CPU can run (CPU/CPUFeatures.swift) ------------------------------------------------
+
+#include <stdint.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
+
+/// Runs `cpuid` with the leaf and subleaf and stores eax, ebx, ecx, edx in `registers`. Returns 0
+/// (and zeros) when the CPU is not x86 or the leaf is above the highest one it supports.
+static inline int awesomegrad_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t registers[4]) {
+  registers[0] = registers[1] = registers[2] = registers[3] = 0;
+#if defined(__x86_64__) || defined(__i386__)
+  uint32_t highest = __get_cpuid_max(leaf & 0x80000000u, 0);
+  if (highest == 0 || leaf > highest) return 0;
+  __cpuid_count(leaf, subleaf, registers[0], registers[1], registers[2], registers[3]);
+  return 1;
+#else
+  (void)leaf;
+  (void)subleaf;
+  return 0;
+#endif
+}
+
+/// The low 32 bits of XCR0 (which register states the operating system saves: bit 1 SSE, bit 2 AVX,
+/// bits 5-7 AVX-512), or 0 when the OS has not enabled `xgetbv` (CPUID.1:ECX.OSXSAVE[bit 27]) or the
+/// CPU is not x86.
+static inline uint32_t awesomegrad_xcr0(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  uint32_t r[4];
+  if (!awesomegrad_cpuid(1, 0, r) || (r[2] & (1u << 27)) == 0) return 0;
+  uint32_t eax, edx;
+  __asm__ __volatile__("xgetbv" : "=a"(eax), "=d"(edx) : "c"(0));
+  (void)edx;
+  return eax;
+#else
+  return 0;
+#endif
+}
+
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/// The number of cores this process may run on: its affinity mask on Linux (`sched_getaffinity`,
+/// which `taskset`, containers and MPI's binding restrict), the online processors elsewhere.
+int awesomegrad_available_cores(void);
 
 /// The instruction sets a kernel can be compiled for.
 typedef enum {

@@ -1,4 +1,4 @@
-import CBLAS
+import AwesomegradKernels
 
 /// What an x86 CPU can run, read with `cpuid` and `xgetbv`: the vendor, the family and model, and
 /// the vector extensions that choose an OpenBLAS kernel.

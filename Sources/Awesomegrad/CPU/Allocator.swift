@@ -1,4 +1,4 @@
-import CBLAS
+import AwesomegradKernels
 
 /// Asks the C allocator to keep freed memory for reuse instead of handing it back to the operating
 /// system, and returns whether the setting took effect.
