@@ -2,7 +2,7 @@
 SWIFT ?= swift
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: demo test deps fashion bench compare format interop fuzz docs
+.PHONY: demo test deps fashion bench compare format interop hf-interop fuzz docs
 
 ## Train micrograd's moons demo (release build).
 demo: deps
@@ -84,8 +84,18 @@ interop: deps
 		--checkpoint "$$($(SWIFT) build -c release --show-bin-path)/checkpoint" \
 		--fashion-mnist "$$($(SWIFT) build -c release --show-bin-path)/fashion-mnist"
 
-## Run each libFuzzer target (safetensors, idx-gzip, csv, checkpoint-directory) for SECONDS seconds
-## (scripts/fuzz).
+## Check that Hugging Face transformers, tokenizers and PEFT read what hf-model writes and that hf-model
+## runs what they make (Benchmarks/reference/hf_interop.py in the reference venv; PASS/FAIL per check).
+hf-interop: deps
+	@bash Benchmarks/compare.sh --setup-only
+	@[ -n "$${REFERENCE_PYTHON:-}" ] || Benchmarks/reference/.venv/bin/python -c "import transformers, peft" 2>/dev/null \
+		|| Benchmarks/reference/.venv/bin/python -m pip install --quiet -r Benchmarks/reference/requirements.txt
+	$(SWIFT) build -c release --product hf-model
+	@"$${REFERENCE_PYTHON:-Benchmarks/reference/.venv/bin/python}" Benchmarks/reference/hf_interop.py \
+		--hf-model "$$($(SWIFT) build -c release --show-bin-path)/hf-model"
+
+## Run each libFuzzer target (safetensors, idx-gzip, csv, checkpoint-directory, tokenizer-json,
+## tokenizer-text, model-config) for SECONDS seconds (scripts/fuzz).
 SECONDS ?= 60
 fuzz: deps
 	@bash scripts/fuzz --seconds $(SECONDS)

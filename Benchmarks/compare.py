@@ -15,6 +15,10 @@ from collections import defaultdict
 SWIFT = "awesomegrad"
 SOAK_RSS_TOLERANCE = 1 << 20  # "RSS stays flat": at most 1 MiB more after the soak than after warm-up
 
+# The issue's ceiling for decoding GPT-2 124M: every token reads the 498 MB of Float weights, and
+# matrix-vector products ran near 17 GB/s on the machine the issue was written on.
+ISSUE_CEILING_TOKENS_PER_SECOND = 34
+
 # key: (target as printed, predicate over the measured value)
 TARGETS = {
     "value-speed": ("≥ 100× faster", lambda r: r >= 100),
@@ -32,6 +36,10 @@ TARGETS = {
     "ddp-cnn-scaling": ("≥ 1.8× 1 process", lambda r: r >= 1.8),
     "cnn-vs-torch": ("≥ 1.0× (no slower)", lambda r: r >= 1.0),
     "soak-rss": ("flat (≤ 1 MiB growth)", lambda r: r <= SOAK_RSS_TOLERANCE),
+    "hf-generate-1": ("≥ 1.3× transformers", lambda r: r >= 1.3),
+    "hf-generate-2": ("≥ 1.3× transformers", lambda r: r >= 1.3),
+    "hf-load-rss": ("< 1.3× the Float weights", lambda r: r < 1.3),
+    "hf-tokenize": ("well under 1 s", lambda r: r < 0.5),
     "soak-allocs": ("constant, reported", lambda r: r == 0),
 }
 
@@ -247,6 +255,45 @@ def main():
         f"{fmt_us(swift_cnn)} vs {fmt_us(torch_cnn)}; {cnn_gflops[0] or 0:.1f} vs {cnn_gflops[1] or 0:.1f} GFLOP/s "
         f"= {shares[0]} vs {shares[1]} of each side's gemm-1024; CPU time {fmt_us(cpu[0])} vs {fmt_us(cpu[1])}; "
         f"workspace {fmt_bytes(workspace)}; data: {'/'.join(cnn_sources)}")
+
+    # Pretrained transformers: GPT-2 124M generation against transformers, and the memory of loading.
+    bandwidth = med(runs, "hf-bandwidth", "numpy", key="gigabytes_per_second")
+    for threads in (1, 2):
+        ours = med(runs, "hf-generate-gpt2", SWIFT, threads, key="tokens_per_second")
+        theirs = med(runs, "hf-generate-gpt2", "pytorch", threads, key="tokens_per_second")
+        r = ratio(ours, theirs)
+        same = {tuple(x["ids"]) for e in (SWIFT, "pytorch") for x in runs.get(("hf-generate-gpt2", e, threads), [])}
+        detail = "not run"
+        if ours and theirs:
+            detail = (f"{ours:.1f} vs {theirs:.1f} tokens/s = {100 * ours / ISSUE_CEILING_TOKENS_PER_SECOND:.0f}% vs "
+                      f"{100 * theirs / ISSUE_CEILING_TOKENS_PER_SECOND:.0f}% of the issue's "
+                      f"{ISSUE_CEILING_TOKENS_PER_SECOND} tokens/s ceiling")
+            if bandwidth:
+                local = bandwidth * 1e9 / 497.76e6
+                detail += (f", {100 * ours / local:.0f}% vs {100 * theirs / local:.0f}% of this run's "
+                           f"{local:.0f} tokens/s ({bandwidth:.1f} GB/s, numpy's sum of 498 MB)")
+            detail += f"; greedy tokens {'identical' if len(same) == 1 else 'DIFFER'} on both sides"
+        row(f"hf-generate GPT-2 124M, {threads} thread{'s' if threads > 1 else ''}: 64 tokens/s vs transformers",
+            f"hf-generate-{threads}", r, f"{r:.2f}×" if r else "", detail)
+    load = runs.get(("hf-load-gpt2", SWIFT, 1), [])
+    peak = med(runs, "hf-load-gpt2", SWIFT, key="peak_rss_bytes")
+    weights = load[-1]["weights_bytes"] if load else None
+    r = ratio(peak, weights)
+    torch_load = med(runs, "hf-generate-gpt2", "pytorch", 1, key="load_peak_rss_bytes")
+    row("hf-model loading GPT-2 124M: peak RSS / Float weights", "hf-load-rss", r, f"{r:.2f}×" if r else "",
+        f"{fmt_bytes(peak)} vs {fmt_bytes(weights)}" + (f" (transformers' process after from_pretrained: "
+                                                       f"{fmt_bytes(torch_load)}, with torch loaded)" if torch_load else ""))
+
+    tokenize = runs.get(("hf-tokenize-1mb", SWIFT, 1), [])
+    seconds = med(runs, "hf-tokenize-1mb", SWIFT, key="median_us")
+    seconds = seconds / 1e6 if seconds else None
+    detail = "not run"
+    if tokenize:
+        t = tokenize[-1]
+        detail = (f"{t['bytes']:,} bytes of {t['source']}, {t['tokens']:,} tokens, the whole hf-model process; "
+                  f"tokenizers (Rust) {med(runs, 'hf-tokenize-1mb', SWIFT, key='tokenizers_us') / 1e6:.3f} s; "
+                  f"ids {'identical' if all(x['identical'] for x in tokenize) else 'DIFFER'}")
+    row("hf-model tokenize, 1 MB of text", "hf-tokenize", seconds, f"{seconds:.3f} s" if seconds else "", detail)
 
     # The soak: memory over 10,000 moons-tensor steps.
     soak = runs.get(("moons-tensor-soak", SWIFT, 1), [])
