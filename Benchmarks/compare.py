@@ -35,6 +35,9 @@ TARGETS = {
     "ddp-scaling": ("≥ 1.7× 1 process", lambda r: r >= 1.7),
     "ddp-cnn-scaling": ("≥ 1.8× 1 process", lambda r: r >= 1.8),
     "cnn-vs-torch": ("≥ 1.0× (no slower)", lambda r: r >= 1.0),
+    "charlm-1024-vs-torch": ("≥ 1.2× faster", lambda r: r >= 1.2),
+    "charlm-1024-rss": ("≤ 1.15× charlm's", lambda r: r <= 1.15),
+    "attention-vs-torch": ("reported", None),
     "soak-rss": ("flat (≤ 1 MiB growth)", lambda r: r <= SOAK_RSS_TOLERANCE),
     "hf-generate-1": ("≥ 1.3× transformers", lambda r: r >= 1.3),
     "hf-generate-2": ("≥ 1.3× transformers", lambda r: r >= 1.3),
@@ -139,7 +142,7 @@ def main():
 
     def row(name, key, measured, display, detail):
         target, ok = TARGETS[key]
-        verdict = "—" if measured is None else ("met" if ok(measured) else "NOT met")
+        verdict = "—" if measured is None or ok is None else ("met" if ok(measured) else "NOT met")
         rows.append((name, target, display if measured is not None else "—", verdict, detail))
 
     # moons-value: the Value engine against micrograd.
@@ -294,6 +297,34 @@ def main():
                   f"tokenizers (Rust) {med(runs, 'hf-tokenize-1mb', SWIFT, key='tokenizers_us') / 1e6:.3f} s; "
                   f"ids {'identical' if all(x['identical'] for x in tokenize) else 'DIFFER'}")
     row("hf-model tokenize, 1 MB of text", "hf-tokenize", seconds, f"{seconds:.3f} s" if seconds else "", detail)
+
+    # charlm-1024 and attention-1024: the char GPT at context 1024 (batch 2, the same 2048 tokens a step),
+    # and causal attention alone (B=2, H=4, T=1024, d=32, forward and backward), against PyTorch. Each
+    # side's thread CPU time per step is in the detail: on a busy machine it varies less than the wall time.
+    def cpu_detail(workload):
+        cpu = [med(runs, workload, e, key="cpu_median_us") for e in (SWIFT, "pytorch")]
+        if None in cpu:
+            return ""
+        return f"; CPU time {fmt_us(cpu[0])} vs {fmt_us(cpu[1])} = {cpu[1] / cpu[0]:.2f}×"
+
+    swift_long = med(runs, "charlm-1024", SWIFT)
+    torch_long = med(runs, "charlm-1024", "pytorch")
+    r = ratio(torch_long, swift_long)
+    row("charlm-1024 vs PyTorch: time per AdamW step", "charlm-1024-vs-torch", r, f"{r:.2f}×" if r else "",
+        f"{fmt_us(swift_long)} vs {fmt_us(torch_long)}{cpu_detail('charlm-1024')}")
+    rss = [med(runs, w, SWIFT, key="peak_rss_bytes") for w in ("charlm-1024", "charlm")]
+    r = ratio(rss[0], rss[1])
+    row("charlm-1024 peak RSS / charlm's (same tokens)", "charlm-1024-rss", r, f"{r:.2f}×" if r else "",
+        f"{fmt_bytes(rss[0])} vs {fmt_bytes(rss[1])} (bench's workload peak; PyTorch: "
+        f"{fmt_bytes(med(runs, 'charlm-1024', 'pytorch', key='peak_rss_bytes'))} vs "
+        f"{fmt_bytes(med(runs, 'charlm', 'pytorch', key='peak_rss_bytes'))})")
+    swift_attention = med(runs, "attention-1024", SWIFT)
+    torch_attention = med(runs, "attention-1024", "pytorch")
+    r = ratio(torch_attention, swift_attention)
+    gflops = [med(runs, "attention-1024", e, key="gflops") for e in (SWIFT, "pytorch")]
+    row("attention-1024 vs PyTorch: forward + backward", "attention-vs-torch", r, f"{r:.2f}×" if r else "",
+        f"{fmt_us(swift_attention)} vs {fmt_us(torch_attention)}; {gflops[0] or 0:.1f} vs {gflops[1] or 0:.1f} "
+        f"GFLOP/s on the causal half{cpu_detail('attention-1024')}")
 
     # The soak: memory over 10,000 moons-tensor steps.
     soak = runs.get(("moons-tensor-soak", SWIFT, 1), [])

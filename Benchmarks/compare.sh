@@ -135,13 +135,20 @@ hf_pair() {
   fi
 }
 
+# COMPARE_WORKLOADS="charlm charlm-1024 attention-1024" limits a run to those PyTorch pairs (and skips
+# the micrograd, 2-thread, DDP and soak rows); by default every row runs.
+only="${COMPARE_WORKLOADS:-}"
 for round in $(seq 1 "$rounds"); do
   echo "Round $round of $rounds" >&2
   swift_first=true
   (( round % 2 == 0 )) && swift_first=false
+  if [[ -n "$only" ]]; then
+    for workload in $only; do pair $swift_first "$workload" Benchmarks/reference/torch_bench.py; done
+    continue
+  fi
   if ! $hf_only; then
     pair $swift_first moons-value Benchmarks/reference/micrograd_bench.py
-    for workload in moons-tensor mlp-784 gemm-1024 fashion-mlp-epoch charlm cnn-fashion; do
+    for workload in moons-tensor mlp-784 gemm-1024 fashion-mlp-epoch charlm cnn-fashion charlm-1024 attention-1024; do
       pair $swift_first "$workload" Benchmarks/reference/torch_bench.py
     done
     run 2 "$bench" mlp-784
@@ -161,10 +168,11 @@ for round in $(seq 1 "$rounds"); do
   "$hf_model" generate --model "$gpt2_dir" --ids "$hf_prompt" --max-new-tokens 0 --json \
     | "$python" Benchmarks/reference/hf_bench.py wrap 1 "$gpt2_dir" >>"$results"
 done
-if ! $hf_only; then
+if ! $hf_only && [[ -z "$only" ]]; then
   echo "Soak" >&2
   run 1 "$bench" moons-tensor-soak --steps 10000
 fi
 
 command="${COMPARE_COMMAND:-bash Benchmarks/compare.sh --rounds $rounds}"
+[[ -n "$only" ]] && command="COMPARE_WORKLOADS=\"$only\" $command"
 "$python" Benchmarks/compare.py "$results" --command "$command" | tee "$out/table.txt"

@@ -14,8 +14,10 @@ struct Bench: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Times Awesomegrad's benchmark workloads and prints one JSON line per workload.",
     discussion: """
-      Workloads: \((allWorkloads.map { $0.name } + [soakName] + mpiWorkloads).joined(separator: ", ")).
+      Workloads: \((allWorkloads.map { $0.name } + [soakName, AttentionCrossover.name] + mpiWorkloads).joined(separator: ", ")).
       \(soakName) runs \(soakDefaultSteps) moons-tensor steps and reports RSS at the start and the end.
+      \(AttentionCrossover.name) times attention through each kernel at contexts 64 to 1024 (--steps per
+      round, 5 rounds), one line per context and kernel.
       \(DDPFashionEpoch.name) times a fashion MLP epoch on 2 MPI ranks (mpirun) against 1 process;
       \(DDPCNN.name) 150 global batches of the CNN the same way; \(DDPOverlap.name) a CNN step on 2 ranks
       with the gradients averaged after backward against during it.
@@ -49,7 +51,7 @@ struct Bench: ParsableCommand {
   var linkDelay: String?
 
   mutating func validate() throws {
-    let known = Set(allWorkloads.map { $0.name } + [Self.soakName] + Self.mpiWorkloads)
+    let known = Set(allWorkloads.map { $0.name } + [Self.soakName, AttentionCrossover.name] + Self.mpiWorkloads)
     if workloads.isEmpty && !all { throw ValidationError("Name a workload or pass --all.") }
     for name in workloads where !known.contains(name) {
       throw ValidationError("Unknown workload '\(name)'. Known: \(known.sorted().joined(separator: ", ")).")
@@ -71,6 +73,13 @@ struct Bench: ParsableCommand {
     }
     let names = all ? allWorkloads.map { $0.name } + [Self.soakName] + Self.mpiWorkloads : workloads
     for name in names {
+      if name == AttentionCrossover.name {
+        for var line in AttentionCrossover.measure(rounds: 5, steps: steps ?? 5) {
+          line.addBLASBackend(BLASBackend.current)
+          print(line.text)
+        }
+        continue
+      }
       var line: JSONLine
       if name == DDPFashionEpoch.name {
         line = try DDPFashionEpoch.benchmark.measure(rounds: steps ?? 1, threads: threads)
