@@ -43,6 +43,15 @@ TARGETS = {
     "hf-generate-2": ("≥ 1.3× transformers", lambda r: r >= 1.3),
     "hf-load-rss": ("< 1.3× the Float weights", lambda r: r < 1.3),
     "hf-tokenize": ("well under 1 s", lambda r: r < 0.5),
+    # Two threads (issue 18): own speed-up 2 threads / 1 thread, and against PyTorch at 2 threads.
+    "cnn-2t": ("≥ 1.8× 1-thread", lambda r: r >= 1.8),
+    "charlm-2t": ("≥ 1.7× 1-thread", lambda r: r >= 1.7),
+    "fashion-2t": ("≥ 1.6× 1-thread", lambda r: r >= 1.6),
+    "cnn-2t-vs-torch": ("≥ 1.3× faster", lambda r: r >= 1.3),
+    "charlm-2t-vs-torch": ("≥ 1.2× faster", lambda r: r >= 1.2),
+    "mlp-2t-vs-torch": ("≥ 1.1× faster", lambda r: r >= 1.1),
+    "fashion-2t-vs-torch": ("reported", lambda r: True),
+    "parallel-share": ("≥ 0.97", lambda r: r >= 0.97),
     "soak-allocs": ("constant, reported", lambda r: r == 0),
 }
 
@@ -344,6 +353,33 @@ def main():
     else:
         row("moons-tensor soak: RSS end − start", "soak-rss", None, "", "not run")
 
+    # Two threads: each side's speed-up over its own 1-thread run (same rounds), the ratio at 2 threads,
+    # and Amdahl's projection from the parallel share p of Awesomegrad's 1-thread step.
+    thread_rows = []
+    for workload, own_key, torch_key in (("mlp-784", "mlp-threads", "mlp-2t-vs-torch"),
+                                         ("fashion-mlp-epoch", "fashion-2t", "fashion-2t-vs-torch"),
+                                         ("cnn-fashion", "cnn-2t", "cnn-2t-vs-torch"),
+                                         ("charlm", "charlm-2t", "charlm-2t-vs-torch")):
+        one, two = med(runs, workload, SWIFT, 1), med(runs, workload, SWIFT, 2)
+        torch_one, torch_two = med(runs, workload, "pytorch", 1), med(runs, workload, "pytorch", 2)
+        speedup = ratio(one, two)
+        if workload != "mlp-784":  # mlp-784's own speed-up is the row above, with its numpy ceiling
+            row(f"{workload} on 2 threads vs 1 thread", own_key, speedup, f"{speedup:.2f}×" if speedup else "",
+                f"{fmt_us(two)} vs {fmt_us(one)}; PyTorch {fmt_us(torch_two)} vs {fmt_us(torch_one)} = "
+                f"{ratio(torch_one, torch_two) or 0:.2f}×")
+        r = ratio(torch_two, two)
+        row(f"{workload} vs PyTorch, both on 2 threads", torch_key, r, f"{r:.2f}×" if r else "",
+            f"{fmt_us(two)} vs {fmt_us(torch_two)}")
+        p = med(runs, workload, SWIFT, 1, key="parallel_share")
+        if workload in ("cnn-fashion", "charlm"):
+            row(f"{workload}: parallel share p of a 1-thread step", "parallel-share", p, f"{p:.3f}" if p else "",
+                "time in parallel regions (loops above their grain, split products) / step, at 1 thread")
+        amdahl = [1 / ((1 - p) + p / n) if p is not None else None for n in (8, 16, 64)]
+        thread_rows.append((workload, fmt_us(one), fmt_us(two), f"{speedup:.2f}×" if speedup else "—",
+                            f"{ratio(torch_one, torch_two) or 0:.2f}×" if torch_two else "—",
+                            f"{r:.2f}×" if r else "—", f"{p:.3f}" if p is not None else "—",
+                            *[f"{a:.1f}×" if a else "—" for a in amdahl]))
+
     headers = ("comparison", "target", "measured", "verdict", "detail")
     widths = [max(len(str(x[i])) for x in rows + [headers]) for i in range(5)]
     print()
@@ -353,6 +389,16 @@ def main():
     print("  ".join("-" * w for w in widths))
     for x in rows:
         print("  ".join(str(v).ljust(w) for v, w in zip(x, widths)).rstrip())
+    if thread_rows:
+        theads = ("workload", "1 thread", "2 threads", "measured 2t/1t", "PyTorch 2t/1t", "vs PyTorch at 2t",
+                  "parallel share p", "Amdahl 8 cores", "16 cores", "64 cores")
+        twidths = [max(len(str(x[i])) for x in thread_rows + [theads]) for i in range(len(theads))]
+        print("\nThreads: measured on this machine (left) and projected by Amdahl's law 1/((1 − p) + p/n) "
+              "from the 1-thread parallel share (right; not measured)")
+        print("  ".join(h.ljust(w) for h, w in zip(theads, twidths)).rstrip())
+        print("  ".join("-" * w for w in twidths))
+        for x in thread_rows:
+            print("  ".join(str(v).ljust(w) for v, w in zip(x, twidths)).rstrip())
     rounds = count(runs, "moons-tensor", SWIFT)
     print(f"\nMedian over {rounds} round(s) of each run's median per step; 1 thread unless stated; "
           "Swift steps timed with malloc counting off.")

@@ -103,15 +103,16 @@ run() {
     --threads "$threads" >>"$results"
 }
 
-# Runs the Swift side and the reference side of one workload, in the given order.
+# Runs the Swift side and the reference side of one workload, in the given order, on THREADS threads
+# (1 unless set).
 pair() {
-  local swift_first="$1" workload="$2" reference="$3"
+  local swift_first="$1" workload="$2" reference="$3" threads="${THREADS:-1}"
   if $swift_first; then
-    run 1 "$bench" "$workload"
-    run 1 "$python" "$reference" "$workload"
+    run "$threads" "$bench" "$workload"
+    run "$threads" "$python" "$reference" "$workload"
   else
-    run 1 "$python" "$reference" "$workload"
-    run 1 "$bench" "$workload"
+    run "$threads" "$python" "$reference" "$workload"
+    run "$threads" "$bench" "$workload"
   fi
 }
 
@@ -151,7 +152,11 @@ for round in $(seq 1 "$rounds"); do
     for workload in moons-tensor mlp-784 gemm-1024 fashion-mlp-epoch charlm cnn-fashion charlm-1024 attention-1024; do
       pair $swift_first "$workload" Benchmarks/reference/torch_bench.py
     done
-    run 2 "$bench" mlp-784
+    # The same workloads on 2 threads, against PyTorch on 2 threads in the same round: each side's
+    # speed-up over its own 1-thread run above, and the ratio between the sides at 2 threads.
+    for workload in mlp-784 fashion-mlp-epoch cnn-fashion charlm; do
+      THREADS=2 pair $swift_first "$workload" Benchmarks/reference/torch_bench.py
+    done
     # numpy's own sgemm on 1 and 2 threads: the 2-thread scaling this machine gives a product right now,
     # the ceiling for mlp-784's.
     run 1 "$python" Benchmarks/reference/torch_bench.py numpy-gemm-1024
@@ -168,6 +173,7 @@ for round in $(seq 1 "$rounds"); do
   "$hf_model" generate --model "$gpt2_dir" --ids "$hf_prompt" --max-new-tokens 0 --json \
     | "$python" Benchmarks/reference/hf_bench.py wrap 1 "$gpt2_dir" >>"$results"
 done
+echo "Load average after the rounds: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || uptime)" >&2
 if ! $hf_only && [[ -z "$only" ]]; then
   echo "Soak" >&2
   run 1 "$bench" moons-tensor-soak --steps 10000

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Awesomegrad
+@_spi(Benchmarking) import Awesomegrad
 
 /// `swift run -c release bench WORKLOAD... [--threads N] [--steps N] [--all]`
 ///
@@ -7,7 +7,8 @@ import Awesomegrad
 /// microseconds on the monotonic clock (malloc counting off), the workload's peak RSS, the malloc
 /// calls per step (counted in extra, untimed steps) and the peak heap bytes a step adds
 /// (`graph_peak_bytes`: the graph, its gradients and temporaries), and the BLAS backend that ran it
-/// (`blas_version`, `blas_core`, `blas_config`, `blas_threads`, `blas_correction`).
+/// (`blas_version`, `blas_core`, `blas_config`, `blas_threads`, `blas_correction`), and the share of a
+/// one-thread step spent in parallel regions (`parallel_share`, the p of Amdahl's law).
 /// `Benchmarks/compare.sh` runs the same workloads with micrograd and PyTorch and prints the ratios.
 @main
 struct Bench: ParsableCommand {
@@ -34,7 +35,7 @@ struct Bench: ParsableCommand {
   @Flag(help: "Run every workload.")
   var all = false
 
-  @Option(help: "BLAS threads (setBLASThreadCount).")
+  @Option(help: "The library's one thread count (setThreadCount): its pool and its matrix products.")
   var threads = 1
 
   @Option(help: "Timed steps per workload (default: each workload's own).")
@@ -131,6 +132,7 @@ struct Bench: ParsableCommand {
     }
 
     var line = header(name: type.name, engine: type.engine, dtype: type.dtype, steps: steps, times: times)
+    line.add("parallel_share", parallelShare(of: workload, steps: Swift.min(steps, 20)))
     line.add("peak_rss_bytes", peakRSS)
     line.add("allocations_per_step", counting ? Int(median(mallocs.map(Double.init))) : nil)
     line.add("graph_peak_bytes", heapPeak)
@@ -139,6 +141,19 @@ struct Bench: ParsableCommand {
     }
     for (key, value) in workload.extraFields { line.add(key, value) }
     return line
+  }
+
+  /// The share p of a one-thread step spent in parallel regions (loops above their grain, split
+  /// products), measured over `steps` extra steps at one thread with the pool's opt-in timer:
+  /// Amdahl's law then projects 1/((1 − p) + p/n) on n cores.
+  func parallelShare(of workload: any Workload, steps: Int) -> Double {
+    let threads = threadCount
+    setThreadCount(1)
+    defer { setThreadCount(threads) }
+    let (total, inRegions) = timeParallelRegions {
+      for _ in 0..<steps { workload.step() }
+    }
+    return Double(inRegions) / Double(Swift.max(total, 1))
   }
 
   /// Runs moons-tensor `steps` times and reports whether memory stays flat: RSS after warm-up and

@@ -114,7 +114,7 @@ struct CharLM: ParsableCommand {
   @Option(help: "Seed for the weights, the batches and the sampling.")
   var seed: UInt64 = 0
 
-  @Option(help: "BLAS threads.")
+  @Option(help: "The library's one thread count (setThreadCount): its pool and its matrix products.")
   var threads = 1
 
   @Option(

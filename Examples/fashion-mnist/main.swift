@@ -43,7 +43,7 @@ struct FashionMNIST: ParsableCommand {
   @Option(help: "Seed for the initial weights and the shuffling.")
   var seed: UInt64 = 0
 
-  @Option(help: "BLAS threads.")
+  @Option(help: "The library's one thread count (setThreadCount): its pool and its matrix products.")
   var threads = 1
 
   @Option(help: "Save the trained model's state dict to this safetensors file (PyTorch's names).")
