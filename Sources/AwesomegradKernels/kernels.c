@@ -85,6 +85,14 @@
       const float density = 0.3989422804014327f * e;                                                \
       out[i] = g[i] * (cdf + value * density);                                                      \
     }                                                                                               \
+  }                                                                                                 \
+  ATTRIBUTE static void exp_shifted_##SUFFIX(const float *x, float shift, float *y,                   \
+                                             size_t count) {                                        \
+    for (size_t i = 0; i < count; i++) {                                                            \
+      float e;                                                                                      \
+      NON_POSITIVE_EXP(x[i] - shift, e);                                                            \
+      y[i] = e;                                                                                     \
+    }                                                                                               \
   }
 
 DEFINE_KERNELS(baseline, )
@@ -122,4 +130,8 @@ void awesomegrad_gelu_exact_forward_f32(awesomegrad_isa isa, const float *x, flo
 void awesomegrad_gelu_exact_backward_f32(awesomegrad_isa isa, const float *g, const float *x, float *out,
                                          size_t count) {
   DISPATCH(isa, gelu_backward, g, x, out, count)
+}
+
+void awesomegrad_exp_shifted_f32(awesomegrad_isa isa, const float *x, float shift, float *y, size_t count) {
+  DISPATCH(isa, exp_shifted, x, shift, y, count)
 }
