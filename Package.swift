@@ -12,6 +12,8 @@ let package = Package(
     .library(name: "Awesomegrad", targets: ["Awesomegrad"]),
     .library(name: "Micrograd", targets: ["Micrograd"]),
     .library(name: "AwesomegradDistributed", targets: ["AwesomegradDistributed"]),
+    /// Hugging Face GPT-2 and Llama checkpoints and their byte-level BPE tokenizers.
+    .library(name: "AwesomegradModels", targets: ["AwesomegradModels", "AwesomegradTokenizers"]),
   ],
   // MARK: - Dependencies
   dependencies: [
@@ -52,8 +54,15 @@ let package = Package(
     .target(name: "AwesomegradKernels", path: "Sources/AwesomegradKernels"),
     /// Data-parallel training over MPI: broadcast, fused gradient allreduce, sharded mini-batches.
     .target(
-      name: "AwesomegradDistributed", dependencies: ["Awesomegrad", "CMPI"],
+      name: "AwesomegradDistributed", dependencies: ["Awesomegrad", "AwesomegradKernels", "CMPI"],
       path: "Sources/AwesomegradDistributed"),
+    /// Byte-level BPE tokenizers read from `tokenizer.json` (Foundation only, no tensors).
+    .target(name: "AwesomegradTokenizers", path: "Sources/AwesomegradTokenizers"),
+    /// Pretrained transformers in the Hugging Face layout: GPT-2 and Llama, loading, generation with
+    /// a KV cache, fine-tuning with LoRA, saving back.
+    .target(
+      name: "AwesomegradModels", dependencies: ["Awesomegrad", "AwesomegradTokenizers"],
+      path: "Sources/AwesomegradModels"),
     /// The fixture-driven op runner shared by the `conformance` tool and the tests (named apart from the
     /// tool, so the two modules do not clash on case-insensitive file systems).
     .target(name: "TorchConformance", dependencies: ["Awesomegrad"], path: "Sources/TorchConformance"),
@@ -108,6 +117,15 @@ let package = Package(
       ],
       path: "Benchmarks/bench"
     ),
+    /// `hf-model tokenize|decode|logits|generate|loss|finetune`: Hugging Face checkpoints from the shell.
+    .executableTarget(
+      name: "hf-model",
+      dependencies: [
+        "AwesomegradModels", "AwesomegradTokenizers", "Awesomegrad",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      path: "Tools/hf-model"
+    ),
     /// `mpirun -np 2 ddp-check`: data-parallel training against one process at the whole batch.
     .executableTarget(
       name: "ddp-check",
@@ -124,6 +142,9 @@ let package = Package(
       dependencies: ["Awesomegrad", "Micrograd", "TorchConformance", "CBLAS", "AwesomegradKernels"],
       resources: [.copy("Fixtures")]
     ),
+    .testTarget(
+      name: "AwesomegradModelsTests", dependencies: ["AwesomegradModels", "AwesomegradTokenizers", "Awesomegrad"],
+      resources: [.copy("Fixtures")]),
     .testTarget(
       name: "AwesomegradDistributedTests", dependencies: ["AwesomegradDistributed", "Awesomegrad"]),
   ],

@@ -2,7 +2,10 @@
 # `make compare`: runs Awesomegrad's `bench` and the micrograd/PyTorch reference scripts in turns,
 # workload by workload, then prints the table of the issue's targets (Benchmarks/compare.py).
 #
-#   bash Benchmarks/compare.sh [--rounds N] [--setup-only]      (ROUNDS=N works too; default 3)
+#   bash Benchmarks/compare.sh [--rounds N] [--setup-only] [--hf-only]   (ROUNDS=N works too; default 3)
+#
+# --hf-only runs only the pretrained-transformer rows (GPT-2 124M generation against transformers, the
+# peak memory of loading).
 #
 # Each round runs every workload once on each side, Swift and reference back to back, the side that
 # goes first alternating from round to round, so that both see the same machine state. Every run sets
@@ -17,11 +20,13 @@ cd "$(dirname "$0")/.."
 
 rounds="${ROUNDS:-3}"
 setup_only=false
+hf_only=false
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --rounds) rounds="$2"; shift 2 ;;
     --setup-only) setup_only=true; shift ;;
-    *) echo "usage: $0 [--rounds N] [--setup-only]" >&2; exit 2 ;;
+    --hf-only) hf_only=true; shift ;;
+    *) echo "usage: $0 [--rounds N] [--setup-only] [--hf-only]" >&2; exit 2 ;;
   esac
 done
 [[ "$rounds" =~ ^[1-9][0-9]*$ ]] || { echo "rounds must be a positive integer, got '$rounds'" >&2; exit 2; }
@@ -41,10 +46,10 @@ apt_install() {
 }
 
 # Makes the reference venv when it is missing; an existing one is used as it is, after installing what
-# requirements.txt gained since it was made (threadpoolctl, safetensors).
+# requirements.txt gained since it was made (threadpoolctl, safetensors, transformers, peft).
 ensure_venv() {
   if [[ -x "$venv/bin/python" ]]; then
-    "$venv/bin/python" -c "import threadpoolctl, safetensors" 2>/dev/null && return
+    "$venv/bin/python" -c "import threadpoolctl, safetensors, transformers, peft" 2>/dev/null && return
     echo "Updating $venv from $requirements ..."
     "$venv/bin/python" -m pip install --quiet -r "$requirements" && return
     echo "Could not install $requirements into $venv." >&2
@@ -80,7 +85,9 @@ $setup_only && exit 0
 
 swift="${SWIFT:-swift}"
 "$swift" build -c release --product bench
+"$swift" build -c release --product hf-model
 bench="$("$swift" build -c release --show-bin-path)/bench"
+hf_model="$("$swift" build -c release --show-bin-path)/hf-model"
 
 out=.build/compare
 mkdir -p "$out"
@@ -109,28 +116,69 @@ pair() {
   fi
 }
 
+# Generation with GPT-2 124M shapes and random weights: one folder, written by transformers, read by
+# both sides; a 16-token prompt, 64 new tokens, greedy, each side timing 3 runs after a warm-up.
+gpt2_dir="$out/gpt2-124m-random"
+"$python" Benchmarks/reference/hf_bench.py make-model "$gpt2_dir"
+hf_prompt=464,2068,7586,21831,18045,625,262,16931,3290,13,383,2068,318,257,1332,13
+hf_pair() {
+  local swift_first="$1" threads="$2"
+  local swift_side=(env OPENBLAS_NUM_THREADS="$threads" OMP_NUM_THREADS="$threads" "$hf_model" generate
+    --model "$gpt2_dir" --ids "$hf_prompt" --max-new-tokens 64 --greedy --ignore-eos --threads "$threads"
+    --runs 3 --json)
+  echo "  ${swift_side[*]}" >&2
+  if $swift_first; then
+    "${swift_side[@]}" | "$python" Benchmarks/reference/hf_bench.py wrap "$threads" >>"$results"
+    run "$threads" "$python" Benchmarks/reference/hf_bench.py generate "$gpt2_dir"
+  else
+    run "$threads" "$python" Benchmarks/reference/hf_bench.py generate "$gpt2_dir"
+    "${swift_side[@]}" | "$python" Benchmarks/reference/hf_bench.py wrap "$threads" >>"$results"
+  fi
+}
+
+# COMPARE_WORKLOADS="charlm charlm-1024 attention-1024" limits a run to those PyTorch pairs (and skips
+# the micrograd, 2-thread, DDP and soak rows); by default every row runs.
+only="${COMPARE_WORKLOADS:-}"
 for round in $(seq 1 "$rounds"); do
   echo "Round $round of $rounds" >&2
   swift_first=true
   (( round % 2 == 0 )) && swift_first=false
-  pair $swift_first moons-value Benchmarks/reference/micrograd_bench.py
-  for workload in moons-tensor mlp-784 gemm-1024 fashion-mlp-epoch charlm cnn-fashion; do
-    pair $swift_first "$workload" Benchmarks/reference/torch_bench.py
-  done
-  # The same workloads on 2 threads, against PyTorch on 2 threads in the same round: each side's
-  # speed-up over its own 1-thread run above, and the ratio between the sides at 2 threads.
-  for workload in mlp-784 fashion-mlp-epoch cnn-fashion charlm; do
-    THREADS=2 pair $swift_first "$workload" Benchmarks/reference/torch_bench.py
-  done
-  # numpy's own sgemm on 1 and 2 threads: the 2-thread scaling this machine gives a product right now,
-  # the ceiling for mlp-784's.
-  run 1 "$python" Benchmarks/reference/torch_bench.py numpy-gemm-1024
-  run 2 "$python" Benchmarks/reference/torch_bench.py numpy-gemm-1024
-  run 1 "$bench" ddp-fashion-epoch  # 2 MPI ranks of 1 thread against 1 process, both timed by bench
+  if [[ -n "$only" ]]; then
+    for workload in $only; do pair $swift_first "$workload" Benchmarks/reference/torch_bench.py; done
+    continue
+  fi
+  if ! $hf_only; then
+    pair $swift_first moons-value Benchmarks/reference/micrograd_bench.py
+    for workload in moons-tensor mlp-784 gemm-1024 fashion-mlp-epoch charlm cnn-fashion charlm-1024 attention-1024; do
+      pair $swift_first "$workload" Benchmarks/reference/torch_bench.py
+    done
+    # The same workloads on 2 threads, against PyTorch on 2 threads in the same round: each side's
+    # speed-up over its own 1-thread run above, and the ratio between the sides at 2 threads.
+    for workload in mlp-784 fashion-mlp-epoch cnn-fashion charlm; do
+      THREADS=2 pair $swift_first "$workload" Benchmarks/reference/torch_bench.py
+    done
+    # numpy's own sgemm on 1 and 2 threads: the 2-thread scaling this machine gives a product right now,
+    # the ceiling for mlp-784's.
+    run 1 "$python" Benchmarks/reference/torch_bench.py numpy-gemm-1024
+    run 2 "$python" Benchmarks/reference/torch_bench.py numpy-gemm-1024
+    run 1 "$bench" ddp-fashion-epoch  # 2 MPI ranks of 1 thread against 1 process, both timed by bench
+    run 1 "$bench" ddp-cnn            # the CNN the same way: 2 ranks of 32 against 1 process of 64
+  fi
+  hf_pair $swift_first 1
+  hf_pair $swift_first 2
+  "$python" Benchmarks/reference/hf_bench.py bandwidth >>"$results"
+  "$python" Benchmarks/reference/hf_bench.py tokenize Tests/AwesomegradModelsTests/Fixtures/hf/tokenizer/tokenizer.json \
+    --hf-model "$hf_model" >>"$results"
+  # The memory of loading alone: generate 0 tokens, peak RSS against the Float weights.
+  "$hf_model" generate --model "$gpt2_dir" --ids "$hf_prompt" --max-new-tokens 0 --json \
+    | "$python" Benchmarks/reference/hf_bench.py wrap 1 "$gpt2_dir" >>"$results"
 done
 echo "Load average after the rounds: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || uptime)" >&2
-echo "Soak" >&2
-run 1 "$bench" moons-tensor-soak --steps 10000
+if ! $hf_only && [[ -z "$only" ]]; then
+  echo "Soak" >&2
+  run 1 "$bench" moons-tensor-soak --steps 10000
+fi
 
 command="${COMPARE_COMMAND:-bash Benchmarks/compare.sh --rounds $rounds}"
+[[ -n "$only" ]] && command="COMPARE_WORKLOADS=\"$only\" $command"
 "$python" Benchmarks/compare.py "$results" --command "$command" | tee "$out/table.txt"

@@ -284,7 +284,8 @@ struct CharLM: ParsableCommand {
       }
     }
     if state.step > steps {
-      fail("the checkpoint is at step \(state.step), past --steps \(steps); pass --steps \(state.step) or more")
+      fail(
+        "the checkpoint is at step \(state.step), past --steps \(steps); pass --steps \(state.step) or more")
     }
 
     let interactive = isatty(json ? STDERR_FILENO : STDOUT_FILENO) != 0
@@ -320,7 +321,8 @@ struct CharLM: ParsableCommand {
       guard state.step < steps else { break }
       let step = state.step + 1
       let start = DispatchTime.now().uptimeNanoseconds
-      let (x, y) = corpus.batch(from: corpus.train, size: batchSize, context: context, using: &state.generator)
+      let (x, y) = corpus.batch(
+        from: corpus.train, size: batchSize, context: context, using: &state.generator)
       model.zeroGrad()
       let loss = withAnomalyDetection(detectAnomaly) {
         let loss = model.loss(x, targets: y)
@@ -345,7 +347,8 @@ struct CharLM: ParsableCommand {
             tokensPerStep * Double(step) / trainingSeconds))
       }
       if evalEvery > 0 && step % evalEvery == 0 && step < steps {
-        let validation = estimatedLoss(model, corpus, corpus.validation, context: context, using: &state.generator)
+        let validation = estimatedLoss(
+          model, corpus, corpus.validation, context: context, using: &state.generator)
         validationPoints.append((Double(step), validation))
         log.print(
           String(

@@ -310,4 +310,21 @@ import Testing
       model.generate(from: [4], count: 8, topK: 1, using: &a)
         == model.generate(from: [4], count: 8, topK: 1, using: &b))
   }
+
+  /// Generation computes only the last position's logits (`[1, 1, V]`, not `[1, T, V]` per token),
+  /// and chooses what the full forward pass's last row chooses: greedy generation equals the argmax
+  /// loop over `model(tokens)`, past the context length too.
+  @Test func generationReadsTheLastPositionOnly() {
+    var rng = SeededGenerator(seed: 5)
+    let model = GPT<Double>(
+      GPTConfiguration(vocabularySize: 11, contextLength: 6, layers: 2, heads: 2, width: 8), using: &rng)
+    #expect(model.logits(IndexTensor([1, 2, 3], shape: [1, 3]), lastPositionOnly: true).shape == [1, 1, 11])
+    var tokens = [3, 1]
+    for _ in 0..<9 {
+      let window = [Int](tokens.suffix(6))
+      let row = model(IndexTensor(window, shape: [1, window.count])).scalars.suffix(11)
+      tokens.append(row.indices.max { row[$0] < row[$1] }! - row.startIndex)
+    }
+    #expect(model.generate(from: [3, 1], count: 9, topK: 1, using: &rng) == [Int](tokens.dropFirst(2)))
+  }
 }

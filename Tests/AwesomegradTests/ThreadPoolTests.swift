@@ -85,6 +85,8 @@ import Testing
   @Test(arguments: [
     (300, 200, 500, false, false), (300, 200, 500, true, true), (64, 1000, 700, false, true),
     (64, 1000, 700, true, false), (2048, 96, 64, false, false),
+    // A row vector times a matrix, both weight layouts (gemv, as in a decoding step).
+    (1, 2304, 768, false, false), (1, 3001, 700, false, true), (1, 1500, 900, true, true),
   ])
   func gemmIsTheSameAtEveryThreadCount(shape: (Int, Int, Int, Bool, Bool)) {
     let (m, n, k, ta, tb) = shape

@@ -3,9 +3,10 @@
 ///
 /// The blocks depend on m, n and k alone, never on the thread count, so each element of C is always
 /// computed by the same single-threaded gemm call and the result is the same bits at any thread count.
-/// A product below ``minimumWork`` multiply-adds is one block (the pool would cost more than it
-/// saves); larger ones get one block per ``minimumWork`` up to ``maximumCount``, each at least
-/// ``minimumExtent`` rows (or columns) so that OpenBLAS's kernels keep their speed.
+/// A product below ``minimumWork`` multiply-adds (``minimumVectorWork`` for a row vector times a
+/// matrix) is one block (the pool would cost more than it saves); larger ones get one block per
+/// that much work up to ``maximumCount``, each at least ``minimumExtent`` rows (or columns) so that
+/// OpenBLAS's kernels keep their speed.
 struct GemmBlocks: Equatable {
   /// The number of blocks (1: one call, no split).
   let count: Int
@@ -18,6 +19,11 @@ struct GemmBlocks: Equatable {
 
   /// 2²¹ multiply-adds: about 40 µs of single-threaded Float gemm on an AVX-512 core.
   static let minimumWork = 1 << 21
+  /// 2¹⁸ multiply-adds for a row vector times a matrix (m = 1, run by gemv): such a product reads
+  /// each weight once and is bound by memory, so a block of 1 MiB of Float weights (about 60 µs at
+  /// 17 GB/s) is already worth a thread, and a decoding step's products (GPT-2 124M's are 0.6 to
+  /// 2.4 million multiply-adds) use every thread.
+  static let minimumVectorWork = 1 << 18
   /// At most 32 blocks: enough for 16 threads to balance, few enough that packing B (or A) again per
   /// block stays under 1% of the product.
   static let maximumCount = 32
@@ -28,7 +34,8 @@ struct GemmBlocks: Equatable {
     alongRows = m >= n
     total = alongRows ? m : n
     let work = m.multipliedReportingOverflow(by: n).partialValue.multipliedReportingOverflow(by: k)
-    let wanted = work.overflow ? Self.maximumCount : work.partialValue / Self.minimumWork
+    let unit = m == 1 ? Self.minimumVectorWork : Self.minimumWork
+    let wanted = work.overflow ? Self.maximumCount : work.partialValue / unit
     let count = Swift.max(1, Swift.min(wanted, Self.maximumCount, total / Self.minimumExtent))
     extent = (total + count - 1) / count
     self.count = (total + extent - 1) / Swift.max(extent, 1)

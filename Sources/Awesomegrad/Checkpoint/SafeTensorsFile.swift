@@ -37,17 +37,37 @@ public struct SafeTensorsFile: Sendable {
   public let entries: [String: SafeTensorsEntry]
   /// The header length N read from the first 8 bytes.
   public let headerLength: Int
-  /// The whole file.
-  private let bytes: [UInt8]
+  /// The whole file: read into memory, or mapped.
+  private let bytes: FileBytes
 
   /// The tensor names, sorted.
   public var names: [String] { entries.keys.sorted() }
   /// The size of the data section, in bytes.
   public var dataLength: Int { bytes.count - 8 - headerLength }
+  /// Whether the file is memory-mapped (``init(mappingContentsOf:)``) rather than read into memory.
+  public var isMapped: Bool { bytes.isMapped }
 
   /// Reads and validates the safetensors file at `path` (read once, whole).
   public init(contentsOf path: String) throws(CheckpointError) {
     try self.init(bytes: readWholeFile(path), path: path)
+  }
+
+  /// Maps the safetensors file at `path` into memory (read-only, `mmap`) and validates it as
+  /// ``init(bytes:path:)`` does, reading only the header.
+  ///
+  /// The tensors' bytes are read from the file when a tensor is decoded, and the pages a decoded
+  /// tensor came from are given back to the system right after (`madvise(MADV_DONTNEED)`, in
+  /// blocks of 16 MiB), so decoding every tensor once holds one copy of the weights (the decoded
+  /// one), not two: loading a model stays near the size of its decoded weights. The file must not
+  /// be truncated while it is mapped (a read past its new end stops the process, as with any mapping).
+  public init(mappingContentsOf path: String) throws(CheckpointError) {
+    let mapped = try mapWholeFile(path)
+    self.path = path
+    self.bytes = mapped
+    (metadata, entries, headerLength) = try mapped.withUnsafeBytes {
+      (file) throws(CheckpointError) -> ([String: String], [String: SafeTensorsEntry], Int) in
+      try validate(file, path: path)
+    }
   }
 
   /// Validates the safetensors file `bytes`, checking in this order and stopping at the first problem:
@@ -73,7 +93,7 @@ public struct SafeTensorsFile: Sendable {
   ///   - path: the name to use in errors.
   public init(bytes: [UInt8], path: String = "<memory>") throws(CheckpointError) {
     self.path = path
-    self.bytes = bytes
+    self.bytes = FileBytes(bytes)
     (metadata, entries, headerLength) = try bytes.withUnsafeBufferPointer {
       (file) throws(CheckpointError) -> ([String: String], [String: SafeTensorsEntry], Int) in
       try validate(file, path: path)
@@ -91,10 +111,16 @@ public struct SafeTensorsFile: Sendable {
     of entry: SafeTensorsEntry, _ body: (UnsafeRawBufferPointer) throws(CheckpointError) -> R
   ) throws(CheckpointError) -> R {
     let start = 8 + headerLength + entry.byteRange.lowerBound
-    return try bytes.withUnsafeBufferPointer { (all) throws(CheckpointError) -> R in
+    return try bytes.withUnsafeBytes { (all) throws(CheckpointError) -> R in
       try body(
         UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: all[start..<start + entry.byteRange.count])))
     }
+  }
+
+  /// Gives the pages of the file's bytes `range` (relative to the data section) back to the
+  /// system when the file is mapped; nothing otherwise. Reading them again reads the file again.
+  func releasePages(ofData range: Range<Int>) {
+    bytes.releasePages(range.lowerBound + 8 + headerLength..<range.upperBound + 8 + headerLength)
   }
 
   /// Throws `sizeMismatch` unless the entry's bytes are its element count × the element size (what
@@ -116,6 +142,15 @@ public struct SafeTensorsFile: Sendable {
   public func storage<S: TensorScalar>(_ name: String, as _: S.Type = S.self) throws(CheckpointError)
     -> Storage<S>
   {
+    try storage(name, as: S.self, releaseBlockBytes: Self.releaseBlockBytes)
+  }
+
+  /// ``storage(_:as:)`` with the block a mapped file is decoded and released in (tests use small ones).
+  @_specialize(where S == Float)
+  @_specialize(where S == Double)
+  func storage<S: TensorScalar>(
+    _ name: String, as _: S.Type, releaseBlockBytes: Int
+  ) throws(CheckpointError) -> Storage<S> {
     let entry = try entry(name)
     guard let encoding = FloatEncoding(entry.dtype) else {
       throw .wrongDType(path: path, tensor: name, dtype: entry.dtype.rawValue, wanted: "a float tensor")
@@ -124,9 +159,31 @@ public struct SafeTensorsFile: Sendable {
     // checked again here because a wrong size would write past it.
     try checkByteCount(of: entry, name)
     let storage = Storage<S>(uninitializedShape: entry.shape)
-    try withBytes(of: entry) { raw in decodeFloats(raw, encoding, into: storage.buffer.base) }
+    guard bytes.isMapped else {
+      try withBytes(of: entry) { raw in decodeFloats(raw, encoding, into: storage.buffer.base) }
+      return storage
+    }
+    // A mapped file: decode in blocks, giving each block's pages back once it is decoded, so the
+    // file's pages and the decoded tensor are never both resident in full.
+    let size = encoding.byteCount
+    let block = Swift.max(1, releaseBlockBytes / size)
+    try withBytes(of: entry) { raw in
+      var first = 0
+      while first < entry.count {
+        let n = Swift.min(block, entry.count - first)
+        decodeFloats(
+          UnsafeRawBufferPointer(rebasing: raw[(first * size)..<((first + n) * size)]), encoding,
+          into: storage.buffer.base + first)
+        let begin = entry.byteRange.lowerBound + first * size
+        releasePages(ofData: begin..<(begin + n * size))
+        first += n
+      }
+    }
     return storage
   }
+
+  /// The block a mapped tensor is decoded and released in: 16 MiB.
+  static let releaseBlockBytes = 16 << 20
 
   /// The floating-point tensor `name` as a leaf `Tensor<S>` (see ``storage(_:as:)``).
   public func tensor<S: TensorScalar>(
@@ -373,6 +430,73 @@ func readWholeFile(_ path: String) throws(CheckpointError) -> [UInt8] {
   }
   if let failure { throw .unreadable(path: path, reason: failure) }
   return bytes
+}
+
+/// The file at `path` mapped read-only into memory (an empty file is read as no bytes: `mmap`
+/// cannot map 0 bytes).
+func mapWholeFile(_ path: String) throws(CheckpointError) -> FileBytes {
+  let fd = open(path, O_RDONLY)
+  guard fd >= 0 else { throw .unreadable(path: path, reason: systemError()) }
+  defer { close(fd) }
+  var info = stat()
+  guard fstat(fd, &info) == 0 else { throw .unreadable(path: path, reason: systemError()) }
+  guard (info.st_mode & S_IFMT) == S_IFREG else {
+    throw .unreadable(path: path, reason: "not a regular file")
+  }
+  let size = Int(info.st_size)
+  if size == 0 { return FileBytes([]) }
+  guard let address = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), address != MAP_FAILED else {
+    throw .unreadable(path: path, reason: "mmap: " + systemError())
+  }
+  return FileBytes(mapping: UnsafeRawPointer(address), count: size)
+}
+
+/// A file's bytes: an array read into memory, or a read-only mapping that is unmapped when the last
+/// ``SafeTensorsFile`` holding it goes. Immutable once made, so it can be shared across tasks.
+final class FileBytes: @unchecked Sendable {
+  private let array: [UInt8]
+  private let mapping: UnsafeRawPointer?
+  /// The number of bytes.
+  let count: Int
+
+  init(_ array: [UInt8]) {
+    self.array = array
+    mapping = nil
+    count = array.count
+  }
+
+  init(mapping: UnsafeRawPointer, count: Int) {
+    array = []
+    self.mapping = mapping
+    self.count = count
+  }
+
+  deinit {
+    if let mapping { munmap(UnsafeMutableRawPointer(mutating: mapping), count) }
+  }
+
+  var isMapped: Bool { mapping != nil }
+
+  /// Calls `body` with all the bytes.
+  func withUnsafeBytes<R>(
+    _ body: (UnsafeBufferPointer<UInt8>) throws(CheckpointError) -> R
+  ) throws(CheckpointError) -> R {
+    if let mapping {
+      return try body(UnsafeBufferPointer(start: mapping.assumingMemoryBound(to: UInt8.self), count: count))
+    }
+    return try array.withUnsafeBufferPointer { (all) throws(CheckpointError) -> R in try body(all) }
+  }
+
+  /// `madvise(MADV_DONTNEED)` over the whole pages inside `range` of a mapping: they leave the
+  /// process's resident memory and are read from the file again if touched. A private read-only
+  /// mapping has nothing to lose.
+  func releasePages(_ range: Range<Int>) {
+    guard let mapping else { return }
+    let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+    let start = (range.lowerBound + page - 1) / page * page
+    let end = range.upperBound / page * page
+    if end > start { madvise(UnsafeMutableRawPointer(mutating: mapping + start), end - start, MADV_DONTNEED) }
+  }
 }
 
 /// The message of the current `errno`.

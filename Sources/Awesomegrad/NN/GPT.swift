@@ -112,10 +112,16 @@ public final class GPT<Scalar: TensorScalar>: Module<Scalar> {
         "GPT", "tokens must be [B, T] with 1 ≤ T ≤ \(configuration.contextLength), got \(tokens.shape)",
         file: file, line: line)
     }
+    return logits(tokens, lastPositionOnly: false)
+  }
+
+  /// The logits of every position, or of the last position only (`[B, 1, V]`): generation needs
+  /// only those, and the head is the largest product when the vocabulary is large.
+  func logits(_ tokens: IndexTensor, lastPositionOnly: Bool) -> Tensor<Scalar> {
     let t = tokens.shape[1]
     var x = wte(tokens) + wpe(IndexTensor.arange(t))
     for block in blocks { x = block(x) }
-    return lm_head(ln_f(x))
+    return lm_head(ln_f(lastPositionOnly ? x.sliced(axis: 1, start: t - 1) : x))
   }
 
   /// The mean cross-entropy of predicting `targets` `[B, T]` (the tokens shifted by one) from
@@ -128,7 +134,7 @@ public final class GPT<Scalar: TensorScalar>: Module<Scalar> {
 
   /// Continues `prompt` by `count` tokens, each drawn from softmax(logits / temperature) restricted
   /// to the `topK` most likely tokens (all when nil), reading at most the last `contextLength`
-  /// tokens. Runs without recording a graph.
+  /// tokens. Runs without recording a graph, and computes the logits of the last position only.
   ///
   /// - Returns: the `count` new tokens.
   public func generate<G: RandomNumberGenerator>(
@@ -140,13 +146,12 @@ public final class GPT<Scalar: TensorScalar>: Module<Scalar> {
     }
     var tokens = prompt
     var generated: [Int] = []
-    let v = configuration.vocabularySize
     withoutGrad {
       for _ in 0..<Swift.max(count, 0) {
         let window = Array(tokens.suffix(configuration.contextLength))
-        let logits = self(IndexTensor(window, shape: [1, window.count])).scalars
-        var row = logits[(logits.count - v)...].map { Double($0) / temperature }
-        if let topK, topK < v {
+        let logits = self.logits(IndexTensor(window, shape: [1, window.count]), lastPositionOnly: true).scalars
+        var row = logits.map { Double($0) / temperature }
+        if let topK, topK < row.count {
           let threshold = row.sorted(by: >)[topK - 1]
           row = row.map { $0 < threshold ? -.infinity : $0 }
         }

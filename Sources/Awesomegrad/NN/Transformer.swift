@@ -79,6 +79,26 @@ public final class LayerNorm<Scalar: TensorScalar>: Module<Scalar> {
     if let b = self.bias { registerParameter("bias", b) }
   }
 
+  /// A layer norm over given parameters (made to require grad): `weight` and `bias` (or none) of the
+  /// shape normalised over, such as a checkpoint's.
+  public init(
+    weight: Tensor<Scalar>, bias: Tensor<Scalar>?, eps: Double = 1e-5, file: StaticString = #fileID,
+    line: UInt = #line
+  ) {
+    if weight.rank == 0 || weight.count == 0 || (bias != nil && bias!.shape != weight.shape) {
+      argumentFailure(
+        "LayerNorm", "weight must be non-empty and bias of its shape, got \(weight.shape) and \(bias?.shape ?? [])",
+        file: file, line: line)
+    }
+    normalizedShape = weight.shape
+    self.eps = eps
+    self.weight = weight
+    self.bias = bias
+    super.init()
+    registerParameter("weight", weight)
+    if let bias { registerParameter("bias", bias) }
+  }
+
   /// `[…, normalizedShape…]` → the same shape.
   public override func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
     x.layerNorm(normalizedShape: normalizedShape, weight: weight, bias: bias, eps: eps)

@@ -52,7 +52,10 @@ public struct Storage<Scalar: TensorScalar> {
   public var scalars: [Scalar] { Array(UnsafeBufferPointer(start: buffer.base, count: count)) }
 
   /// A storage of `shape` whose elements `initializer` writes, every one of them, through a pointer:
-  /// the way to build values in a custom op without an intermediate array.
+  /// the way to build values in a custom op without an intermediate array. (Specialised, so that a
+  /// client's call does not clear the buffer one element at a time through generic code.)
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   public init(shape: [Int], initializingWith initializer: (UnsafeMutableBufferPointer<Scalar>) -> Void) {
     self.init(uninitializedShape: shape)
     buffer.base.initialize(repeating: 0, count: count)

@@ -65,6 +65,11 @@ extern "C" {
 /// which `taskset`, containers and MPI's binding restrict), the online processors elsewhere.
 int awesomegrad_available_cores(void);
 
+/// Lets thread `task` (a Linux thread id, 0 for the caller) run on every CPU; the kernel keeps only
+/// those the process's cgroup allows. AwesomegradDistributed undoes mpirun's default binding with it.
+/// Returns 0, or -1 (with errno) on failure and on systems without CPU affinity.
+int awesomegrad_allow_every_cpu(int task);
+
 /// The instruction sets a kernel can be compiled for.
 typedef enum {
   awesomegrad_isa_baseline = 0,

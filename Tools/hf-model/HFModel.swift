@@ -1,0 +1,52 @@
+import ArgumentParser
+import Awesomegrad
+import AwesomegradModels
+import AwesomegradTokenizers
+import Foundation
+
+/// `hf-model`: Hugging Face GPT-2 and Llama folders from the shell (the interface in DESIGN.md).
+@main
+struct HFModel: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "hf-model",
+    abstract: "Tokenize, run, generate with, fine-tune and save Hugging Face GPT-2 and Llama checkpoints.",
+    subcommands: [Tokenize.self, Decode.self, Logits.self, Generate.self, Loss.self, Finetune.self])
+}
+
+/// Prints `message` on standard error as one line and returns the exit code 1.
+func fail(_ error: any Error) -> ExitCode {
+  FileHandle.standardError.write(Data("hf-model: \(String(describing: error))\n".utf8))
+  return ExitCode(1)
+}
+
+/// Runs `body`, turning any error into one line on standard error and exit status 1.
+func reportingErrors(_ body: () throws -> Void) throws {
+  do {
+    try body()
+  } catch let error as ExitCode {
+    throw error
+  } catch {
+    throw fail(error)
+  }
+}
+
+/// `1,2,3` → [1, 2, 3].
+func parseIDs(_ text: String, option: String) throws -> [Int] {
+  let parts = text.split(separator: ",", omittingEmptySubsequences: false).map {
+    $0.trimmingCharacters(in: .whitespaces)
+  }
+  if text.trimmingCharacters(in: .whitespaces).isEmpty { return [] }
+  return try parts.map { part in
+    guard let id = Int(part), id >= 0 else {
+      throw ValidationError("\(option): \"\(part)\" is not a non-negative integer")
+    }
+    return id
+  }
+}
+
+/// One JSON object on standard output, keys sorted.
+func printJSON(_ object: [String: Any]) throws {
+  let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+  FileHandle.standardOutput.write(data)
+  FileHandle.standardOutput.write(Data("\n".utf8))
+}
