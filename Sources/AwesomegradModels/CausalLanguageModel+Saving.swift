@@ -38,7 +38,7 @@ extension CausalLanguageModel {
   public func saveAdapters(to directory: URL, baseModel: String) throws {
     let adapted = projections.filter { $0.layer.lora != nil }
     guard let first = adapted.first?.layer.lora else {
-      argumentFailure("saveAdapters", "the model has no LoRA adapter", file: #fileID, line: #line)
+      modelArgumentFailure("saveAdapters", "the model has no LoRA adapter", file: #fileID, line: #line)
     }
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     var tensors: [String: SafeTensorsWritable] = [:]
