@@ -11,7 +11,7 @@ extension CausalLanguageModel {
   /// requires) and, when given, the tokenizer's `tokenizer.json` (and the `tokenizer_config.json`
   /// beside it, if there is one). LoRA adapters are merged into the weights written.
   ///
-  /// The folder is a `URL` (``Module/save(to:metadata:)`` with a path writes one safetensors file of
+  /// The folder is a `URL` (`Module.save(to:metadata:)` with a path writes one safetensors file of
   /// the state dict instead). It is created if needed; existing files of these names are replaced.
   public func save(to directory: URL, tokenizer: BPETokenizer? = nil) throws {
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
