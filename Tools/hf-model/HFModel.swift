@@ -30,12 +30,14 @@ func reportingErrors(_ body: () throws -> Void) throws {
   }
 }
 
-/// `1,2,3` → [1, 2, 3].
+/// `1,2,3` → [1, 2, 3] (spaces around the ids and enclosing brackets, `[1, 2, 3]`, are allowed).
 func parseIDs(_ text: String, option: String) throws -> [Int] {
-  let parts = text.split(separator: ",", omittingEmptySubsequences: false).map {
+  var body = text.trimmingCharacters(in: .whitespaces)
+  if body.hasPrefix("[") && body.hasSuffix("]") { body = String(body.dropFirst().dropLast()) }
+  if body.trimmingCharacters(in: .whitespaces).isEmpty { return [] }
+  let parts = body.split(separator: ",", omittingEmptySubsequences: false).map {
     $0.trimmingCharacters(in: .whitespaces)
   }
-  if text.trimmingCharacters(in: .whitespaces).isEmpty { return [] }
   return try parts.map { part in
     guard let id = Int(part), id >= 0 else {
       throw ValidationError("\(option): \"\(part)\" is not a non-negative integer")
