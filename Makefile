@@ -35,15 +35,15 @@ compare: deps
 format:
 	$(SWIFT) format --in-place --recursive Package.swift Sources Tests Examples Tools Benchmarks
 
-# Data-parallel training on this machine's cores with Open MPI (see the README's "Distributed training").
-# Shared memory between the ranks, the runtime's TCP on loopback only, no UCX probing, no core binding,
-# and root allowed (containers, CI). RANKS processes; DDP_ARGS go to the example.
-.PHONY: ddp ddp-check ddp-bench
+# Data-parallel training on this machine's cores with Open MPI (see the DocC article "Distributed
+# training"). A plain mpirun: Distributed.initialize chooses the transport itself (shared memory
+# without CMA, no default core binding, ...); root allowed (containers, CI). RANKS processes; DDP_ARGS
+# go to the example.
+.PHONY: ddp ddp-check ddp-bench ddp-hosts
 RANKS ?= 2
 DDP_ARGS ?= --epochs 1
 MPIRUN_LOCAL = OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun -np $(RANKS) --oversubscribe \
-	--bind-to none --mca btl self,vader --mca btl_vader_single_copy_mechanism none --mca pml ob1 \
-	--mca oob_tcp_if_include lo --timeout 3600
+	--timeout 3600
 
 ## Train the Fashion-MNIST MLP on RANKS ranks (--batch-size is per rank).
 ddp:
@@ -56,11 +56,20 @@ ddp-check: deps
 	$(SWIFT) build --product ddp-check
 	$(MPIRUN_LOCAL) "$$($(SWIFT) build --show-bin-path)/ddp-check"
 
-## Time one fashion epoch on 2 ranks of 1 BLAS thread against 1 process of 1 thread (total batch 128).
+## Time 2 ranks of 1 thread against 1 process of 1 thread: a fashion MLP epoch (total batch 128) and
+## 150 global batches of the CNN (total batch 64).
 ddp-bench:
 	@bash scripts/install-deps --fashion-mnist
 	$(SWIFT) build -c release --product bench
-	"$$($(SWIFT) build -c release --show-bin-path)/bench" ddp-fashion-epoch --threads 1
+	"$$($(SWIFT) build -c release --show-bin-path)/bench" ddp-fashion-epoch ddp-cnn --threads 1
+
+## Two hosts on this machine: network namespaces joined by a veth link shaped to RATE (tc tbf) and
+## DELAY (tc netem, where the kernel has it); ddp-check across them, then a CNN step averaged after
+## against during backward (scripts/ddp-hosts; needs root).
+RATE ?= 1gbit
+DELAY ?= 0.2ms
+ddp-hosts: deps
+	@bash scripts/ddp-hosts --rate $(RATE) --delay $(DELAY)
 
 ## Check that safetensors files go both ways between Awesomegrad and Python's safetensors/PyTorch
 ## (Benchmarks/reference/interop.py in the reference venv; prints PASS/FAIL per check).

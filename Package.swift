@@ -54,7 +54,7 @@ let package = Package(
     .target(name: "AwesomegradKernels", path: "Sources/AwesomegradKernels"),
     /// Data-parallel training over MPI: broadcast, fused gradient allreduce, sharded mini-batches.
     .target(
-      name: "AwesomegradDistributed", dependencies: ["Awesomegrad", "CMPI"],
+      name: "AwesomegradDistributed", dependencies: ["Awesomegrad", "AwesomegradKernels", "CMPI"],
       path: "Sources/AwesomegradDistributed"),
     /// Byte-level BPE tokenizers read from `tokenizer.json` (Foundation only, no tensors).
     .target(name: "AwesomegradTokenizers", path: "Sources/AwesomegradTokenizers"),

@@ -33,12 +33,25 @@ TARGETS = {
     "fashion-vs-torch": ("≥ 1.3× faster", lambda r: r >= 1.3),
     "charlm-vs-torch": ("≥ 1.0× (no slower)", lambda r: r >= 1.0),
     "ddp-scaling": ("≥ 1.7× 1 process", lambda r: r >= 1.7),
+    "ddp-cnn-scaling": ("≥ 1.8× 1 process", lambda r: r >= 1.8),
     "cnn-vs-torch": ("≥ 1.0× (no slower)", lambda r: r >= 1.0),
+    "charlm-1024-vs-torch": ("≥ 1.2× faster", lambda r: r >= 1.2),
+    "charlm-1024-rss": ("≤ 1.15× charlm's", lambda r: r <= 1.15),
+    "attention-vs-torch": ("reported", None),
     "soak-rss": ("flat (≤ 1 MiB growth)", lambda r: r <= SOAK_RSS_TOLERANCE),
     "hf-generate-1": ("≥ 1.3× transformers", lambda r: r >= 1.3),
     "hf-generate-2": ("≥ 1.3× transformers", lambda r: r >= 1.3),
     "hf-load-rss": ("< 1.3× the Float weights", lambda r: r < 1.3),
     "hf-tokenize": ("well under 1 s", lambda r: r < 0.5),
+    # Two threads (issue 18): own speed-up 2 threads / 1 thread, and against PyTorch at 2 threads.
+    "cnn-2t": ("≥ 1.8× 1-thread", lambda r: r >= 1.8),
+    "charlm-2t": ("≥ 1.7× 1-thread", lambda r: r >= 1.7),
+    "fashion-2t": ("≥ 1.6× 1-thread", lambda r: r >= 1.6),
+    "cnn-2t-vs-torch": ("≥ 1.3× faster", lambda r: r >= 1.3),
+    "charlm-2t-vs-torch": ("≥ 1.2× faster", lambda r: r >= 1.2),
+    "mlp-2t-vs-torch": ("≥ 1.1× faster", lambda r: r >= 1.1),
+    "fashion-2t-vs-torch": ("reported", lambda r: True),
+    "parallel-share": ("≥ 0.97", lambda r: r >= 0.97),
     "soak-allocs": ("constant, reported", lambda r: r == 0),
 }
 
@@ -138,7 +151,7 @@ def main():
 
     def row(name, key, measured, display, detail):
         target, ok = TARGETS[key]
-        verdict = "—" if measured is None else ("met" if ok(measured) else "NOT met")
+        verdict = "—" if measured is None or ok is None else ("met" if ok(measured) else "NOT met")
         rows.append((name, target, display if measured is not None else "—", verdict, detail))
 
     # moons-value: the Value engine against micrograd.
@@ -222,19 +235,24 @@ def main():
         detail += (f" (PyTorch: {torch_charlm_gflops:.1f} GFLOP/s, "
                    f"{100 * torch_charlm_gflops / torch_gemm_gflops:.0f}%)")
     row("charlm vs PyTorch: time per AdamW step", "charlm-vs-torch", r, f"{r:.2f}×" if r else "", detail)
-    # ddp-fashion-epoch: the same epoch (total batch 128) on 2 MPI ranks against 1 process, 1 thread each.
-    ddp = med(runs, "ddp-fashion-epoch", SWIFT)
-    single = med(runs, "ddp-fashion-epoch", SWIFT, key="single_process_us")
-    r = ratio(single, ddp)
-    allreduce = med(runs, "ddp-fashion-epoch", SWIFT, key="allreduce_us_per_step")
-    isolated = med(runs, "ddp-fashion-epoch", SWIFT, key="allreduce_isolated_us")
-    moved = med(runs, "ddp-fashion-epoch", SWIFT, key="allreduce_bytes_per_step")
-    projected = med(runs, "ddp-fashion-epoch", SWIFT, key="projected_speedup")
-    load_average = med(runs, "ddp-fashion-epoch", SWIFT, key="load_average")
-    row("ddp-fashion-epoch: 2 ranks vs 1 process, time per epoch", "ddp-scaling", r, f"{r:.2f}×" if r else "",
-        f"{fmt_us(ddp)} vs {fmt_us(single)}; allreduce {fmt_us(allreduce)} per step in the epoch "
-        f"({fmt_us(isolated)} after a barrier), {fmt_bytes(moved)} per step; "
-        f"from CPU times {projected or 0:.2f}× on two free cores; load average {load_average or 0:.1f}")
+    # ddp-fashion-epoch: the same epoch (total batch 128) on 2 MPI ranks against 1 process, 1 thread each;
+    # ddp-cnn: 150 global batches of 64 of the CNN, 2 ranks of 32 against 1 process of 64.
+    for workload, key, name in [
+        ("ddp-fashion-epoch", "ddp-scaling", "ddp-fashion-epoch: 2 ranks vs 1 process, time per epoch"),
+        ("ddp-cnn", "ddp-cnn-scaling", "ddp-cnn: 2 ranks of 32 vs 1 process of 64, 150 global batches"),
+    ]:
+        ddp = med(runs, workload, SWIFT)
+        single = med(runs, workload, SWIFT, key="single_process_us")
+        r = ratio(single, ddp)
+        allreduce = med(runs, workload, SWIFT, key="allreduce_us_per_step")
+        isolated = med(runs, workload, SWIFT, key="allreduce_isolated_us")
+        moved = med(runs, workload, SWIFT, key="allreduce_bytes_per_step")
+        projected = med(runs, workload, SWIFT, key="projected_speedup")
+        load_average = med(runs, workload, SWIFT, key="load_average")
+        row(name, key, r, f"{r:.2f}×" if r else "",
+            f"{fmt_us(ddp)} vs {fmt_us(single)}; allreduce {fmt_us(allreduce)} per step in the run "
+            f"({fmt_us(isolated)} after a barrier), {fmt_bytes(moved)} per step; "
+            f"from CPU times {projected or 0:.2f}× on two free cores; load average {load_average or 0:.1f}")
     # cnn-fashion: one Adam step of the Fashion-MNIST CNN, against PyTorch, and its share of gemm-1024.
     swift_cnn = med(runs, "cnn-fashion", SWIFT)
     torch_cnn = med(runs, "cnn-fashion", "pytorch")
@@ -289,6 +307,34 @@ def main():
                   f"ids {'identical' if all(x['identical'] for x in tokenize) else 'DIFFER'}")
     row("hf-model tokenize, 1 MB of text", "hf-tokenize", seconds, f"{seconds:.3f} s" if seconds else "", detail)
 
+    # charlm-1024 and attention-1024: the char GPT at context 1024 (batch 2, the same 2048 tokens a step),
+    # and causal attention alone (B=2, H=4, T=1024, d=32, forward and backward), against PyTorch. Each
+    # side's thread CPU time per step is in the detail: on a busy machine it varies less than the wall time.
+    def cpu_detail(workload):
+        cpu = [med(runs, workload, e, key="cpu_median_us") for e in (SWIFT, "pytorch")]
+        if None in cpu:
+            return ""
+        return f"; CPU time {fmt_us(cpu[0])} vs {fmt_us(cpu[1])} = {cpu[1] / cpu[0]:.2f}×"
+
+    swift_long = med(runs, "charlm-1024", SWIFT)
+    torch_long = med(runs, "charlm-1024", "pytorch")
+    r = ratio(torch_long, swift_long)
+    row("charlm-1024 vs PyTorch: time per AdamW step", "charlm-1024-vs-torch", r, f"{r:.2f}×" if r else "",
+        f"{fmt_us(swift_long)} vs {fmt_us(torch_long)}{cpu_detail('charlm-1024')}")
+    rss = [med(runs, w, SWIFT, key="peak_rss_bytes") for w in ("charlm-1024", "charlm")]
+    r = ratio(rss[0], rss[1])
+    row("charlm-1024 peak RSS / charlm's (same tokens)", "charlm-1024-rss", r, f"{r:.2f}×" if r else "",
+        f"{fmt_bytes(rss[0])} vs {fmt_bytes(rss[1])} (bench's workload peak; PyTorch: "
+        f"{fmt_bytes(med(runs, 'charlm-1024', 'pytorch', key='peak_rss_bytes'))} vs "
+        f"{fmt_bytes(med(runs, 'charlm', 'pytorch', key='peak_rss_bytes'))})")
+    swift_attention = med(runs, "attention-1024", SWIFT)
+    torch_attention = med(runs, "attention-1024", "pytorch")
+    r = ratio(torch_attention, swift_attention)
+    gflops = [med(runs, "attention-1024", e, key="gflops") for e in (SWIFT, "pytorch")]
+    row("attention-1024 vs PyTorch: forward + backward", "attention-vs-torch", r, f"{r:.2f}×" if r else "",
+        f"{fmt_us(swift_attention)} vs {fmt_us(torch_attention)}; {gflops[0] or 0:.1f} vs {gflops[1] or 0:.1f} "
+        f"GFLOP/s on the causal half{cpu_detail('attention-1024')}")
+
     # The soak: memory over 10,000 moons-tensor steps.
     soak = runs.get(("moons-tensor-soak", SWIFT, 1), [])
     if soak:
@@ -307,6 +353,33 @@ def main():
     else:
         row("moons-tensor soak: RSS end − start", "soak-rss", None, "", "not run")
 
+    # Two threads: each side's speed-up over its own 1-thread run (same rounds), the ratio at 2 threads,
+    # and Amdahl's projection from the parallel share p of Awesomegrad's 1-thread step.
+    thread_rows = []
+    for workload, own_key, torch_key in (("mlp-784", "mlp-threads", "mlp-2t-vs-torch"),
+                                         ("fashion-mlp-epoch", "fashion-2t", "fashion-2t-vs-torch"),
+                                         ("cnn-fashion", "cnn-2t", "cnn-2t-vs-torch"),
+                                         ("charlm", "charlm-2t", "charlm-2t-vs-torch")):
+        one, two = med(runs, workload, SWIFT, 1), med(runs, workload, SWIFT, 2)
+        torch_one, torch_two = med(runs, workload, "pytorch", 1), med(runs, workload, "pytorch", 2)
+        speedup = ratio(one, two)
+        if workload != "mlp-784":  # mlp-784's own speed-up is the row above, with its numpy ceiling
+            row(f"{workload} on 2 threads vs 1 thread", own_key, speedup, f"{speedup:.2f}×" if speedup else "",
+                f"{fmt_us(two)} vs {fmt_us(one)}; PyTorch {fmt_us(torch_two)} vs {fmt_us(torch_one)} = "
+                f"{ratio(torch_one, torch_two) or 0:.2f}×")
+        r = ratio(torch_two, two)
+        row(f"{workload} vs PyTorch, both on 2 threads", torch_key, r, f"{r:.2f}×" if r else "",
+            f"{fmt_us(two)} vs {fmt_us(torch_two)}")
+        p = med(runs, workload, SWIFT, 1, key="parallel_share")
+        if workload in ("cnn-fashion", "charlm"):
+            row(f"{workload}: parallel share p of a 1-thread step", "parallel-share", p, f"{p:.3f}" if p else "",
+                "time in parallel regions (loops above their grain, split products) / step, at 1 thread")
+        amdahl = [1 / ((1 - p) + p / n) if p is not None else None for n in (8, 16, 64)]
+        thread_rows.append((workload, fmt_us(one), fmt_us(two), f"{speedup:.2f}×" if speedup else "—",
+                            f"{ratio(torch_one, torch_two) or 0:.2f}×" if torch_two else "—",
+                            f"{r:.2f}×" if r else "—", f"{p:.3f}" if p is not None else "—",
+                            *[f"{a:.1f}×" if a else "—" for a in amdahl]))
+
     headers = ("comparison", "target", "measured", "verdict", "detail")
     widths = [max(len(str(x[i])) for x in rows + [headers]) for i in range(5)]
     print()
@@ -316,7 +389,17 @@ def main():
     print("  ".join("-" * w for w in widths))
     for x in rows:
         print("  ".join(str(v).ljust(w) for v, w in zip(x, widths)).rstrip())
-    rounds = count(runs, "moons-tensor", SWIFT)
+    if thread_rows:
+        theads = ("workload", "1 thread", "2 threads", "measured 2t/1t", "PyTorch 2t/1t", "vs PyTorch at 2t",
+                  "parallel share p", "Amdahl 8 cores", "16 cores", "64 cores")
+        twidths = [max(len(str(x[i])) for x in thread_rows + [theads]) for i in range(len(theads))]
+        print("\nThreads: measured on this machine (left) and projected by Amdahl's law 1/((1 − p) + p/n) "
+              "from the 1-thread parallel share (right; not measured)")
+        print("  ".join(h.ljust(w) for h, w in zip(theads, twidths)).rstrip())
+        print("  ".join("-" * w for w in twidths))
+        for x in thread_rows:
+            print("  ".join(str(v).ljust(w) for v, w in zip(x, twidths)).rstrip())
+    rounds = max(count(runs, w, SWIFT) for w in ("moons-tensor", "charlm", "charlm-1024", "attention-1024"))
     print(f"\nMedian over {rounds} round(s) of each run's median per step; 1 thread unless stated; "
           "Swift steps timed with malloc counting off.")
     swift_engines = (SWIFT, "micrograd-swift")

@@ -103,15 +103,16 @@ run() {
     --threads "$threads" >>"$results"
 }
 
-# Runs the Swift side and the reference side of one workload, in the given order.
+# Runs the Swift side and the reference side of one workload, in the given order, on THREADS threads
+# (1 unless set).
 pair() {
-  local swift_first="$1" workload="$2" reference="$3"
+  local swift_first="$1" workload="$2" reference="$3" threads="${THREADS:-1}"
   if $swift_first; then
-    run 1 "$bench" "$workload"
-    run 1 "$python" "$reference" "$workload"
+    run "$threads" "$bench" "$workload"
+    run "$threads" "$python" "$reference" "$workload"
   else
-    run 1 "$python" "$reference" "$workload"
-    run 1 "$bench" "$workload"
+    run "$threads" "$python" "$reference" "$workload"
+    run "$threads" "$bench" "$workload"
   fi
 }
 
@@ -135,21 +136,33 @@ hf_pair() {
   fi
 }
 
+# COMPARE_WORKLOADS="charlm charlm-1024 attention-1024" limits a run to those PyTorch pairs (and skips
+# the micrograd, 2-thread, DDP and soak rows); by default every row runs.
+only="${COMPARE_WORKLOADS:-}"
 for round in $(seq 1 "$rounds"); do
   echo "Round $round of $rounds" >&2
   swift_first=true
   (( round % 2 == 0 )) && swift_first=false
+  if [[ -n "$only" ]]; then
+    for workload in $only; do pair $swift_first "$workload" Benchmarks/reference/torch_bench.py; done
+    continue
+  fi
   if ! $hf_only; then
     pair $swift_first moons-value Benchmarks/reference/micrograd_bench.py
-    for workload in moons-tensor mlp-784 gemm-1024 fashion-mlp-epoch charlm cnn-fashion; do
+    for workload in moons-tensor mlp-784 gemm-1024 fashion-mlp-epoch charlm cnn-fashion charlm-1024 attention-1024; do
       pair $swift_first "$workload" Benchmarks/reference/torch_bench.py
     done
-    run 2 "$bench" mlp-784
+    # The same workloads on 2 threads, against PyTorch on 2 threads in the same round: each side's
+    # speed-up over its own 1-thread run above, and the ratio between the sides at 2 threads.
+    for workload in mlp-784 fashion-mlp-epoch cnn-fashion charlm; do
+      THREADS=2 pair $swift_first "$workload" Benchmarks/reference/torch_bench.py
+    done
     # numpy's own sgemm on 1 and 2 threads: the 2-thread scaling this machine gives a product right now,
     # the ceiling for mlp-784's.
     run 1 "$python" Benchmarks/reference/torch_bench.py numpy-gemm-1024
     run 2 "$python" Benchmarks/reference/torch_bench.py numpy-gemm-1024
     run 1 "$bench" ddp-fashion-epoch  # 2 MPI ranks of 1 thread against 1 process, both timed by bench
+    run 1 "$bench" ddp-cnn            # the CNN the same way: 2 ranks of 32 against 1 process of 64
   fi
   hf_pair $swift_first 1
   hf_pair $swift_first 2
@@ -160,10 +173,12 @@ for round in $(seq 1 "$rounds"); do
   "$hf_model" generate --model "$gpt2_dir" --ids "$hf_prompt" --max-new-tokens 0 --json \
     | "$python" Benchmarks/reference/hf_bench.py wrap 1 "$gpt2_dir" >>"$results"
 done
-if ! $hf_only; then
+echo "Load average after the rounds: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || uptime)" >&2
+if ! $hf_only && [[ -z "$only" ]]; then
   echo "Soak" >&2
   run 1 "$bench" moons-tensor-soak --steps 10000
 fi
 
 command="${COMPARE_COMMAND:-bash Benchmarks/compare.sh --rounds $rounds}"
+[[ -n "$only" ]] && command="COMPARE_WORKLOADS=\"$only\" $command"
 "$python" Benchmarks/compare.py "$results" --command "$command" | tee "$out/table.txt"

@@ -15,12 +15,13 @@
 // loads again to the same state, the state's step is the file name's, and every checkpoint-named
 // entry of a later step was reported by a warning; when it finds nothing, every entry was reported.
 
+import Foundation
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Darwin)
   import Darwin
 #endif
-import Foundation
 
 /// The small model every valid checkpoint of the target is of, and its optimizer.
 final class FuzzCheckpointModel {
@@ -102,7 +103,9 @@ func fuzzCheckpointDirectory(_ bytes: [UInt8]) {
     if let contents, !FileManager.default.fileExists(atPath: path) {
       _ = FileManager.default.createFile(atPath: path, contents: Data(contents))
     }
-    if FileManager.default.fileExists(atPath: path) || (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) != nil {
+    if FileManager.default.fileExists(atPath: path)
+      || (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) != nil
+    {
       checkpointSteps.insert(step)
     }
   }
@@ -119,7 +122,8 @@ func fuzzCheckpointDirectory(_ bytes: [UInt8]) {
     return
   }
   guard let resumed else {
-    precondition(warnings.count == checkpointSteps.count, "\(checkpointSteps.count) entries, \(warnings.count) warnings")
+    precondition(
+      warnings.count == checkpointSteps.count, "\(checkpointSteps.count) entries, \(warnings.count) warnings")
     return
   }
   let step = CheckpointDirectory.step(inFileName: (resumed.path as NSString).lastPathComponent)
@@ -130,6 +134,7 @@ func fuzzCheckpointDirectory(_ bytes: [UInt8]) {
     fatalError("\(resumed.path) was resumed from but does not load again to the same state")
   }
   precondition(
-    again.model.parameters.map { $0.scalars.map(\.bitPattern) } == run.model.parameters.map { $0.scalars.map(\.bitPattern) })
+    again.model.parameters.map { $0.scalars.map(\.bitPattern) }
+      == run.model.parameters.map { $0.scalars.map(\.bitPattern) })
   sink(resumed.state.step)
 }

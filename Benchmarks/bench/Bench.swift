@@ -1,5 +1,5 @@
 import ArgumentParser
-import Awesomegrad
+@_spi(Benchmarking) import Awesomegrad
 
 /// `swift run -c release bench WORKLOAD... [--threads N] [--steps N] [--all]`
 ///
@@ -7,20 +7,27 @@ import Awesomegrad
 /// microseconds on the monotonic clock (malloc counting off), the workload's peak RSS, the malloc
 /// calls per step (counted in extra, untimed steps) and the peak heap bytes a step adds
 /// (`graph_peak_bytes`: the graph, its gradients and temporaries), and the BLAS backend that ran it
-/// (`blas_version`, `blas_core`, `blas_config`, `blas_threads`, `blas_correction`).
+/// (`blas_version`, `blas_core`, `blas_config`, `blas_threads`, `blas_correction`), and the share of a
+/// one-thread step spent in parallel regions (`parallel_share`, the p of Amdahl's law).
 /// `Benchmarks/compare.sh` runs the same workloads with micrograd and PyTorch and prints the ratios.
 @main
 struct Bench: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Times Awesomegrad's benchmark workloads and prints one JSON line per workload.",
     discussion: """
-      Workloads: \((allWorkloads.map { $0.name } + [soakName, DDPFashionEpoch.name]).joined(separator: ", ")).
+      Workloads: \((allWorkloads.map { $0.name } + [soakName, AttentionCrossover.name] + mpiWorkloads).joined(separator: ", ")).
       \(soakName) runs \(soakDefaultSteps) moons-tensor steps and reports RSS at the start and the end.
-      \(DDPFashionEpoch.name) times a fashion epoch on 2 MPI ranks (mpirun) against 1 process.
+      \(AttentionCrossover.name) times attention through each kernel at contexts 64 to 1024 (--steps per
+      round, 5 rounds), one line per context and kernel.
+      \(DDPFashionEpoch.name) times a fashion MLP epoch on 2 MPI ranks (mpirun) against 1 process;
+      \(DDPCNN.name) 150 global batches of the CNN the same way; \(DDPOverlap.name) a CNN step on 2 ranks
+      with the gradients averaged after backward against during it.
       """)
 
   static let soakName = "moons-tensor-soak"
   static let soakDefaultSteps = 10_000
+  /// The workloads that start MPI ranks (`mpirun`), in the order `--all` runs them.
+  static let mpiWorkloads = [DDPFashionEpoch.name, DDPCNN.name, DDPOverlap.name]
 
   @Argument(help: "Workloads to run, in order.")
   var workloads: [String] = []
@@ -28,18 +35,24 @@ struct Bench: ParsableCommand {
   @Flag(help: "Run every workload.")
   var all = false
 
-  @Option(help: "BLAS threads (setBLASThreadCount).")
+  @Option(help: "The library's one thread count (setThreadCount): its pool and its matrix products.")
   var threads = 1
 
   @Option(help: "Timed steps per workload (default: each workload's own).")
   var steps: Int?
 
-  /// Set by `ddp-fashion-epoch` on the ranks it starts under mpirun.
+  /// Set by the MPI workloads on the ranks they start under mpirun.
   @Flag(help: .hidden)
   var ddpWorker = false
 
+  /// `ddp-overlap` worker: the shaped link's rate and delay in tc's units (`make ddp-hosts`).
+  @Option(help: .hidden)
+  var linkRate: String?
+  @Option(help: .hidden)
+  var linkDelay: String?
+
   mutating func validate() throws {
-    let known = Set(allWorkloads.map { $0.name } + [Self.soakName, DDPFashionEpoch.name])
+    let known = Set(allWorkloads.map { $0.name } + [Self.soakName, AttentionCrossover.name] + Self.mpiWorkloads)
     if workloads.isEmpty && !all { throw ValidationError("Name a workload or pass --all.") }
     for name in workloads where !known.contains(name) {
       throw ValidationError("Unknown workload '\(name)'. Known: \(known.sorted().joined(separator: ", ")).")
@@ -51,12 +64,30 @@ struct Bench: ParsableCommand {
   func run() throws {
     setThreadCount(threads)
     keepFreedMemoryForReuse()  // as the examples do: reuse freed activation buffers across steps
-    if ddpWorker { return try DDPFashionEpoch.runWorker() }
-    let names = all ? allWorkloads.map { $0.name } + [Self.soakName, DDPFashionEpoch.name] : workloads
+    if ddpWorker {
+      switch workloads.first {
+      case DDPCNN.name: return try DDPCNN.benchmark.runWorker()
+      case DDPOverlap.name:
+        return try DDPOverlap.runWorker(steps: steps ?? 20, linkRate: linkRate, linkDelay: linkDelay)
+      default: return try DDPFashionEpoch.benchmark.runWorker()
+      }
+    }
+    let names = all ? allWorkloads.map { $0.name } + [Self.soakName] + Self.mpiWorkloads : workloads
     for name in names {
+      if name == AttentionCrossover.name {
+        for var line in AttentionCrossover.measure(rounds: 5, steps: steps ?? 5) {
+          line.addBLASBackend(BLASBackend.current)
+          print(line.text)
+        }
+        continue
+      }
       var line: JSONLine
       if name == DDPFashionEpoch.name {
-        line = try DDPFashionEpoch.measure(rounds: steps ?? 1, threads: threads)
+        line = try DDPFashionEpoch.benchmark.measure(rounds: steps ?? 1, threads: threads)
+      } else if name == DDPCNN.name {
+        line = try DDPCNN.benchmark.measure(rounds: steps ?? 1, threads: threads)
+      } else if name == DDPOverlap.name {
+        line = try DDPOverlap.measure(steps: steps ?? 20, threads: threads)
       } else if name == Self.soakName {
         line = runSoak(steps: steps ?? Self.soakDefaultSteps)
       } else {
@@ -101,6 +132,7 @@ struct Bench: ParsableCommand {
     }
 
     var line = header(name: type.name, engine: type.engine, dtype: type.dtype, steps: steps, times: times)
+    line.add("parallel_share", parallelShare(of: workload, steps: Swift.min(steps, 20)))
     line.add("peak_rss_bytes", peakRSS)
     line.add("allocations_per_step", counting ? Int(median(mallocs.map(Double.init))) : nil)
     line.add("graph_peak_bytes", heapPeak)
@@ -109,6 +141,19 @@ struct Bench: ParsableCommand {
     }
     for (key, value) in workload.extraFields { line.add(key, value) }
     return line
+  }
+
+  /// The share p of a one-thread step spent in parallel regions (loops above their grain, split
+  /// products), measured over `steps` extra steps at one thread with the pool's opt-in timer:
+  /// Amdahl's law then projects 1/((1 − p) + p/n) on n cores.
+  func parallelShare(of workload: any Workload, steps: Int) -> Double {
+    let threads = threadCount
+    setThreadCount(1)
+    defer { setThreadCount(threads) }
+    let (total, inRegions) = timeParallelRegions {
+      for _ in 0..<steps { workload.step() }
+    }
+    return Double(inRegions) / Double(Swift.max(total, 1))
   }
 
   /// Runs moons-tensor `steps` times and reports whether memory stays flat: RSS after warm-up and

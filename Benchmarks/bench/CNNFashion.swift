@@ -44,16 +44,22 @@ final class CNNFashion: Workload {
       return (x.reshaped([Self.batchSize, 1, 28, 28]), labels)
     }
     var generator = SeededGenerator(seed: 0)
+    (model, convolutions) = Self.makeModel(using: &generator)
+    optimizer = Adam(model.parameters, learningRate: 1e-3)
+  }
+
+  /// The example's CNN with PyTorch's default initialisation, and its two convolutions. It takes
+  /// `[batch, 1, 28, 28]`.
+  static func makeModel(using generator: inout SeededGenerator) -> (Sequential<Float>, [Conv2d<Float>]) {
     let conv1 = Conv2d<Float>(
       inputChannels: 1, outputChannels: 32, kernelSize: 3, padding: 1, using: &generator)
     let conv2 = Conv2d<Float>(
       inputChannels: 32, outputChannels: 64, kernelSize: 3, padding: 1, using: &generator)
-    convolutions = [conv1, conv2]
-    model = Sequential(
+    let model = Sequential(
       conv1, ReLU(), MaxPool2d(kernelSize: 2), conv2, ReLU(), MaxPool2d(kernelSize: 2), Flatten(),
       Linear(inputs: 3136, outputs: 128, using: &generator), ReLU(),
       Linear(inputs: 128, outputs: 10, using: &generator))
-    optimizer = Adam(model.parameters, learningRate: 1e-3)
+    return (model, [conv1, conv2])
   }
 
   func step() {

@@ -45,5 +45,8 @@ extension Workload {
 
 /// Every workload `bench` knows, in the order `--all` runs them.
 var allWorkloads: [any Workload.Type] {
-  [MoonsValue.self, MoonsTensor.self, MLP784.self, Gemm1024.self, FashionMLPEpoch.self, CharLMStep.self, CNNFashion.self]
+  [
+    MoonsValue.self, MoonsTensor.self, MLP784.self, Gemm1024.self, FashionMLPEpoch.self, CharLMStep.self,
+    CNNFashion.self, CharLM1024Step.self, Attention1024.self,
+  ]
 }

@@ -2,7 +2,8 @@
 
     python torch_bench.py WORKLOAD... [--steps N] [--threads N]
 
-Workloads: moons-tensor (float64), mlp-784, gemm-1024, fashion-mlp-epoch, charlm, cnn-fashion (float32), and numpy-gemm-1024,
+Workloads: moons-tensor (float64), mlp-784, gemm-1024, fashion-mlp-epoch, charlm, cnn-fashion, charlm-1024,
+attention-1024 (float32), and numpy-gemm-1024,
 the same product in numpy (its own OpenBLAS), whose 2-thread/1-thread scaling is the machine's ceiling for
 mlp-784's. Each does the work
 of the Swift workload of the same name: the same shapes, `nn.Linear` layers (weights [out, in], applied
@@ -237,30 +238,62 @@ def fashion_mlp_epoch(threads, steps):
                        "batches_per_step": (samples + batch - 1) // batch, "mean_loss": first_epoch_loss[0]})
 
 
-def charlm(threads, steps):
+def charlm(threads, steps, context=64, batch=32, name="charlm", default_steps=20):
     """One training step of char-lm's defaults (char_lm_torch.py's model: vocabulary 128, context 64, 4 layers,
     4 heads, width 128, exact GELU, biases, a separate lm_head, PyTorch's default init) on a fixed batch of 32
-    random sequences: AdamW lr 1e-3 betas (0.9, 0.99) with weight decay 0.1 on matrices only, no clipping."""
+    random sequences: AdamW lr 1e-3 betas (0.9, 0.99) with weight decay 0.1 on matrices only, no clipping.
+    charlm-1024 is the same at context 1024, batch 2 (the same 2048 tokens a step)."""
     from char_lm_torch import GPT, adamw
 
-    vocab, context, layers, width, batch = 128, 64, 4, 128, 32
+    vocab, layers, width = 128, 4, 128
     torch.manual_seed(0)
     x = torch.randint(0, vocab, (batch, context))
     y = torch.randint(0, vocab, (batch, context))
     model = GPT(vocab, context, layers, 4, width, bias=True, tie=False, gelu="none", init="torch")
     optimizer = adamw(model)
+    cpu_times = []  # thread CPU time per step, warm-up included (µs), as cnn_fashion's
 
     def step():
+        start = time.thread_time_ns()
         optimizer.zero_grad()
         loss = F.cross_entropy(model(x).view(-1, vocab), y.view(-1))
         loss.backward()
         optimizer.step()
+        cpu_times.append((time.thread_time_ns() - start) / 1000)
 
     # The same count as the Swift workload: linear layers 24·N·C² and attention 4·B·T²·C per block,
     # lm_head 2·N·C·V, and backward twice the forward.
     n = batch * context
     flops = 3 * (layers * (24 * n * width ** 2 + 4 * batch * context ** 2 * width) + 2 * n * width * vocab)
-    run("charlm", "float32", threads, steps or 20, 3, step, flops=flops)
+    run(name, "float32", threads, steps or default_steps, 3, step, flops=flops,
+        extra=lambda: {"cpu_median_us": statistics.median(cpu_times)})
+
+
+def charlm_1024(threads, steps):
+    charlm(threads, steps, context=1024, batch=2, name="charlm-1024", default_steps=10)
+
+
+def attention_1024(threads, steps):
+    """Causal attention alone, forward and backward: q, k, v [2, 4, 1024, 32] (float32),
+    F.scaled_dot_product_attention(q, k, v, is_causal=True) with a fixed upstream gradient. GFLOP/s count
+    the products on the causal half: q·kᵀ and p·v forward, twice that backward."""
+    batch, heads, context, depth = 2, 4, 1024, 32
+    torch.manual_seed(0)
+    shape = (batch, heads, context, depth)
+    q, k, v = (torch.randn(shape, requires_grad=True) for _ in range(3))
+    upstream = torch.randn(shape)
+    cpu_times = []
+
+    def step():
+        start = time.thread_time_ns()
+        for t in (q, k, v):
+            t.grad = None
+        F.scaled_dot_product_attention(q, k, v, is_causal=True).backward(upstream)
+        cpu_times.append((time.thread_time_ns() - start) / 1000)
+
+    flops = 3 * 2 * context * context * depth * batch * heads
+    run("attention-1024", "float32", threads, steps or 20, 3, step, flops=flops,
+        extra=lambda: {"cpu_median_us": statistics.median(cpu_times)})
 
 
 def cnn_fashion(threads, steps):
@@ -312,9 +345,9 @@ WORKLOADS = {
     "fashion-mlp-epoch": fashion_mlp_epoch,
     "numpy-gemm-1024": numpy_gemm_1024,
     "charlm": charlm,
-
-
     "cnn-fashion": cnn_fashion,
+    "charlm-1024": charlm_1024,
+    "attention-1024": attention_1024,
 }
 
 

@@ -114,7 +114,7 @@ struct CharLM: ParsableCommand {
   @Option(help: "Seed for the weights, the batches and the sampling.")
   var seed: UInt64 = 0
 
-  @Option(help: "BLAS threads.")
+  @Option(help: "The library's one thread count (setThreadCount): its pool and its matrix products.")
   var threads = 1
 
   @Option(
@@ -284,7 +284,8 @@ struct CharLM: ParsableCommand {
       }
     }
     if state.step > steps {
-      fail("the checkpoint is at step \(state.step), past --steps \(steps); pass --steps \(state.step) or more")
+      fail(
+        "the checkpoint is at step \(state.step), past --steps \(steps); pass --steps \(state.step) or more")
     }
 
     let interactive = isatty(json ? STDERR_FILENO : STDOUT_FILENO) != 0
@@ -320,7 +321,8 @@ struct CharLM: ParsableCommand {
       guard state.step < steps else { break }
       let step = state.step + 1
       let start = DispatchTime.now().uptimeNanoseconds
-      let (x, y) = corpus.batch(from: corpus.train, size: batchSize, context: context, using: &state.generator)
+      let (x, y) = corpus.batch(
+        from: corpus.train, size: batchSize, context: context, using: &state.generator)
       model.zeroGrad()
       let loss = withAnomalyDetection(detectAnomaly) {
         let loss = model.loss(x, targets: y)
@@ -345,7 +347,8 @@ struct CharLM: ParsableCommand {
             tokensPerStep * Double(step) / trainingSeconds))
       }
       if evalEvery > 0 && step % evalEvery == 0 && step < steps {
-        let validation = estimatedLoss(model, corpus, corpus.validation, context: context, using: &state.generator)
+        let validation = estimatedLoss(
+          model, corpus, corpus.validation, context: context, using: &state.generator)
         validationPoints.append((Double(step), validation))
         log.print(
           String(

@@ -25,6 +25,9 @@ extension FashionMNIST {
       FileHandle.standardError.write(Data("error: \(error)\n".utf8))
       throw ExitCode.failure
     }
+    if verbose && context.isRoot {
+      print("BLAS: \(BLASBackend.current)\n      \(BLASBackend.current.config)\nMPI: \(context)")
+    }
     do {
       try trainDistributed(context, stop: stop)
       try context.finalize()
@@ -73,7 +76,9 @@ extension FashionMNIST {
       if let resumed = try context.resume(checkpoint, from: checkpoints, warning: warning) {
         state = resumed.state
         if context.isRoot {
-          note("resumed from step \(state.step) (\(state.epoch) epochs and \(state.batchInEpoch) batches done) (\(resumed.path))")
+          note(
+            "resumed from step \(state.step) (\(state.epoch) epochs and \(state.batchInEpoch) batches done) "
+              + "(\(resumed.path))")
         }
       }
     }
@@ -93,7 +98,10 @@ extension FashionMNIST {
     }
 
     var trainingSeconds = state.values["training_seconds"] ?? 0, accuracy = 0.0
-    while state.epoch < epochs {
+    var wholeEpochSeconds =
+      state.values[RunTiming.wholeEpochSecondsKey] ?? (state.batchInEpoch == 0 ? trainingSeconds : nil)
+    // Every rank counts the same global steps, so every rank stops at the same one.
+    while state.epoch < epochs && !RunTiming.isDone(state.step, maxSteps: maxSteps) {
       let epoch = state.epoch + 1
       let epochStart = Date()
       let before = context.statistics
@@ -103,6 +111,7 @@ extension FashionMNIST {
       var lossSum = state.values["epoch_loss_sum"] ?? 0, seen = Int(state.values["epoch_seen"] ?? 0)
       let firstBatch = state.batchInEpoch
       for indices in batches.dropFirst(firstBatch) {
+        if RunTiming.isDone(state.step, maxSteps: maxSteps) { break }
         let x = train.batch(indices, mean: mean, standardDeviation: standardDeviation, as: Float.self)
         let labels = indices.map { train.labels[$0] }
         optimizer.zeroGrad()
@@ -138,7 +147,7 @@ extension FashionMNIST {
       let totals = try context.allreduce([lossSum, Double(seen)], .sum)
       accuracy = try evaluateSharded(
         model, on: test, mean: mean, standardDeviation: standardDeviation, context)
-      let steps = batches.batchCount - firstBatch
+      let steps = state.batchInEpoch - firstBatch
       let communication = context.statistics
       let averageMilliseconds =
         1000 * (communication.gradientAverageSeconds - before.gradientAverageSeconds) / Double(max(steps, 1))
@@ -148,8 +157,14 @@ extension FashionMNIST {
           format: "epoch %d  train loss %.4f  test accuracy %.2f%%  %.2f s  (%d steps; allreduce %.3f ms and "
             + "%d bytes per step on rank 0)",
           epoch, totals[0] / totals[1], 100 * accuracy, seconds, steps, averageMilliseconds, bytesPerStep))
+      if state.batchInEpoch < batches.batchCount {  // --max-steps ended the run inside this epoch
+        (state.values["epoch_loss_sum"], state.values["epoch_seen"]) = (lossSum, Double(seen))
+        state.values["training_seconds"] = trainingSeconds
+        break
+      }
       state.finishEpoch()
-      state.values = ["training_seconds": trainingSeconds]
+      wholeEpochSeconds = trainingSeconds
+      state.values = ["training_seconds": trainingSeconds, RunTiming.wholeEpochSecondsKey: trainingSeconds]
     }
     if checkpoints != nil && epochs > 0 {
       savedStep = nil  // the end of the last epoch: written even when its last step's checkpoint was
@@ -162,9 +177,12 @@ extension FashionMNIST {
     }
     if json {
       log(
-        "{\"model\": \"\(self.model.rawValue)\", \"epochs\": \(epochs), \"test_accuracy\": \(String(format: "%.6g", accuracy)), "
-          + "\"seconds_per_epoch\": \(String(format: "%.6g", trainingSeconds / Double(epochs))), "
-          + "\"ranks\": \(context.size)}")
+        "{\"model\": \"\(self.model.rawValue)\", "
+          + "\"epochs\": \(RunTiming.epochsBegun(epochs: state.epoch, batchInEpoch: state.batchInEpoch)), "
+          + "\"test_accuracy\": \(String(format: "%.6g", accuracy)), "
+          + RunTiming.jsonFields(
+            steps: state.step, seconds: trainingSeconds, wholeEpochs: state.epoch,
+            wholeEpochSeconds: wholeEpochSeconds) + ", \"ranks\": \(context.size)}")
     }
   }
 

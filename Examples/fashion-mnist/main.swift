@@ -30,13 +30,20 @@ struct FashionMNIST: ParsableCommand {
   @Option(help: "Images per mini-batch.")
   var batchSize = 64
 
+  @Option(
+    help: """
+      Stop after this many global batches (optimizer steps), even inside an epoch; --json then reports \
+      steps and seconds_per_step (seconds_per_epoch counts whole epochs only: null if none finished).
+      """)
+  var maxSteps: Int?
+
   @Option(help: "Adam's learning rate.")
   var lr = 1e-3
 
   @Option(help: "Seed for the initial weights and the shuffling.")
   var seed: UInt64 = 0
 
-  @Option(help: "BLAS threads.")
+  @Option(help: "The library's one thread count (setThreadCount): its pool and its matrix products.")
   var threads = 1
 
   @Option(help: "Save the trained model's state dict to this safetensors file (PyTorch's names).")
@@ -45,7 +52,11 @@ struct FashionMNIST: ParsableCommand {
   @Option(help: "Load the model's state dict from this safetensors file before training; with --epochs 0, only evaluate it.")
   var load: String?
 
-  @Flag(help: "Print the BLAS backend first: OpenBLAS version, kernel (core), threads, kernel correction.")
+  @Flag(
+    help: """
+      Print the BLAS backend first: OpenBLAS version, kernel (core), threads, kernel correction; with \
+      --distributed, also the MPI job: ranks, hosts and the transport settings with who chose them.
+      """)
   var verbose = false
 
   @Flag(
@@ -82,7 +93,7 @@ struct FashionMNIST: ParsableCommand {
 
   @Flag(
     help:
-      "Print one final JSON object (model, epochs, test_accuracy, seconds_per_epoch; ranks when distributed)."
+      "Print one final JSON object (model, epochs, test_accuracy, seconds_per_epoch, steps, seconds_per_step; ranks when distributed)."
   )
   var json = false
 
@@ -105,6 +116,7 @@ struct FashionMNIST: ParsableCommand {
       throw ValidationError("--epochs must be at least 1 (0 only with --load, to evaluate a saved model).")
     }
     guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1.") }
+    guard maxSteps.map({ $0 >= 1 }) ?? true else { throw ValidationError("--max-steps must be at least 1.") }
     guard !overlap || distributed else { throw ValidationError("--overlap needs --distributed.") }
     guard checkpointEvery >= 1, keepCheckpoints >= 1 else {
       throw ValidationError("--checkpoint-every and --keep-checkpoints must be at least 1.")
@@ -166,7 +178,9 @@ struct FashionMNIST: ParsableCommand {
       do {
         if let resumed = try checkpoints.resume(checkpoint) {
           state = resumed.state
-          note("resumed from step \(state.step) (\(state.epoch) epochs and \(state.batchInEpoch) batches done) (\(resumed.path))")
+          note(
+            "resumed from step \(state.step) (\(state.epoch) epochs and \(state.batchInEpoch) batches done) "
+              + "(\(resumed.path))")
         }
       } catch {
         note("error: \(error)")
@@ -193,17 +207,20 @@ struct FashionMNIST: ParsableCommand {
     var lossPoints: [(x: Double, y: Double)] = [], accuracyPoints: [(x: Double, y: Double)] = []
     var windowSum = 0.0, windowCount = 0
     var trainingSeconds = state.values["training_seconds"] ?? 0, accuracy = 0.0  // for --json
+    var wholeEpochSeconds =
+      state.values[RunTiming.wholeEpochSecondsKey] ?? (state.batchInEpoch == 0 ? trainingSeconds : nil)
     if epochs == 0 {
       accuracy = evaluate(model, on: test, mean: mean, standardDeviation: standardDeviation)
       log(String(format: "test accuracy %.2f%%", 100 * accuracy))
     }
-    while state.epoch < epochs {
+    while state.epoch < epochs && !RunTiming.isDone(state.step, maxSteps: maxSteps) {
       let epoch = state.epoch + 1
       let epochStart = Date()
       model.train()
       let batches = state.epochBatches(count: train.count, batchSize: batchSize)
       var lossSum = state.values["epoch_loss_sum"] ?? 0, seen = Int(state.values["epoch_seen"] ?? 0)
       for (b, indices) in batches.enumerated().dropFirst(state.batchInEpoch) {
+        if RunTiming.isDone(state.step, maxSteps: maxSteps) { break }
         let x = train.batch(indices, mean: mean, standardDeviation: standardDeviation, as: Float.self)
         let labels = indices.map { train.labels[$0] }
         optimizer.zeroGrad()
@@ -247,8 +264,14 @@ struct FashionMNIST: ParsableCommand {
         String(
           format: "epoch %d  train loss %.4f  test accuracy %.2f%%  %.2f s", epoch, lossSum / Double(seen),
           100 * accuracy, Date().timeIntervalSince(epochStart)))
+      if state.batchInEpoch < batches.batchCount {  // --max-steps ended the run inside this epoch
+        (state.values["epoch_loss_sum"], state.values["epoch_seen"]) = (lossSum, Double(seen))
+        state.values["training_seconds"] = trainingSeconds
+        break
+      }
       state.finishEpoch()
-      state.values = ["training_seconds": trainingSeconds]
+      wholeEpochSeconds = trainingSeconds
+      state.values = ["training_seconds": trainingSeconds, RunTiming.wholeEpochSecondsKey: trainingSeconds]
     }
     if epochs > 0 {
       savedStep = nil  // the end of the last epoch: written even when its last step's checkpoint was
@@ -268,8 +291,12 @@ struct FashionMNIST: ParsableCommand {
     }
     if json {
       print(
-        "{\"model\": \"\(self.model.rawValue)\", \"epochs\": \(epochs), \"test_accuracy\": \(String(format: "%.6g", accuracy)), "
-          + "\"seconds_per_epoch\": \(String(format: "%.6g", trainingSeconds / Double(Swift.max(epochs, 1))))}")
+        "{\"model\": \"\(self.model.rawValue)\", "
+          + "\"epochs\": \(RunTiming.epochsBegun(epochs: state.epoch, batchInEpoch: state.batchInEpoch)), "
+          + "\"test_accuracy\": \(String(format: "%.6g", accuracy)), "
+          + RunTiming.jsonFields(
+            steps: state.step, seconds: trainingSeconds, wholeEpochs: state.epoch,
+            wholeEpochSeconds: wholeEpochSeconds) + "}")
     }
   }
 

@@ -72,14 +72,18 @@ extension DistributedContext {
       }
     }
     // What rank 0 found: -2 for an error, -1 for nothing, else the path's and the file's lengths.
-    var lengths: [Int64] = [failure != nil ? -2 : file == nil ? -1 : Int64(file!.path.utf8.count), Int64(file?.bytes.count ?? 0)]
+    var lengths: [Int64] = [
+      failure != nil ? -2 : file == nil ? -1 : Int64(file!.path.utf8.count), Int64(file?.bytes.count ?? 0),
+    ]
     try broadcastWords(&lengths, call: "resume")
     if let failure { throw failure }
     if lengths[0] == -2 {
-      throw TrainingCheckpointError.unreadableDirectory(path: directory.path, reason: "rank 0 could not read it")
+      throw TrainingCheckpointError.unreadableDirectory(
+        path: directory.path, reason: "rank 0 could not read it")
     }
     if lengths[0] == -1 { return nil }
-    guard lengths[0] >= 0, lengths[1] >= 0, lengths[0] <= Int64(Int32.max), lengths[1] <= Int64(Int.max / 2) else {
+    guard lengths[0] >= 0, lengths[1] >= 0, lengths[0] <= Int64(Int32.max), lengths[1] <= Int64(Int.max / 2)
+    else {
       throw DistributedError.mismatch(call: "resume", detail: "rank 0 sent the sizes \(lengths)")
     }
     var payload = isRoot ? Array(file!.path.utf8) + file!.bytes : []
@@ -112,7 +116,9 @@ extension DistributedContext {
     let buffer = UnsafeMutableRawPointer.allocate(byteCount: words * 8, alignment: 8)
     defer { buffer.deallocate() }
     buffer.initializeMemory(as: UInt8.self, repeating: 0, count: words * 8)
-    if isRoot && count > 0 { bytes.withUnsafeBytes { buffer.copyMemory(from: $0.baseAddress!, byteCount: count) } }
+    if isRoot && count > 0 {
+      bytes.withUnsafeBytes { buffer.copyMemory(from: $0.baseAddress!, byteCount: count) }
+    }
     var start = 0
     while start < words {
       let window = Swift.min(words - start, Int(Int32.max))

@@ -16,8 +16,6 @@ struct GradientBucket {
   var count: Int
   /// Parameters of the bucket whose gradients are final in this pass.
   var ready = 0
-  /// The bucket's allreduce once started; nil before, and after it completed.
-  var request: MPI_Request? = nil
 }
 
 extension DistributedContext {
@@ -29,10 +27,13 @@ extension DistributedContext {
   ///
   /// The parameters are grouped, last first (the order in which backward finishes them), into
   /// buckets: the first of at most ``firstBucketBytes``, the others of at most ``bucketBytes``
-  /// (PyTorch's 1 MiB and 25 MiB); a parameter is never split, so one larger than the limit has a
+  /// (1 MiB each); a parameter is never split, so one larger than the limit has a
   /// bucket of its own. When every gradient of a bucket is final, the bucket is packed (each
-  /// parameter's holder count, then its gradient) and its `MPI_Iallreduce` starts; each later hook
-  /// call lets MPI progress (`MPI_Test`). Buckets start in order on every rank, as MPI requires of
+  /// parameter's holder count, then its gradient) and its `MPI_Iallreduce` starts. From the first
+  /// start on, a second thread lets MPI progress (`MPI_Test`) every ``progressInterval`` while
+  /// backward computes, since Open MPI moves a collective only inside MPI calls (the context holds
+  /// `MPI_THREAD_SERIALIZED`, and the two threads' calls take turns under one lock); with a nil
+  /// interval each later hook call does. Buckets start in order on every rank, as MPI requires of
   /// collectives: a bucket that is ready early waits for the ones before it. After the pass the
   /// buckets that no gradient reached are started, every request is waited for under ``timeout``,
   /// and the sums are unpacked divided by ``size``, exactly as ``averageGradients(of:)`` unpacks them:
@@ -73,47 +74,41 @@ extension DistributedContext {
     for (b, bucket) in buckets.enumerated() { for index in bucket.parameters { bucketOf[index] = b } }
 
     var nextLaunch = 0
-    var failure: DistributedError?
+    let requests = RequestProgress(count: buckets.count)
+    let background = progressInterval != nil
+    defer { requests.stopThread() }  // also when backward or a launch fails
     /// Packs and starts every bucket from `nextLaunch` on that is complete (all of them with `all`).
     func launchReady(all: Bool) {
-      while failure == nil, nextLaunch < buckets.count, all || buckets[nextLaunch].ready == buckets[nextLaunch].parameters.count {
+      while nextLaunch < buckets.count,
+        all || buckets[nextLaunch].ready == buckets[nextLaunch].parameters.count
+      {
         let bucket = buckets[nextLaunch]
         pack(bucket, of: parameters, into: buffer)
-        var request: MPI_Request? = nil
-        let code = MPI_Iallreduce(
-          UnsafeRawPointer(awesomegrad_mpi_in_place()), buffer + bucket.offset, Int32(bucket.count), datatype,
-          awesomegrad_mpi_sum(), communicator, &request)
-        if code != MPI_SUCCESS {
-          failure = .mpi(call: "MPI_Iallreduce (\(call))", code: code, message: mpiErrorString(code))
-          return
+        let started = requests.start(nextLaunch, call: "MPI_Iallreduce") { request in
+          MPI_Iallreduce(
+            UnsafeRawPointer(awesomegrad_mpi_in_place()), buffer + bucket.offset, Int32(bucket.count),
+            datatype,
+            awesomegrad_mpi_sum(), communicator, &request)
         }
-        buckets[nextLaunch].request = request
+        guard started else { return }  // reported after backward
         nextLaunch += 1
-      }
-    }
-    /// Lets MPI move the started buckets along (Open MPI progresses non-blocking collectives only
-    /// inside MPI calls).
-    func progress() {
-      for b in 0..<nextLaunch where buckets[b].request != nil && failure == nil {
-        var done: Int32 = 0
-        let code = MPI_Test(&buckets[b].request, &done, awesomegrad_mpi_status_ignore())
-        if code != MPI_SUCCESS {
-          failure = .mpi(call: "MPI_Test (\(call))", code: code, message: mpiErrorString(code))
-        }
+        if background, let progressInterval { requests.startThread(interval: progressInterval) }
       }
     }
     backward { leaf in
       guard let index = position[ObjectIdentifier(leaf)] else { return }
       buckets[bucketOf[index]].ready += 1
       launchReady(all: false)
-      progress()
+      if !background { requests.testPending() }
     }
     launchReady(all: true)
-    if let failure { throw failure }
+    requests.stopThread()
+    if let failure = requests.error(naming: call) { throw failure }
     let divisor = Scalar(size)
     for b in buckets.indices {
-      if buckets[b].request != nil {
-        try mpiWait(&buckets[b].request, call: "MPI_Iallreduce (\(call))", timeout: timeout, rank: rank, size: size)
+      var request = requests.request(b)
+      if request != nil {
+        try mpiWait(&request, call: "MPI_Iallreduce (\(call))", timeout: timeout, rank: rank, size: size)
       }
       unpack(buckets[b], of: parameters, from: buffer, divisor: divisor)
       statistics.allreduceCalls += 1
@@ -141,7 +136,8 @@ extension DistributedContext {
       current.count += scalars
       guard current.count <= Int(Int32.max) else {
         throw .invalidUse(
-          call: call, detail: "parameter \(index) has \(parameters[index].count) elements, more than MPI's count limit")
+          call: call,
+          detail: "parameter \(index) has \(parameters[index].count) elements, more than MPI's count limit")
       }
     }
     if !current.parameters.isEmpty { buckets.append(current) }

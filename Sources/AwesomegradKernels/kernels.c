@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "non_positive_exp.h"
+
 // a·b + c stays two roundings, as in Swift: the variants must give the scalar formula's bits.
 #pragma STDC FP_CONTRACT OFF
 #pragma clang fp contract(off)
@@ -40,30 +42,6 @@
     float r_ = c_ * p_ / q_;                                                                       \
     r_ = r_ < -1.0f ? -1.0f : r_;                                                                  \
     (out) = r_ > 1.0f ? 1.0f : r_;                                                                 \
-  } while (0)
-
-// Float.nonPositiveExp: e^x for x ≤ 0 by Cephes' polynomial and 2ⁿ from the exponent bits.
-#define NON_POSITIVE_EXP(x, out)                                                                    \
-  do {                                                                                             \
-    float a_ = (x) > 0.0f ? 0.0f : (x);                                                            \
-    a_ = a_ < -87.0f ? -87.0f : a_;                                                                \
-    const float shifter_ = 12582912.0f;                                                            \
-    const float t_ = a_ * 1.4426950408889634f + shifter_;                                          \
-    const float n_ = t_ - shifter_;                                                                \
-    const float r_ = a_ - n_ * 0.693359375f + n_ * 2.1219444e-4f;                                  \
-    float p_ = 1.9875691500e-4f;                                                                   \
-    p_ = p_ * r_ + 1.3981999507e-3f;                                                               \
-    p_ = p_ * r_ + 8.3334519073e-3f;                                                               \
-    p_ = p_ * r_ + 4.1665795894e-2f;                                                               \
-    p_ = p_ * r_ + 1.6666665459e-1f;                                                               \
-    p_ = p_ * r_ + 5.0000001201e-1f;                                                               \
-    const float er_ = p_ * r_ * r_ + r_ + 1.0f;                                                    \
-    uint32_t bits_;                                                                                \
-    memcpy(&bits_, &t_, 4);                                                                        \
-    bits_ = (bits_ - 0x4B400000u + 127u) << 23;                                                    \
-    float scale_;                                                                                  \
-    memcpy(&scale_, &bits_, 4);                                                                    \
-    (out) = (x) < -87.0f ? 0.0f : er_ * scale_;                                                    \
   } while (0)
 
 #define DEFINE_KERNELS(SUFFIX, ATTRIBUTE)                                                           \
@@ -107,6 +85,14 @@
       const float density = 0.3989422804014327f * e;                                                \
       out[i] = g[i] * (cdf + value * density);                                                      \
     }                                                                                               \
+  }                                                                                                 \
+  ATTRIBUTE static void exp_shifted_##SUFFIX(const float *x, float shift, float *y,                   \
+                                             size_t count) {                                        \
+    for (size_t i = 0; i < count; i++) {                                                            \
+      float e;                                                                                      \
+      NON_POSITIVE_EXP(x[i] - shift, e);                                                            \
+      y[i] = e;                                                                                     \
+    }                                                                                               \
   }
 
 DEFINE_KERNELS(baseline, )
@@ -144,4 +130,8 @@ void awesomegrad_gelu_exact_forward_f32(awesomegrad_isa isa, const float *x, flo
 void awesomegrad_gelu_exact_backward_f32(awesomegrad_isa isa, const float *g, const float *x, float *out,
                                          size_t count) {
   DISPATCH(isa, gelu_backward, g, x, out, count)
+}
+
+void awesomegrad_exp_shifted_f32(awesomegrad_isa isa, const float *x, float shift, float *y, size_t count) {
+  DISPATCH(isa, exp_shifted, x, shift, y, count)
 }

@@ -37,6 +37,33 @@ func applyConvolutional<Scalar: TensorScalar>(
     }
   }
 
+  // Every attribute is either used or checked to hold PyTorch's default: an attribute the runner
+  // does not implement (ceil_mode=True, a pooling dilation) fails the case by name instead of being
+  // ignored into a wrong reference comparison.
+  let known: [String: Set<String>] = [
+    "conv2d": ["stride", "padding", "dilation", "groups"],
+    "conv1d": ["stride", "padding", "dilation", "groups"],
+    "max_pool2d": ["kernel", "stride", "padding", "ceil_mode", "dilation"],
+    "avg_pool2d": ["kernel", "stride", "padding", "count_include_pad", "ceil_mode", "divisor_override"],
+    "adaptive_avg_pool2d": ["output_size"], "batch_norm": ["eps", "training", "momentum"],
+    "flatten": ["start_dim", "end_dim"],
+  ]
+  if let names = known[op], let unknown = attributes.keys.sorted().first(where: { !names.contains($0) }) {
+    throw ConformanceError.badCase(op: op, problem: "attribute \(unknown) is not supported")
+  }
+  switch attributes["ceil_mode"] {
+  case nil, .null?, .bool(false)?: break
+  default:
+    throw ConformanceError.badCase(op: op, problem: "ceil_mode \(attributes["ceil_mode"]!) is not supported")
+  }
+  if op == "max_pool2d", try pair("dilation", default: 1) != IntOrPair(1) {
+    throw ConformanceError.badCase(op: op, problem: "a pooling dilation other than 1 is not supported")
+  }
+  switch attributes["divisor_override"] {
+  case nil, .null?: break
+  default: throw ConformanceError.badCase(op: op, problem: "divisor_override is not supported")
+  }
+
   switch op {
   case "conv2d":
     return try conv2d(

@@ -17,18 +17,23 @@ import Testing
     try ExampleProcess.writeTinyFashionMNIST(to: folder, trainCount: 64, testCount: 16)
     func job(_ name: String, every: Int) -> [String] {
       ["-np", "2"] + MPIEquivalenceTests.mpirunArguments + [
-        fashion.path, "--distributed", "--data", folder, "--model", "cnn", "--epochs", "2", "--batch-size", "8",
+        fashion.path, "--distributed", "--data", folder, "--model", "cnn", "--epochs", "2", "--batch-size",
+        "8",
         "--threads", "1", "--checkpoint-every", "\(every)", "--checkpoint-dir", "\(folder)/\(name)",
         "--save", "\(folder)/\(name).safetensors",
       ]
     }
-    func model(_ name: String) throws -> Data { try Data(contentsOf: URL(fileURLWithPath: "\(folder)/\(name).safetensors")) }
+    func model(_ name: String) throws -> Data {
+      try Data(contentsOf: URL(fileURLWithPath: "\(folder)/\(name).safetensors"))
+    }
     let reference = try ExampleProcess.run(mpirun, job("reference", every: 2), in: folder, label: "reference")
     #expect(reference.process.terminationStatus == 0, "\(reference.output)\(reference.errors)")
 
     // A rank killed just after the checkpoint of step 2: mpirun ends the job; the same command resumes.
     let killed = try ExampleProcess(mpirun, job("killed", every: 2), in: folder, label: "killed")
-    killed.wait(until: { FileManager.default.fileExists(atPath: folder + "/killed/step-000000002.safetensors") })
+    killed.wait(until: {
+      FileManager.default.fileExists(atPath: folder + "/killed/step-000000002.safetensors")
+    })
     let ranks = Self.children(of: killed.process.processIdentifier)
     #expect(ranks.count == 2, "ranks: \(ranks)")
     if let rank = ranks.last { kill(rank, SIGKILL) }

@@ -21,6 +21,13 @@ import Testing
     "--mca", "pml", "ob1", "--mca", "oob_tcp_if_include", "lo", "--timeout", "240",
   ]
 
+  /// The checks `ddp-check` runs, in order, one JSON row each.
+  static let checkNames = [
+    "sgd", "adam", "adam-small-fusion-windows", "sgd-mpi-allreduce",
+    "adam-mpi-allreduce-small-fusion-windows", "sgd-overlapped", "adam-overlapped-small-buckets",
+    "sgd-broadcast-after-forward",
+  ]
+
   @Test func twoRanksTrainAsOneProcessAtTheGlobalBatch() throws {
     try checkEquivalence(ranks: 2, nodes: 1)
   }
@@ -36,12 +43,7 @@ import Testing
     #expect(run.status == 0, "ddp-check failed:\n\(run.stdout)\n\(run.stderr)")
     let lines = run.stdout.split(separator: "\n").filter { $0.hasPrefix("{") }
     let results = try lines.map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
-    #expect(
-      results.map { $0["check"] as? String } == [
-        "sgd", "adam", "adam-small-fusion-windows", "sgd-mpi-allreduce",
-        "adam-mpi-allreduce-small-fusion-windows", "sgd-overlapped", "adam-overlapped-small-buckets",
-        "sgd-broadcast-after-forward",
-      ])
+    #expect(results.map { $0["check"] as? String } == Self.checkNames)
     for result in results {
       let name = result["check"] as? String ?? "?"
       #expect(result["ranks"] as? Int == ranks, "\(name)")
@@ -114,7 +116,9 @@ import Testing
   }
 
   /// Runs `executable`, its output going to temporary files (a pipe could fill and block it), and kills it
-  /// after `deadline` seconds.
+  /// after `deadline` seconds. An `mpirun` gets its own session directory there
+  /// (`OMPI_MCA_orte_tmpdir_base`): suites run side by side, and one mpirun that ends removes the shared
+  /// default directory while another starts in it ("orte_session_dir failed").
   static func run(_ executable: URL, _ arguments: [String], environment: [String: String], deadline: Double)
     throws
     -> Run
@@ -131,6 +135,10 @@ import Testing
     let process = Process()
     process.executableURL = executable
     process.arguments = arguments
+    var environment = environment
+    if environment["OMPI_MCA_orte_tmpdir_base"] == nil {
+      environment["OMPI_MCA_orte_tmpdir_base"] = directory.path
+    }
     process.environment = environment
     process.standardOutput = out
     process.standardError = err
@@ -156,9 +164,11 @@ import Testing
       .first { FileManager.default.isExecutableFile(atPath: $0.path) }
   }
 
+  static func findDDPCheck() -> URL? { findExecutable("ddp-check") }
+
   /// SwiftPM builds every executable of the package into the directory that holds the test bundle
   /// (`.build/<triple>/debug`); on macOS the test binary sits three levels inside the `.xctest` bundle.
-  static func findDDPCheck() -> URL? {
+  static func findExecutable(_ name: String) -> URL? {
     var candidates: [URL] = []
     #if os(Linux)
       candidates.append(URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath())
@@ -168,7 +178,7 @@ import Testing
     for start in candidates {
       var directory = start.deletingLastPathComponent()
       for _ in 0..<5 {
-        let tool = directory.appendingPathComponent("ddp-check")
+        let tool = directory.appendingPathComponent(name)
         if FileManager.default.isExecutableFile(atPath: tool.path) { return tool }
         directory = directory.deletingLastPathComponent()
       }

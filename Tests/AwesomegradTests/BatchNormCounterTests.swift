@@ -57,3 +57,22 @@ import Testing
     #expect(try file.integers("num_batches_tracked").values == [16_777_217])
   }
 }
+
+/// The training checkpoint keeps the counter exactly too.
+@Suite struct BatchNormCounterCheckpointTests {
+  /// A Float BatchNorm1d that has seen 2²⁴ + 1 batches (a count no Float holds) is written to a
+  /// training checkpoint and read into a fresh layer: the count comes back 16 777 217, and the file
+  /// holds it as I64.
+  @Test func aTrainingCheckpointKeepsACountAbove2To24() throws {
+    let layer = BatchNorm1d<Float>(features: 2)
+    layer.batchesTracked.values = [(1 << 24) + 1]
+    let checkpoint = TrainingCheckpoint(model: layer, optimizers: [SGD(layer.parameters, learningRate: 0.1)])
+    let bytes = try checkpoint.bytes(TrainingState(generator: SeededGenerator(seed: 1)))
+    let file = try SafeTensorsFile(bytes: bytes)
+    #expect(try file.integers("model.num_batches_tracked").values == [16_777_217])
+    let fresh = BatchNorm1d<Float>(features: 2)
+    let restored = TrainingCheckpoint(model: fresh, optimizers: [SGD(fresh.parameters, learningRate: 0.1)])
+    _ = try restored.load(bytes: bytes, path: "<memory>")
+    #expect(fresh.batchesTracked.values == [16_777_217])
+  }
+}

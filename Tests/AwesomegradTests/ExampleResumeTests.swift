@@ -43,7 +43,8 @@ import Testing
     try Self.writeText(to: folder + "/text.txt")
     let arguments = Self.charLMArguments(data: folder + "/text.txt") + ["--checkpoint-every", "5"]
     let reference = try ExampleProcess.run(
-      charLM, arguments + ["--checkpoint-dir", folder + "/reference", "--save", folder + "/reference.safetensors"],
+      charLM,
+      arguments + ["--checkpoint-dir", folder + "/reference", "--save", folder + "/reference.safetensors"],
       in: folder, label: "reference")
     #expect(reference.process.terminationStatus == 0, "\(reference.errors)")
 
@@ -74,7 +75,8 @@ import Testing
     let arguments =
       Self.charLMArguments(data: folder + "/text.txt") + ["--eval-every", "5", "--checkpoint-every", "1000"]
     let reference = try ExampleProcess.run(
-      charLM, arguments + ["--checkpoint-dir", folder + "/reference", "--save", folder + "/reference.safetensors"],
+      charLM,
+      arguments + ["--checkpoint-dir", folder + "/reference", "--save", folder + "/reference.safetensors"],
       in: folder, label: "reference")
     #expect(reference.process.terminationStatus == 0, "\(reference.errors)")
 
@@ -85,12 +87,15 @@ import Testing
     let signalled = Date()
     #expect(stopped.wait(deadline: 10))
     #expect(Date().timeIntervalSince(signalled) < 10)
-    #expect(stopped.process.terminationReason == .exit && stopped.process.terminationStatus == 0, "\(stopped.errors)")
+    #expect(
+      stopped.process.terminationReason == .exit && stopped.process.terminationStatus == 0,
+      "\(stopped.errors)")
     let files = try FileManager.default.contentsOfDirectory(atPath: folder + "/run")
     #expect(files.count == 1, "\(files)")
     let step = files.first.flatMap { Int($0.dropFirst(5).prefix(9)) } ?? 0
     #expect((5..<40).contains(step), "\(files)")
-    #expect(stopped.errors.contains("stopped at step \(step) of 40; checkpoint \(folder)/run/\(files.first ?? "")"))
+    #expect(
+      stopped.errors.contains("stopped at step \(step) of 40; checkpoint \(folder)/run/\(files.first ?? "")"))
     #expect(!FileManager.default.fileExists(atPath: folder + "/run.safetensors"))
 
     let resumed = try ExampleProcess.run(charLM, run, in: folder, label: "resumed")
@@ -139,7 +144,8 @@ import Testing
       "--checkpoint-every", "2", "--json",
     ]
     let reference = try ExampleProcess.run(
-      fashion, arguments + ["--checkpoint-dir", folder + "/reference", "--save", folder + "/reference.safetensors"],
+      fashion,
+      arguments + ["--checkpoint-dir", folder + "/reference", "--save", folder + "/reference.safetensors"],
       in: folder, label: "reference")
     #expect(reference.process.terminationStatus == 0, "\(reference.errors)")
 
@@ -156,7 +162,9 @@ import Testing
     #expect(
       try Data(contentsOf: URL(fileURLWithPath: folder + "/run.safetensors"))
         == Data(contentsOf: URL(fileURLWithPath: folder + "/reference.safetensors")))
-    let accuracy = { (run: ExampleProcess) in run.output.components(separatedBy: "\"test_accuracy\": ").last?.prefix(8) }
+    let accuracy = { (run: ExampleProcess) in
+      run.output.components(separatedBy: "\"test_accuracy\": ").last?.prefix(8)
+    }
     #expect(accuracy(resumed) == accuracy(reference))
   }
 }

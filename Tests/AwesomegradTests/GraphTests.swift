@@ -102,22 +102,36 @@ import Testing
     #expect(weakBuffer == nil)
   }
 
-  /// A linear layer y = x·Wᵀ + b costs one gemm forward and two backward (∂x and ∂W) when its input
-  /// requires grad, and one backward when the input is data.
-  @Test func aLinearLayerForwardAndBackwardCostsThreeGemmCalls() {
+  /// The hot path of a linear layer, `linear(weight:bias:)` (y = x·Wᵀ + b, the op `Linear` calls),
+  /// costs one gemm forward and two backward (∂x = G·W and ∂W = Gᵀ·x; ∂b = Σ_rows G needs none) when
+  /// its input requires grad, and one backward when the input is data. The counter sees every call
+  /// of `callGemm`; `BLAS.gemm` splits a large product into several blocks over the thread pool, so
+  /// the sizes here are chosen to be one block each (checked below): the counts are the top-level
+  /// products. The gradients equal those of the same map as matmul + broadcast add.
+  @Test func linearForwardAndBackwardCostsThreeGemmCalls() {
     var rng = SeededGenerator(seed: 3)
     let weight = Tensor<Float>.randomNormal([5, 4], requiresGrad: true, using: &rng)
-    let bias = Tensor<Float>.zeros([5], requiresGrad: true)
-    func linear(_ x: Tensor<Float>) -> Tensor<Float> { x.matmul(weight, transposeB: true) + bias }
+    let bias = Tensor<Float>.randomNormal([5], requiresGrad: true, using: &rng)
+    // Forward x·Wᵀ: 8×5 from k = 4; backward G·W: 8×4 from k = 5, Gᵀ·x: 5×4 from k = 8.
+    for (m, n, k) in [(8, 5, 4), (8, 4, 5), (5, 4, 8)] { #expect(GemmBlocks(m: m, n: n, k: k).count == 1) }
 
     let hidden = Tensor<Float>.randomNormal([8, 4], requiresGrad: true, using: &rng)
     let counter = CallCounter()
-    BLAS.$gemmCounter.withValue(counter) { linear(hidden).sum().backward() }
+    let y = BLAS.$gemmCounter.withValue(counter) { hidden.linear(weight: weight, bias: bias) }
+    #expect(counter.count == 1)
+    BLAS.$gemmCounter.withValue(counter) { y.sum().backward() }
     #expect(counter.count == 3)
+
+    let (gx, gw, gb) = (hidden.grad!.scalars, weight.grad!.scalars, bias.grad!.scalars)
+    for t in [hidden, weight, bias] { t.zeroGrad() }
+    (hidden.matmul(weight, transposeB: true) + bias).sum().backward()
+    #expect(zip(hidden.grad!.scalars, gx).allSatisfy { Swift.abs($0 - $1) < 1e-5 })
+    #expect(zip(weight.grad!.scalars, gw).allSatisfy { Swift.abs($0 - $1) < 1e-5 })
+    #expect(bias.grad!.scalars == gb)
 
     let data = Tensor<Float>.randomNormal([8, 4], using: &rng)
     let dataCounter = CallCounter()
-    BLAS.$gemmCounter.withValue(dataCounter) { linear(data).sum().backward() }
+    BLAS.$gemmCounter.withValue(dataCounter) { data.linear(weight: weight, bias: bias).sum().backward() }
     #expect(dataCounter.count == 2)
     #expect(data.grad == nil)
   }

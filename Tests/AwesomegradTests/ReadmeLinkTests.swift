@@ -32,9 +32,10 @@ import Testing
   @Test func everyRelativeLinkResolves() throws {
     let readme = Self.root.appendingPathComponent("README.md")
     let lines = Self.prose(try String(contentsOf: readme, encoding: .utf8))
-    let anchors = Set(lines.compactMap { line in
-      line.firstMatch(of: /^#{1,6}\s+(.*)$/).map { Self.anchor(ofHeading: $0.1) }
-    })
+    let anchors = Set(
+      lines.compactMap { line in
+        line.firstMatch(of: /^#{1,6}\s+(.*)$/).map { Self.anchor(ofHeading: $0.1) }
+      })
     var checked = 0
     for (number, line) in lines.enumerated() {
       for match in line.matches(of: /!?\[[^\]]*\]\(([^)\s]+)\)/) {

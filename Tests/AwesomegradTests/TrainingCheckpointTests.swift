@@ -12,7 +12,8 @@ import Testing
 
   /// A scratch folder, removed by the caller.
   static func scratch() throws -> String {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("training-\(UUID().uuidString)").path
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("training-\(UUID().uuidString)")
+      .path
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     return path
   }
@@ -88,7 +89,9 @@ import Testing
       if killedAfter == nil {
         #expect(run.bits == uninterrupted.bits, "\(kind): the resumed run ended elsewhere")
         #expect(run.state == uninterrupted.state)
-        #expect(run.optimizer.stateTensors().mapValues { $0.scalars } == uninterrupted.optimizer.stateTensors().mapValues { $0.scalars })
+        #expect(
+          run.optimizer.stateTensors().mapValues { $0.scalars }
+            == uninterrupted.optimizer.stateTensors().mapValues { $0.scalars })
       }
     }
     #expect(lastResumedStep == [2, 4, 8, 10])
@@ -110,7 +113,31 @@ import Testing
     let state = try fresh.checkpoint.load(bytes: bytes, path: "memory")
     #expect(state == run.state)
     #expect(dropout.generator != before)
-    #expect(dropout.generator == (run.model.namedModules.compactMap { $0.module as? Dropout<Float> }.first!.generator))
+    #expect(
+      dropout.generator
+        == (run.model.namedModules.compactMap { $0.module as? Dropout<Float> }.first!.generator))
+  }
+
+  /// Batch norm's running statistics and its integer counter come back exactly, the counter past
+  /// 2²⁴, where a Float would round it.
+  @Test func integerBuffersComeBackExactly() throws {
+    func make() -> (Sequential<Float>, TrainingCheckpoint<Float>) {
+      var rng = SeededGenerator(seed: 2)
+      let model = Sequential<Float>(Linear(inputs: 3, outputs: 4, using: &rng), BatchNorm1d(features: 4))
+      return (model, TrainingCheckpoint(model: model, optimizers: []))
+    }
+    let (model, checkpoint) = make()
+    var data = SeededGenerator(seed: 4)
+    _ = model(Tensor<Float>.randomNormal([5, 3], using: &data))  // moves the running statistics
+    let counter = try #require(model.namedIntegerBuffers.first)
+    #expect(counter.name == "1.num_batches_tracked")
+    counter.buffer.values = [(1 << 24) + 3]
+    let bytes = try checkpoint.bytes(TrainingState(generator: SeededGenerator(seed: 0)))
+    let (fresh, freshCheckpoint) = make()
+    _ = try freshCheckpoint.load(bytes: bytes, path: "memory")
+    #expect(fresh.namedIntegerBuffers.first?.buffer.values == [(1 << 24) + 3])
+    #expect(fresh.namedBuffers.map { $0.tensor.scalars } == model.namedBuffers.map { $0.tensor.scalars })
+    #expect(try SafeTensorsFile(bytes: bytes).entries["model.1.num_batches_tracked"]?.dtype == .I64)
   }
 
   @Test func generatorStateRoundTrips() throws {
@@ -134,15 +161,18 @@ import Testing
     #expect(try directory.checkpointFiles().map(\.step) == [5, 4, 3])
     // A file of a later step than the one written (left by a run that resumed from an earlier one)
     // goes too, and so does a temporary file of an interrupted write.
-    #expect(FileManager.default.createFile(atPath: folder + "/.step-000000009.safetensors.1-2.tmp", contents: Data([1])))
+    #expect(
+      FileManager.default.createFile(
+        atPath: folder + "/.step-000000009.safetensors.1-2.tmp", contents: Data([1])))
     run.state.step = 9
     try directory.save(run.checkpoint, run.state)
     run.state.step = 6
     try directory.save(run.checkpoint, run.state)
     #expect(try directory.checkpointFiles().map(\.step) == [6, 5, 4])
-    #expect(try FileManager.default.contentsOfDirectory(atPath: folder).sorted() == [
-      "step-000000004.safetensors", "step-000000005.safetensors", "step-000000006.safetensors",
-    ])
+    #expect(
+      try FileManager.default.contentsOfDirectory(atPath: folder).sorted() == [
+        "step-000000004.safetensors", "step-000000005.safetensors", "step-000000006.safetensors",
+      ])
     #expect(CheckpointDirectory.fileName(step: 123) == "step-000000123.safetensors")
     #expect(CheckpointDirectory.step(inFileName: "step-1234567890.safetensors") == 1_234_567_890)
     #expect(CheckpointDirectory.step(inFileName: "step-.safetensors") == nil)
@@ -175,7 +205,8 @@ import Testing
     // A tensor's name changed in the header: still a well-formed safetensors file.
     var changedHeader = good
     let name = Array("loop.step\"".utf8)
-    let at = try #require((0..<(good.count - name.count)).first { Array(good[$0..<($0 + name.count)]) == name })
+    let at = try #require(
+      (0..<(good.count - name.count)).first { Array(good[$0..<($0 + name.count)]) == name })
     changedHeader[at + 6] = UInt8(ascii: "x")
     let model = ToyRun(.adamW)
     try model.model.save(to: folder + "/model.safetensors")
@@ -191,12 +222,16 @@ import Testing
       let (state, warnings, run) = try resumeWarnings()
       #expect(state?.step == 4, "\(name)")
       #expect(warnings.count == 1, "\(name): \(warnings)")
-      #expect(warnings.first?.hasPrefix("warning: skipping \(newest): not a valid training checkpoint") == true, "\(name)")
+      #expect(
+        warnings.first?.hasPrefix("warning: skipping \(newest): not a valid training checkpoint") == true,
+        "\(name)")
       #expect(warnings.first?.contains(reason) == true, "\(name): \(warnings)")
       #expect(run.bits == atFour.bits, "\(name): the model is not the one of step 4")
     }
     // Garbage under a later step's name, and files that are not checkpoints, are skipped or ignored.
-    #expect(FileManager.default.createFile(atPath: directory.filePath(step: 12), contents: Data((0..<200).map { UInt8($0) })))
+    #expect(
+      FileManager.default.createFile(
+        atPath: directory.filePath(step: 12), contents: Data((0..<200).map { UInt8($0) })))
     #expect(FileManager.default.createFile(atPath: folder + "/notes.txt", contents: Data("hello".utf8)))
     try good.write(to: URL(fileURLWithPath: newest))
     let (state, warnings, run) = try resumeWarnings()
@@ -224,7 +259,8 @@ import Testing
     #expect(narrow.bits == before)
     #expect(narrow.optimizer.stateTensors().isEmpty)
     // Another number of optimizers.
-    let two = TrainingCheckpoint(model: wide.model, optimizers: [wide.optimizer, SGD(wide.model.parameters, learningRate: 1)])
+    let two = TrainingCheckpoint(
+      model: wide.model, optimizers: [wide.optimizer, SGD(wide.model.parameters, learningRate: 1)])
     #expect(throws: TrainingCheckpointError.self) { try directory.resume(two) }
   }
 
@@ -235,7 +271,9 @@ import Testing
     #expect(FileManager.default.createFile(atPath: folder + "/file", contents: Data()))
     let directory = CheckpointDirectory(folder + "/file/checkpoints")
     let run = ToyRun(.adam)
-    let error = #expect(throws: TrainingCheckpointError.self) { try directory.save(run.checkpoint, run.state) }
+    let error = #expect(throws: TrainingCheckpointError.self) {
+      try directory.save(run.checkpoint, run.state)
+    }
     guard case .unwritable(let path, let reason) = error else {
       Issue.record("expected unwritable, got \(String(describing: error))")
       return
@@ -253,7 +291,9 @@ import Testing
     defer { try? FileManager.default.removeItem(atPath: folder) }
     let mount = try Self.runTool("/bin/mount", ["-t", "tmpfs", "-o", "size=192k", "tmpfs", folder])
     guard mount.status == 0 else {
-      print("aFullDiskKeepsThePreviousCheckpoint skipped: cannot mount a tmpfs here (\(mount.output)); it needs root")
+      print(
+        "aFullDiskKeepsThePreviousCheckpoint skipped: cannot mount a tmpfs here (\(mount.output)); it needs root"
+      )
       return
     }
     defer { _ = try? Self.runTool("/bin/umount", ["-l", folder]) }
@@ -278,10 +318,12 @@ import Testing
     #expect(path == directory.filePath(step: 2))
     #expect(reason.contains("No space left on device"), "\(reason)")
     #expect(error?.description.contains(path) == true)
-    #expect(try FileManager.default.contentsOfDirectory(atPath: folder + "/run") == ["step-000000001.safetensors"])
+    #expect(
+      try FileManager.default.contentsOfDirectory(atPath: folder + "/run") == ["step-000000001.safetensors"])
     var fresh = SeededGenerator(seed: 1)
     let restored = Sequential<Float>(Linear(inputs: 127, outputs: 64, using: &fresh))
-    let resumed = try directory.resume(TrainingCheckpoint(model: restored, optimizers: [AdamW(restored.parameters)]))
+    let resumed = try directory.resume(
+      TrainingCheckpoint(model: restored, optimizers: [AdamW(restored.parameters)]))
     #expect(resumed?.state.step == 1)
     #expect(restored.parameters.map { $0.scalars.map(\.bitPattern) } == savedBits)
   }
@@ -314,6 +356,9 @@ import Testing
     try process.run()
     let data = pipe.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+    return (
+      process.terminationStatus,
+      String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    )
   }
 }

@@ -199,28 +199,83 @@ import TorchConformance
     }
   }
 
-  /// The packed form equals splitting q, k, v, moving the heads forward, attending, and joining back
-  /// (forward and gradient).
-  @Test func multiHeadAttentionMatchesTheComposite() {
+  /// Multi-head attention written out per head with plain loops, independent of the library's
+  /// kernels. For batch b, head h (columns h·d..<(h+1)·d of q, k and v in the packed [B, T, 3C]) and
+  /// query i, over the keys j that i may attend to (j ≤ i when causal, and where `mask` is true):
+  ///   s_ij = Σ_e q_ie·k_je / √d,  p_ij = exp(s_ij − max_j s) / Σ_j exp(s_ij − max_j s),
+  ///   o_ie = Σ_j p_ij·v_je.
+  /// Backward, for the upstream gradient G of o:
+  ///   ∂v_je = Σ_i p_ij·G_ie,  dp_ij = Σ_e G_ie·v_je,  ds_ij = p_ij·(dp_ij − Σ_j' p_ij'·dp_ij'),
+  ///   ∂q_ie = Σ_j ds_ij·k_je / √d,  ∂k_je = Σ_i ds_ij·q_ie / √d.
+  /// Returns o [B, T, C] and ∂qkv [B, T, 3C], both row-major.
+  static func naiveMultiHeadAttention(
+    qkv: [Double], upstream: [Double], b: Int, t: Int, heads: Int, d: Int, isCausal: Bool,
+    mask: ((Int, Int) -> Bool)? = nil
+  ) -> (output: [Double], gradient: [Double]) {
+    let c = heads * d
+    let scale = 1 / Double(d).squareRoot()
+    func q(_ n: Int, _ i: Int, _ e: Int) -> Int { (n * t + i) * 3 * c + e }  // offsets into qkv
+    func k(_ n: Int, _ j: Int, _ e: Int) -> Int { (n * t + j) * 3 * c + c + e }
+    func v(_ n: Int, _ j: Int, _ e: Int) -> Int { (n * t + j) * 3 * c + 2 * c + e }
+    func o(_ n: Int, _ i: Int, _ e: Int) -> Int { (n * t + i) * c + e }
+    var output = [Double](repeating: 0, count: b * t * c)
+    var gradient = [Double](repeating: 0, count: b * t * 3 * c)
+    for n in 0..<b {
+      for h in 0..<heads {
+        let columns = (h * d)..<((h + 1) * d)
+        for i in 0..<t {
+          let keys = (0..<t).filter { j in (!isCausal || j <= i) && (mask?(i, j) ?? true) }
+          if keys.isEmpty { continue }
+          var scores = keys.map { j in
+            columns.reduce(0.0) { $0 + qkv[q(n, i, $1)] * qkv[k(n, j, $1)] } * scale
+          }
+          let largest = scores.max()!
+          scores = scores.map { Foundation.exp($0 - largest) }
+          let total = scores.reduce(0, +)
+          let p = scores.map { $0 / total }
+          for (a, j) in keys.enumerated() {
+            for e in columns { output[o(n, i, e)] += p[a] * qkv[v(n, j, e)] }
+          }
+          let dp = keys.map { j in columns.reduce(0.0) { $0 + upstream[o(n, i, $1)] * qkv[v(n, j, $1)] } }
+          let centre = zip(p, dp).reduce(0.0) { $0 + $1.0 * $1.1 }
+          for (a, j) in keys.enumerated() {
+            let ds = p[a] * (dp[a] - centre)
+            for e in columns {
+              gradient[v(n, j, e)] += p[a] * upstream[o(n, i, e)]
+              gradient[q(n, i, e)] += ds * qkv[k(n, j, e)] * scale
+              gradient[k(n, j, e)] += ds * qkv[q(n, i, e)] * scale
+            }
+          }
+        }
+      }
+    }
+    return (output, gradient)
+  }
+
+  /// The packed form against the naive per-head reference above, forward and gradient, causal and
+  /// not, and with a boolean mask [T, T] that broadcasts over batch and heads (each query keeps its
+  /// own key, so no row is empty).
+  @Test(arguments: [(true, false), (false, false), (false, true)])
+  func multiHeadAttentionMatchesANaivePerHeadReference(isCausal: Bool, masked: Bool) {
     let (b, t, h, d) = (2, 5, 3, 2)
     let c = h * d
     var rng = SeededGenerator(seed: 5)
     let values = Tensor<Double>.randomNormal([b, t, 3 * c], using: &rng).scalars
-    let upstream = Tensor<Double>.randomNormal([b, t, c], using: &rng)
-    let packed = Tensor<Double>(values, shape: [b, t, 3 * c], requiresGrad: true)
-    let composite = Tensor<Double>(values, shape: [b, t, 3 * c], requiresGrad: true)
-    let fused = multiHeadAttention(qkv: packed, heads: h, isCausal: true)
-    let heads = (0..<3).map {
-      composite.sliced(axis: 2, start: $0 * c, end: ($0 + 1) * c).reshaped([b, t, h, d]).permuted([
-        0, 2, 1, 3,
-      ])
+    let upstream = Tensor<Double>.randomNormal([b, t, c], using: &rng).scalars
+    let allowed: ((Int, Int) -> Bool)? = masked ? { i, j in i == j || (i + 2 * j) % 3 != 0 } : nil
+    let mask = allowed.map { allowed in
+      MaskTensor((0..<(t * t)).map { allowed($0 / t, $0 % t) }, shape: [t, t])
     }
-    let reference = scaledDotProductAttention(query: heads[0], key: heads[1], value: heads[2], isCausal: true)
-      .permuted([0, 2, 1, 3]).reshaped([b, t, c])
-    fused.backward(gradient: upstream)
-    reference.backward(gradient: upstream)
-    for (x, y) in zip(fused.scalars, reference.scalars) { #expect(Swift.abs(x - y) < 1e-12) }
-    for (x, y) in zip(packed.grad!.scalars, composite.grad!.scalars) { #expect(Swift.abs(x - y) < 1e-12) }
+    let packed = Tensor<Double>(values, shape: [b, t, 3 * c], requiresGrad: true)
+    let output = multiHeadAttention(qkv: packed, heads: h, mask: mask, isCausal: isCausal)
+    output.backward(gradient: Tensor<Double>(upstream, shape: [b, t, c]))
+    let reference = Self.naiveMultiHeadAttention(
+      qkv: values, upstream: upstream, b: b, t: t, heads: h, d: d, isCausal: isCausal, mask: allowed)
+    #expect(output.shape == [b, t, c])
+    #expect(zip(output.scalars, reference.output).allSatisfy { Swift.abs($0 - $1) < 1e-12 })
+    #expect(zip(packed.grad!.scalars, reference.gradient).allSatisfy { Swift.abs($0 - $1) < 1e-12 })
+    // The reference is not vacuous: every head's output and every part of the gradient moves.
+    #expect(reference.output.allSatisfy { $0 != 0 } && reference.gradient.contains { $0 != 0 })
   }
 
   /// A row whose keys are all masked attends to nothing: output 0, gradient 0 (PyTorch's CPU kernel).

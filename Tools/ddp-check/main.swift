@@ -42,6 +42,14 @@ struct DDPCheck: ParsableCommand {
   @Option(help: "automatic (MPI under a launcher), mpi (also as a singleton without one) or single.")
   var launch = "automatic"
 
+  @Flag(
+    help: """
+      Instead of the checks, print the MPI job's transport as one JSON object (rank 0): the context's \
+      description and each setting with its value and origin (environment, parameter-file, awesomegrad, \
+      open-mpi-default).
+      """)
+  var showTransport = false
+
   @Option(
     help: """
       Instead of the checks, make a fault to see how it is reported: 'stall' (the last rank sleeps \
@@ -76,6 +84,11 @@ struct DDPCheck: ParsableCommand {
     }
     var failed = false
     do {
+      if showTransport {
+        context.onRankZero { print(transportJSON(context)) }
+        try context.finalize()
+        return
+      }
       if let fault { try makeFault(fault, context: context) }
       // overlap: nil averages after backward; a byte count averages during it (averageGradients(of:
       // overlapping:)) with buckets of at most that size. resync: broadcast the parameters again
@@ -120,6 +133,27 @@ struct DDPCheck: ParsableCommand {
       context.abort(code: 1)
     }
     if failed { throw ExitCode.failure }
+  }
+
+  /// `{"check": "transport", "ranks", "nodes", "description", "settings": {name: {"value", "origin"}}}`.
+  func transportJSON(_ context: DistributedContext) -> String {
+    func quoted(_ text: String) -> String {
+      let data = try! JSONSerialization.data(withJSONObject: text, options: [.fragmentsAllowed])
+      return String(decoding: data, as: UTF8.self)
+    }
+    func origin(_ origin: TransportSetting.Origin) -> String {
+      switch origin {
+      case .environment: "environment"
+      case .parameterFile: "parameter-file"
+      case .awesomegrad: "awesomegrad"
+      case .openMPIDefault: "open-mpi-default"
+      }
+    }
+    let settings = context.transport.map {
+      "\(quoted($0.name)): {\"value\": \(quoted($0.value)), \"origin\": \(quoted(origin($0.origin)))}"
+    }
+    return "{\"check\": \"transport\", \"ranks\": \(context.size), \"nodes\": \(context.nodeCount), "
+      + "\"description\": \(quoted(context.description)), \"settings\": {\(settings.joined(separator: ", "))}}"
   }
 
   /// Breaks the lockstep of the ranks on purpose; the error must name the call on every rank that sees it.

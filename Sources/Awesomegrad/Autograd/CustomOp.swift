@@ -1,12 +1,28 @@
 /// User-defined differentiable ops, the counterpart of PyTorch's `torch.autograd.Function`.
 ///
 /// An op is a forward function on the inputs' values and a pullback that maps the output's gradient
-/// to the inputs' gradients, both on ``Storage`` (values without a graph). The engine records the op
-/// like a built-in one: its name appears in errors and graph pictures, the inputs' versions are
-/// checked before the pullback runs, and the gradients' shapes are checked against the inputs'.
+/// to the inputs' gradients. The engine records the op like a built-in one: its name appears in
+/// errors and graph pictures, the inputs' versions are checked before the pullback runs, and the
+/// gradients' count and shapes are checked against the inputs'.
+///
+/// There are two forms. The pullback of the first works on ``Tensor``s, so it can use every op of
+/// the library on its gradients (sums over axes, ``Tensor/summed(to:file:line:)`` to undo
+/// broadcasting, matmul, the elementwise functions); the second works on ``Storage`` values with
+/// `mapped`, `zip` and pointers, for a loop of your own:
 ///
 /// ```swift
-/// /// y = x³, ∂y/∂x = 3x²
+/// /// y = tanh(x·Wᵀ + b), one node that keeps only y: with d = g ⊙ (1 − y²),
+/// /// ∂L/∂x = d·W, ∂L/∂W = dᵀ·x, ∂L/∂b = Σ over the batch of d.
+/// func affineTanh(_ x: Tensor<Double>, _ w: Tensor<Double>, _ b: Tensor<Double>) -> Tensor<Double> {
+///   Tensor.custom("affineTanh", inputs: [x, w, b]) { inputs in
+///     inputs[0].linear(weight: inputs[1], bias: inputs[2]).tanh()
+///   } pullback: { g, inputs, y in
+///     let d = g * (1 - y * y)
+///     return [d.matmul(inputs[1]), d.matmul(inputs[0], transposeA: true), d.summed(to: inputs[2].shape)]
+///   }
+/// }
+///
+/// /// y = x³, ∂y/∂x = 3x², on storages
 /// func cube(_ x: Tensor<Double>) -> Tensor<Double> {
 ///   Tensor.custom("cube", inputs: [x]) { inputs in
 ///     inputs[0].mapped { $0 * $0 * $0 }
@@ -17,7 +33,54 @@
 /// #expect(checkGradients(of: { cube($0[0]) }, at: [x]).passed)
 /// ```
 extension Tensor {
-  /// A differentiable op defined by its forward values and its pullback.
+  /// A differentiable op whose forward pass and pullback are written with tensor ops.
+  ///
+  /// Both closures run with graph recording off (as inside ``withoutGrad(_:)-5c1h3``): the forward
+  /// pass on the inputs themselves, the pullback, during ``backward(gradient:retainGraph:file:line:onLeafGradientReady:)``,
+  /// on constant tensors over ∂L/∂output and the values the inputs and the output had in the
+  /// forward pass. So the op is one node of the graph whatever ops its closures use, and it keeps
+  /// only its inputs' and its output's values for backward. Anomaly mode checks the ops inside
+  /// both closures, and the gradients the pullback returns.
+  ///
+  /// Gradients of gradients (`backward(createGraph:)`, not built yet) will need each pullback to be
+  /// recorded as differentiable ops. That is why this pullback is written with tensor ops: under
+  /// `createGraph` the same closure will run with recording on, over the gradient and inputs that
+  /// carry their graphs, so that the gradients it returns can be differentiated again. A pullback on
+  /// ``Storage`` cannot be recorded.
+  ///
+  /// - Parameters:
+  ///   - name: the op's name, shown in errors and graph pictures.
+  ///   - inputs: the tensor inputs.
+  ///   - file: the caller's file (`#fileID`), named in error messages and by anomaly mode.
+  ///   - line: the caller's line.
+  ///   - forward: computes the output from the inputs.
+  ///   - pullback: given ∂L/∂output, the inputs and the output, returns ∂L/∂input for each input,
+  ///     in order, each of its input's shape; nil for an input that gets no gradient. Read the
+  ///     inputs from its arguments: a tensor that requires grad captured from outside keeps its
+  ///     graph alive as long as the op's graph lives.
+  public static func custom(
+    _ name: StaticString, inputs: [Tensor], file: StaticString = #fileID, line: UInt = #line,
+    forward: ([Tensor]) -> Tensor,
+    pullback:
+      @escaping (_ upstream: Tensor, _ inputs: [Tensor], _ output: Tensor) -> [Tensor?]
+  ) -> Tensor {
+    let output = withoutGrad { forward(inputs) }.storage
+    return custom(name, inputs: inputs, file: file, line: line) { _ in
+      output
+    } pullback: {
+      upstream, values, output in
+      // Constant leaves over the gradient and the saved values, and no recording: the op stays one
+      // node however many ops the closure runs.
+      withoutGrad {
+        pullback(Tensor(upstream), values.map { Tensor($0) }, Tensor(output)).map { $0?.storage }
+      }
+    }
+  }
+
+  /// A differentiable op defined by its forward values and its pullback on ``Storage``: loops of your
+  /// own over the values (`mapped`, `zip`, pointers), with no tensor objects in between. Such a
+  /// pullback cannot be recorded, so it will not support gradients of gradients; the form whose
+  /// pullback takes tensors will.
   ///
   /// - Parameters:
   ///   - name: the op's name, shown in errors and graph pictures.

@@ -18,6 +18,17 @@ func parallelFor(_ range: Range<Int>, grain: Int, _ body: (Range<Int>) -> Void) 
     if count > 0 { body(range) }
     return
   }
+  if _slowPath(ParallelRegionTimer.isEnabled) {
+    ParallelRegionTimer.measure { splitParallelFor(range, grain: grain, body) }
+  } else {
+    splitParallelFor(range, grain: grain, body)
+  }
+}
+
+/// ``parallelFor(_:grain:_:)`` above its grain.
+@inline(__always)
+func splitParallelFor(_ range: Range<Int>, grain: Int, _ body: (Range<Int>) -> Void) {
+  let count = range.count
   let threads = ThreadSetting.count
   guard threads > 1 else { return body(range) }
   // PyTorch's split: as many pieces as threads can use, none smaller than the grain; twice that, so a
@@ -39,12 +50,64 @@ func parallelFor(_ range: Range<Int>, grain: Int, _ body: (Range<Int>) -> Void) 
 /// thread, or a nested call runs the chunks in order on the calling thread.
 @inline(__always)
 func parallelChunks(_ chunks: Int, _ body: (Int) -> Void) {
+  guard chunks > 1 else {
+    if chunks == 1 { body(0) }
+    return
+  }
+  if _slowPath(ParallelRegionTimer.isEnabled) {
+    ParallelRegionTimer.measure { runChunks(chunks, body) }
+  } else {
+    runChunks(chunks, body)
+  }
+}
+
+/// ``parallelChunks(_:_:)`` for more than one chunk.
+@inline(__always)
+func runChunks(_ chunks: Int, _ body: (Int) -> Void) {
   let threads = ThreadSetting.count
-  guard chunks > 1, threads > 1 else {
+  guard threads > 1 else {
     for chunk in 0..<chunks { body(chunk) }
     return
   }
   ThreadPool.shared.run(chunks: chunks, threads: threads, body)
+}
+
+/// An opt-in clock for the time spent in parallel regions (loops above their grain, split matrix
+/// products), for `bench`'s `parallel_share`: run a step at one thread with the timer on, and the
+/// share of the step's time spent in regions is the p of Amdahl's law, 1/((1 − p) + p/n).
+///
+/// Off by default; then a region pays one relaxed atomic load. Only the outermost region is timed
+/// (a region inside another one, which runs serially, is part of its time).
+enum ParallelRegionTimer {
+  private static let enabled = Atomic<Bool>(false)
+  private static let depth = Atomic<Int>(0)
+  private static let total = Atomic<Int>(0)
+
+  /// Whether regions are being timed.
+  @inline(__always) static var isEnabled: Bool { enabled.load(ordering: .relaxed) }
+
+  /// Turns the timer on (and clears it) or off.
+  static func setEnabled(_ on: Bool) {
+    total.store(0, ordering: .relaxed)
+    enabled.store(on, ordering: .relaxed)
+  }
+
+  /// Nanoseconds spent in outermost regions since the timer was turned on or last reset.
+  static var nanoseconds: Int { total.load(ordering: .relaxed) }
+
+  /// Clears the total.
+  static func reset() { total.store(0, ordering: .relaxed) }
+
+  @inline(never)
+  static func measure(_ body: () -> Void) {
+    let outermost = depth.wrappingAdd(1, ordering: .relaxed).oldValue == 0
+    let start = outermost ? DispatchTime.now().uptimeNanoseconds : 0
+    body()
+    if outermost {
+      total.wrappingAdd(Int(DispatchTime.now().uptimeNanoseconds - start), ordering: .relaxed)
+    }
+    depth.wrappingSubtract(1, ordering: .relaxed)
+  }
 }
 
 /// The library's one pool of worker threads (PyTorch's intra-op pool).
@@ -75,6 +138,8 @@ final class ThreadPool: @unchecked Sendable {
   private let wakeUp = NSCondition()
   /// The workers started so far; guarded by `wakeUp`'s lock.
   private var workerCount = 0
+  /// `workerCount`, readable without the lock (it only grows).
+  private let startedWorkers = Atomic<Int>(0)
   /// The current loop's body, valid from publication until `pending` reaches 0.
   private var body: UnsafePointer<(Int) -> Void>?
 
@@ -155,6 +220,7 @@ final class ThreadPool: @unchecked Sendable {
   }
 
   private func startWorkers(upTo wanted: Int) {
+    if startedWorkers.load(ordering: .relaxed) >= wanted { return }  // the common case: no lock
     wakeUp.lock()
     defer { wakeUp.unlock() }
     while workerCount < wanted {
@@ -164,15 +230,30 @@ final class ThreadPool: @unchecked Sendable {
       thread.start()
       workerCount += 1
     }
+    startedWorkers.store(workerCount, ordering: .relaxed)
   }
 
   /// A worker's life: wait for a loop it may join, work on it, repeat.
   private func workerLoop(index: Int) {
+    Self.blockAsynchronousSignals()
     var seen = Self.generation(of: claim.load(ordering: .acquiring))
     while true {
       seen = waitForLoop(after: seen)
       if index < participants.load(ordering: .relaxed) { workOnCurrentLoop(generation: seen) }
     }
+  }
+
+  /// Blocks every signal but the synchronous ones (a fault in this thread's own code) on the calling
+  /// worker, so that a signal sent to the process (SIGINT, SIGTERM, a user's SIGUSR2) is delivered to
+  /// a thread of the program, never to a pool thread: a worker that took it would run the program's
+  /// handler at a random point of a kernel, or, where the handler only wakes a `signalfd` or a
+  /// Dispatch source that expects the signal blocked, drop it (a test of `StopSignal` lost its signal
+  /// this way once the pool had started).
+  private static func blockAsynchronousSignals() {
+    var set = sigset_t()
+    sigfillset(&set)
+    for synchronous in [SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGABRT, SIGSYS] { sigdelset(&set, synchronous) }
+    pthread_sigmask(SIG_BLOCK, &set, nil)
   }
 
   /// Spins for about 50 µs, then sleeps, until a loop other than `generation` is published; returns
@@ -196,4 +277,17 @@ final class ThreadPool: @unchecked Sendable {
       wakeUp.wait()
     }
   }
+}
+
+/// Runs `body` with the parallel-region timer on and returns its wall time and the part of it spent
+/// in parallel regions, in nanoseconds: `bench`'s `parallel_share` (run it at one thread). For the
+/// benchmarks only; the library never turns the timer on.
+@_spi(Benchmarking)
+public func timeParallelRegions(_ body: () -> Void) -> (totalNanoseconds: Int, regionNanoseconds: Int) {
+  ParallelRegionTimer.setEnabled(true)
+  defer { ParallelRegionTimer.setEnabled(false) }
+  let start = DispatchTime.now().uptimeNanoseconds
+  body()
+  let total = Int(DispatchTime.now().uptimeNanoseconds - start)
+  return (total, ParallelRegionTimer.nanoseconds)
 }

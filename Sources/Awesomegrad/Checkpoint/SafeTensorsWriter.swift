@@ -55,7 +55,7 @@ public struct SafeTensorsWritable {
 
   /// `values`, row-major, written as I64 with `shape` (`[]` for a scalar such as a step count).
   ///
-  /// Stops with a message naming the counts and the caller's line (``argumentFailure``) unless the
+  /// Stops with a message naming the counts and the caller's line (in release builds too) unless the
   /// values fill `shape` exactly.
   public init(int64 values: [Int64], shape: [Int], file: StaticString = #fileID, line: UInt = #line) {
     Self.checkFills(values.count, shape, "SafeTensorsWritable(int64:shape:)", file: file, line: line)

@@ -47,12 +47,11 @@ public struct MNISTSplit: Sendable {
     // One lookup table for the 256 pixel values, so the gather is a copy through a table.
     let table = (0..<256).map { (Scalar($0) / 255 - mean) / standardDeviation }
     let storage = Storage<Scalar>(uninitializedShape: [indices.count, width])
-    let out = storage.buffer.base
     pixels.withUnsafeBufferPointer { pixels in
       table.withUnsafeBufferPointer { table in
-        for (row, index) in indices.enumerated() {
-          let source = pixels.baseAddress! + index * width, destination = out + row * width
-          for j in 0..<width { destination[j] = table[Int(source[j])] }
+        indices.withUnsafeBufferPointer { rows in
+          CPU.gatherRows(
+            pixels.baseAddress!, rows: rows, width: width, through: table.baseAddress!, into: storage.buffer.base)
         }
       }
     }

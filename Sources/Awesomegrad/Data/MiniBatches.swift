@@ -79,13 +79,11 @@ extension Tensor {
     }
     let n = shape[0], width = count / Swift.max(n, 1)
     let out = Storage<Scalar>(uninitializedShape: [indices.count] + shape.dropFirst())
-    let source = storage.buffer.base, destination = out.buffer.base
-    for (row, index) in indices.enumerated() {
-      if index < 0 || index >= n {
-        shapeFailure(
-          "gatheringRows", "row \(index) is outside 0..<\(n)", shapes: [shape], file: file, line: line)
-      }
-      (destination + row * width).update(from: source + index * width, count: width)
+    for index in indices where index < 0 || index >= n {
+      shapeFailure("gatheringRows", "row \(index) is outside 0..<\(n)", shapes: [shape], file: file, line: line)
+    }
+    indices.withUnsafeBufferPointer { rows in
+      CPU.gatherRows(storage.buffer.base, rows: rows, width: width, into: out.buffer.base)
     }
     return Tensor(out)
   }

@@ -42,57 +42,26 @@ public func crossEntropy<Scalar: TensorScalar>(
       "crossEntropy", "labelSmoothing must be in [0, 1], got \(labelSmoothing)", shapes: [logits.shape],
       file: file, line: line)
   }
-  let epsilon = Scalar(labelSmoothing), uniform = Scalar(labelSmoothing / Double(classes))
+  let epsilon = Scalar(labelSmoothing)
   let targets = labels.scalars
-  // probabilities = softmax(z), kept for the pullback.
+  // probabilities = softmax(z), kept for the pullback; rows on the pool (CPU+Softmax.swift).
   let probabilities = Storage<Scalar>(uninitializedShape: [batch, classes])
   let losses = Storage<Scalar>(uninitializedShape: [batch])
-  let z = logits.storage.buffer.base, p = probabilities.buffer.base, loss = losses.buffer.base
-  var kept = 0
-  for i in 0..<batch {
-    let row = z + i * classes, prow = p + i * classes
-    if targets[i] == ignoreIndex {
-      loss[i] = 0
-      continue
-    }
-    kept += 1
-    // No guard on m: PyTorch's NaN rows (a NaN, a +∞, or only −∞) come from zᵢⱼ − m being NaN.
-    var m = row[0]
-    for j in 1..<classes where row[j] > m { m = row[j] }
-    var total: Scalar = 0
-    for j in 0..<classes {
-      let e = Scalar.exp(row[j] - m)
-      prow[j] = e
-      total += e
-    }
-    let inverse = 1 / total
-    for j in 0..<classes { prow[j] *= inverse }
-    let lse = m + Scalar.log(total)
-    var value = (1 - epsilon) * (lse - row[targets[i]])
-    if labelSmoothing > 0 {
-      // Σⱼ (lse − zⱼ), not C·lse − Σⱼ zⱼ: the terms are the −log pⱼ PyTorch sums (so a −∞ logit
-      // makes +∞, and huge logits overflow where PyTorch's do).
-      var smoothing: Scalar = 0
-      for j in 0..<classes { smoothing += lse - row[j] }
-      value += epsilon * smoothing / Scalar(classes)
-    }
-    loss[i] = value
+  let kept = targets.reduce(0) { $0 + ($1 == ignoreIndex ? 0 : 1) }
+  targets.withUnsafeBufferPointer { targets in
+    CPU.crossEntropyRows(
+      logits.storage.buffer.base, labels: targets, ignored: ignoreIndex, smoothing: epsilon,
+      probabilities: probabilities.buffer.base, losses: losses.buffer.base, rows: batch, columns: classes)
   }
   let output = reduced(losses, reduction, count: kept)
   return Tensor(output, op: "crossEntropy", parents: [logits]) { g in
     let grad = Storage<Scalar>(uninitializedShape: [batch, classes])
-    // Read the probabilities through the captured storage, which keeps their buffer alive.
-    let dst = grad.buffer.base, gp = g.buffer.base, p = probabilities.buffer.base
-    for i in 0..<batch {
-      let drow = dst + i * classes
-      if targets[i] == ignoreIndex {
-        drow.update(repeating: 0, count: classes)
-        continue
-      }
-      let scale = upstreamScale(gp, i, reduction, count: kept)
-      let prow = p + i * classes
-      for j in 0..<classes { drow[j] = scale * (prow[j] - uniform) }
-      drow[targets[i]] -= scale * (1 - epsilon)
+    let gp = g.buffer.base
+    targets.withUnsafeBufferPointer { targets in
+      CPU.crossEntropyBackwardRows(
+        probabilities: probabilities.buffer.base, labels: targets, ignored: ignoreIndex, smoothing: epsilon,
+        scale: { upstreamScale(gp, $0, reduction, count: kept) }, into: grad.buffer.base, rows: batch,
+        columns: classes)
     }
     return [grad]
   }

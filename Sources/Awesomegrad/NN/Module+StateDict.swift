@@ -22,6 +22,7 @@ extension Module {
 
   /// ``loadStateDict(_:strict:)`` from tensors and from exact integers (a checkpoint's int64 tensors,
   /// by name, which go into ``IntegerBuffer``s without rounding through a float).
+  @discardableResult
   func loadState<Other: TensorScalar>(
     _ state: [String: Tensor<Other>], integers: [String: (shape: [Int], values: [Int64])], strict: Bool
   ) throws(StateDictError) -> (missingKeys: [String], unexpectedKeys: [String]) {

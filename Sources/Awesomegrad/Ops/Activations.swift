@@ -50,10 +50,10 @@ extension Tensor {
     let x = storage
     let inverseSqrt2 = Scalar(0.7071067811865476)  // 1/√2
     let inverseSqrt2Pi = Scalar(0.3989422804014327)  // 1/√(2π)
-    let y = x.map { $0 * 0.5 * (1 + Scalar.erf($0 * inverseSqrt2)) }
+    let y = x.map(grain: CPU.transcendentalGrain) { $0 * 0.5 * (1 + Scalar.erf($0 * inverseSqrt2)) }
     return Tensor(y, op: "gelu", parents: [self], file: file, line: line) { g in
       [
-        g.zipSameShape(x) { g, x in
+        g.zipSameShape(x, grain: CPU.transcendentalGrain) { g, x in
           let cdf = 0.5 * (1 + Scalar.erf(x * inverseSqrt2))
           let density = inverseSqrt2Pi * Scalar.exp(-0.5 * x * x)
           return g * (cdf + x * density)
@@ -67,11 +67,11 @@ extension Tensor {
   func exactGELUFloat(file: StaticString, line: UInt) -> Tensor {
     let x = unsafeBitCast(storage, to: Storage<Float>.self)
     let y = Storage<Float>(uninitializedShape: x.shape)
-    exactGELUForward(x.buffer.base, y.buffer.base, count: x.count)
+    CPU.exactGELUForward(x.buffer.base, y.buffer.base, count: x.count)
     return Tensor(unsafeBitCast(y, to: Storage<Scalar>.self), op: "gelu", parents: [self], file: file, line: line) { g in
       let gradient = unsafeBitCast(g, to: Storage<Float>.self)
       let out = Storage<Float>(uninitializedShape: x.shape)
-      exactGELUBackward(gradient.buffer.base, x.buffer.base, out.buffer.base, count: x.count)
+      CPU.exactGELUBackward(gradient.buffer.base, x.buffer.base, out.buffer.base, count: x.count)
       return [unsafeBitCast(out, to: Storage<Scalar>.self)]
     }
   }
@@ -91,9 +91,11 @@ extension Tensor {
   public func softplus(threshold: Scalar? = 20, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
     let x = storage
     let limit = threshold ?? .infinity
-    let y = x.map { x in x > limit ? x : Swift.max(x, 0) + Scalar.log1p(Scalar.exp(-Swift.abs(x))) }
+    let y = x.map(grain: CPU.transcendentalGrain) { x in
+      x > limit ? x : Swift.max(x, 0) + Scalar.log1p(Scalar.exp(-Swift.abs(x)))
+    }
     return Tensor(y, op: "softplus", parents: [self], file: file, line: line) { g in
-      [g.zipSameShape(x) { g, x in x > limit ? g : g * stableSigmoid(x) }]
+      [g.zipSameShape(x, grain: CPU.transcendentalGrain) { g, x in x > limit ? g : g * stableSigmoid(x) }]
     }
   }
 }

@@ -54,7 +54,7 @@ extension Tensor {
     let (x, w, b) = (storage, weight.storage, bias.storage)
     let y = Storage<Scalar>(uninitializedShape: leading + [outputs])
     if y.count > 0 {
-      for row in 0..<rows { (y.buffer.base + row * outputs).initialize(from: b.buffer.base, count: outputs) }
+      CPU.repeatRow(b.buffer.base, into: y.buffer.base, rows: rows, width: outputs)
       if inputs > 0 {
         BLAS.gemm(
           transposeA: false, transposeB: !inputsFirst, m: rows, n: outputs, k: inputs, alpha: 1,

@@ -9,8 +9,9 @@ extension Tensor {
   @_specialize(where Scalar == Double)
   public static func + (lhs: Tensor, rhs: Tensor) -> Tensor {
     let (ls, rs) = (lhs.shape, rhs.shape)
+    let (needA, needB) = (lhs.requiresGrad, rhs.requiresGrad)
     return Tensor(Storage.broadcasting(lhs.storage, rhs.storage, op: "add", +), op: "add", parents: [lhs, rhs]) { g in
-      [unbroadcast(g, to: ls), unbroadcast(g, to: rs)]
+      [needA ? unbroadcast(g, to: ls) : nil, needB ? unbroadcast(g, to: rs) : nil]
     }
   }
 
@@ -19,20 +20,25 @@ extension Tensor {
   @_specialize(where Scalar == Double)
   public static func - (lhs: Tensor, rhs: Tensor) -> Tensor {
     let (ls, rs) = (lhs.shape, rhs.shape)
+    let (needA, needB) = (lhs.requiresGrad, rhs.requiresGrad)
     return Tensor(Storage.broadcasting(lhs.storage, rhs.storage, op: "sub", -), op: "sub", parents: [lhs, rhs]) { g in
-      [unbroadcast(g, to: ls), unbroadcast(g.map { -$0 }, to: rs)]
+      [needA ? unbroadcast(g, to: ls) : nil, needB ? unbroadcast(g.map { -$0 }, to: rs) : nil]
     }
   }
 
   /// a · b (elementwise).  ∂/∂a = b, ∂/∂b = a.
+  ///
+  /// Only the gradients an input needs are computed: `x * 0.5` (a constant) and Dropout's `x * mask`
+  /// compute one product in their pullback, not two plus a reduction over the constant's broadcast.
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
   public static func * (lhs: Tensor, rhs: Tensor) -> Tensor {
     let (a, b) = (lhs.storage, rhs.storage)
+    let (needA, needB) = (lhs.requiresGrad, rhs.requiresGrad)
     return Tensor(Storage.broadcasting(a, b, op: "mul", *), op: "mul", parents: [lhs, rhs]) { g in
       [
-        unbroadcast(Storage.broadcasting(g, b, op: "mul", *), to: a.shape),
-        unbroadcast(Storage.broadcasting(g, a, op: "mul", *), to: b.shape),
+        needA ? unbroadcast(Storage.broadcasting(g, b, op: "mul", *), to: a.shape) : nil,
+        needB ? unbroadcast(Storage.broadcasting(g, a, op: "mul", *), to: b.shape) : nil,
       ]
     }
   }
@@ -42,12 +48,13 @@ extension Tensor {
   @_specialize(where Scalar == Double)
   public static func / (lhs: Tensor, rhs: Tensor) -> Tensor {
     let (a, b) = (lhs.storage, rhs.storage)
+    let (needA, needB) = (lhs.requiresGrad, rhs.requiresGrad)
     let y = Storage.broadcasting(a, b, op: "div", /)
     return Tensor(y, op: "div", parents: [lhs, rhs]) { g in
       // ∂/∂b = −(a/b)/b = −y/b, computed at the broadcast shape.
       let gOverB = Storage.broadcasting(g, b, op: "div", /)
-      let gb = Storage.broadcasting(gOverB, y, op: "div") { gq, yv in -gq * yv }
-      return [unbroadcast(gOverB, to: a.shape), unbroadcast(gb, to: b.shape)]
+      let gb = needB ? Storage.broadcasting(gOverB, y, op: "div") { gq, yv in -gq * yv } : nil
+      return [needA ? unbroadcast(gOverB, to: a.shape) : nil, gb.map { unbroadcast($0, to: b.shape) }]
     }
   }
 
@@ -67,16 +74,12 @@ extension Tensor {
   public static func - (lhs: Tensor, rhs: Scalar) -> Tensor { lhs - Tensor(scalar: rhs) }
   /// c − a for a constant c.
   public static func - (lhs: Scalar, rhs: Tensor) -> Tensor { Tensor(scalar: lhs) - rhs }
-  /// a + c for a constant c.
-  public static func * (lhs: Tensor, rhs: Scalar) -> Tensor { lhs * Tensor(scalar: rhs) }
-  /// c + a for a constant c.
-  public static func * (lhs: Scalar, rhs: Tensor) -> Tensor { Tensor(scalar: lhs) * rhs }
-  /// a − c for a constant c.
-  public static func / (lhs: Tensor, rhs: Scalar) -> Tensor { lhs / Tensor(scalar: rhs) }
-  /// c − a for a constant c.
-  public static func / (lhs: Scalar, rhs: Tensor) -> Tensor { Tensor(scalar: lhs) / rhs }
   /// a · c for a constant c.
-}
+  public static func * (lhs: Tensor, rhs: Scalar) -> Tensor { lhs * Tensor(scalar: rhs) }
   /// c · a for a constant c.
+  public static func * (lhs: Scalar, rhs: Tensor) -> Tensor { Tensor(scalar: lhs) * rhs }
   /// a / c for a constant c.
+  public static func / (lhs: Tensor, rhs: Scalar) -> Tensor { lhs / Tensor(scalar: rhs) }
   /// c / a for a constant c.
+  public static func / (lhs: Scalar, rhs: Tensor) -> Tensor { Tensor(scalar: lhs) / rhs }
+}

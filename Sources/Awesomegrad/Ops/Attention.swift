@@ -1,8 +1,12 @@
 import Foundation
 
-/// Scaled dot-product attention as one primitive: two gemm calls per (batch, head) forward, four
-/// backward, and a row softmax in between. The attention weights `[…, L, S]` are the only saved
-/// intermediate, so memory is O(B·H·L·S); q, k and v are read in place by gemm, never copied.
+/// Scaled dot-product attention as one primitive, by one of two kernels (``AttentionKernel``):
+///
+/// - short contexts: two whole products per (batch, head) forward and four backward, with the
+///   attention weights `[…, L, S]` saved in between (``AttentionTwoProducts``);
+/// - long contexts: the fused, tiled kernel (``FlashAttention``), which keeps one tile of scores in
+///   cache, saves only the output and one log-sum-exp per row, recomputes the weights tile by tile in
+///   backward, and skips the tiles that the causal rule or the mask hides. Memory is O(L) per head.
 ///
 /// For one (batch, head) with Q `[L, d]`, K `[S, d]`, V `[S, dv]` and scale c:
 ///
@@ -12,11 +16,13 @@ import Foundation
 ///
 ///     ∂V = Pᵀ·G,  ∂P = G·Vᵀ,  ∂A = P ⊙ (∂P − rowsum(P ⊙ ∂P)),  ∂Q = c·∂A·K,  ∂K = c·∂Aᵀ·Q
 ///
-/// The softmax subtracts each row's maximum before exponentiating, so no score overflows. A row
-/// whose every key is masked attends to nothing: its output and gradients are 0, as in PyTorch's CPU
-/// kernel. The mask applies before any score is looked at: a masked score, even NaN, never reaches
-/// its row (PyTorch's `masked_fill(−∞)` formulation; its SDPA with a boolean `attn_mask` adds −∞
-/// instead, and NaN + (−∞) stays NaN there).
+/// Both kernels follow PyTorch's rules: each row's maximum is subtracted before exponentiating, so no
+/// score overflows; a row whose every key is masked (or whose allowed scores are all −∞) attends to
+/// nothing: its output and gradients are 0, as in PyTorch's CPU kernel; a NaN among a row's allowed
+/// scores makes its output NaN. The mask applies before any score is looked at: a masked score, even
+/// NaN, never reaches its row (PyTorch's `masked_fill(−∞)` formulation; its SDPA with a boolean
+/// `attn_mask` adds −∞ instead, and NaN + (−∞) stays NaN there). Both kernels run the (batch, head)
+/// pairs in parallel and give the same bits at every thread count.
 
 /// Attention of `query` over `key` and `value`: PyTorch's
 /// `F.scaled_dot_product_attention(query, key, value, attn_mask=mask, is_causal=isCausal, scale=scale)`.
@@ -69,17 +75,12 @@ public func scaledDotProductAttention<Scalar: TensorScalar>(
     scale: Scalar(scale ?? 1 / Double(d).squareRoot()), isCausal: isCausal, mask: flags)
   let (q, k, v) = (query.storage, key.storage, value.storage)
   let out = Storage<Scalar>(uninitializedShape: leading + [l, dv])
-  let weights = Storage<Scalar>(uninitializedShape: [batch, l, s])
-  attentionForward(
-    geometry, q: q.buffer.base, k: k.buffer.base, v: v.buffer.base, weights: weights.buffer.base,
-    out: out.buffer.base)
+  let gradients = attend(geometry, q: q, k: k, v: v, out: out)
   return Tensor(out, op: "scaledDotProductAttention", parents: [query, key, value], file: file, line: line) { g in
     let dq = Storage<Scalar>(uninitializedShape: q.shape)
     let dk = Storage<Scalar>(uninitializedShape: k.shape)
     let dvalue = Storage<Scalar>(uninitializedShape: v.shape)
-    attentionBackward(
-      geometry, g: g.buffer.base, q: q.buffer.base, k: k.buffer.base, v: v.buffer.base,
-      weights: weights.buffer.base, dq: dq.buffer.base, dk: dk.buffer.base, dv: dvalue.buffer.base)
+    gradients(g.buffer.base, dq.buffer.base, dk.buffer.base, dvalue.buffer.base)
     return [dq, dk, dvalue]
   }
 }
@@ -88,9 +89,9 @@ public func scaledDotProductAttention<Scalar: TensorScalar>(
 /// `CausalSelfAttention`: equal to splitting `qkv` into q, k, v, viewing each as
 /// `[B, T, heads, C/heads]`, moving the heads before the time axis, calling
 /// ``scaledDotProductAttention(query:key:value:mask:isCausal:scale:file:line:)``, and joining the
-/// heads back into `[B, T, C]`. Here gemm reads every head where it lies (leading dimension 3C) and
-/// writes its output in place (leading dimension C), so the split, the two transposes and the join
-/// cost no copies.
+/// heads back into `[B, T, C]`. Here the kernels read every head where it lies (leading dimension
+/// 3C) and write its output in place (leading dimension C), so the split, the two transposes and the
+/// join cost no copies.
 ///
 /// - Parameters:
 ///   - qkv: `[B, T, 3·C]`: the queries in columns `0..<C`, the keys in `C..<2C`, the values in
@@ -127,16 +128,176 @@ public func multiHeadAttention<Scalar: TensorScalar>(
     scale: Scalar(1 / Double(d).squareRoot()), isCausal: isCausal, mask: flags)
   let input = qkv.storage
   let out = Storage<Scalar>(uninitializedShape: [b, t, c])
-  let weights = Storage<Scalar>(uninitializedShape: [b * heads, t, t])
-  let p = input.buffer.base
-  attentionForward(geometry, q: p, k: p, v: p, weights: weights.buffer.base, out: out.buffer.base)
+  let gradients = attend(geometry, q: input, k: input, v: input, out: out)
   return Tensor(out, op: "multiHeadAttention", parents: [qkv], file: file, line: line) { g in
     // The three gradients tile the [B, T, 3C] gradient exactly, so every element is written.
     let grad = Storage<Scalar>(uninitializedShape: [b, t, width])
-    let p = input.buffer.base, dp = grad.buffer.base
-    attentionBackward(
-      geometry, g: g.buffer.base, q: p, k: p, v: p, weights: weights.buffer.base, dq: dp, dk: dp, dv: dp)
+    let dp = grad.buffer.base
+    gradients(g.buffer.base, dp, dp, dp)
     return [grad]
+  }
+}
+
+/// Attention of new queries over a key/value cache, for generation: the n queries are the last n of
+/// the cache's first `length` positions, and each attends to the cached positions up to its own
+/// (with `isCausal`), through the fused kernel, so no `[n, length]` matrix is formed. One new token
+/// (n = 1) is one row of scores per head, one tile of keys at a time.
+///
+/// Query head h reads key/value head h / (Hq / Hkv), as Llama's grouped-query attention after
+/// `repeat_kv`, without copying the cache. The result records no graph: this is for inference.
+///
+///     out[b, h, i] = softmax_s(scale·q[b, h, i]·keyCache[b, h/g, s]) · valueCache[b, h/g, s],
+///     s < length, and s ≤ length − n + i when causal
+///
+/// - Parameters:
+///   - query: `[B, Hq, n, d]`, the new positions.
+///   - keyCache: `[B, Hkv, capacity, d]`, Hkv dividing Hq; positions `0..<length` hold keys.
+///   - valueCache: `[B, Hkv, capacity, dv]`; positions `0..<length` hold values.
+///   - length: the positions in use, n ≤ length ≤ capacity (the new keys and values already written).
+///   - mask: booleans that broadcast to `[B, Hq, n, length]`; true where a query may attend to a
+///     position (left padding of batched prompts: false at the padding).
+///   - isCausal: query i sees positions ≤ length − n + i; irrelevant for n = 1.
+///   - scale: the factor on the scores; nil for 1/√d.
+///   - file: the caller's file (`#fileID`), named in error messages.
+///   - line: the caller's line.
+/// - Returns: `[B, Hq, n, dv]`.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
+public func cachedAttention<Scalar: TensorScalar>(
+  query: Tensor<Scalar>, keyCache: Tensor<Scalar>, valueCache: Tensor<Scalar>, length: Int,
+  mask: MaskTensor? = nil, isCausal: Bool = true, scale: Double? = nil, file: StaticString = #fileID,
+  line: UInt = #line
+) -> Tensor<Scalar> {
+  let shapes = [query.shape, keyCache.shape, valueCache.shape]
+  guard query.rank == 4, keyCache.rank == 4, valueCache.rank == 4 else {
+    shapeFailure(
+      "cachedAttention", "query, keyCache and valueCache must be [B, Hq, n, d], [B, Hkv, capacity, d], "
+        + "[B, Hkv, capacity, dv]", shapes: shapes, file: file, line: line)
+  }
+  let (b, hq, n, d) = (query.shape[0], query.shape[1], query.shape[2], query.shape[3])
+  let (hkv, capacity, dv) = (valueCache.shape[1], valueCache.shape[2], valueCache.shape[3])
+  if keyCache.shape != [b, hkv, capacity, d] || valueCache.shape[0] != b || hkv < 1 || hq % hkv != 0 {
+    shapeFailure(
+      "cachedAttention", "the caches must be [B, Hkv, capacity, d] and [B, Hkv, capacity, dv], with Hkv dividing Hq",
+      shapes: shapes, file: file, line: line)
+  }
+  if length < n || length > capacity {
+    argumentFailure(
+      "cachedAttention", "length must be in n...capacity (\(n)...\(capacity)), got \(length)", file: file, line: line)
+  }
+  let flags = mask.map {
+    attentionMask($0, leading: [b, hq], queries: n, keys: length, file: file, line: line)
+  }
+  let groups = hq / hkv
+  var geometry = AttentionGeometry(
+    batch: b * hq, queries: n, keys: length, depth: d, valueDepth: dv, heads: hq,
+    query: .init(base: 0, outer: hq * n * d, inner: n * d, leading: d),
+    key: .init(base: 0, outer: hkv * capacity * d, inner: capacity * d, leading: d, groups: groups),
+    value: .init(base: 0, outer: hkv * capacity * dv, inner: capacity * dv, leading: dv, groups: groups),
+    output: .init(base: 0, outer: hq * n * dv, inner: n * dv, leading: dv),
+    scale: Scalar(scale ?? 1 / Double(d).squareRoot()), isCausal: isCausal, mask: flags)
+  geometry.causalShift = length - n
+  let out = Storage<Scalar>(uninitializedShape: [b, hq, n, dv])
+  let (q, k, v) = (query.storage, keyCache.storage, valueCache.storage)
+  if AttentionKernel.fusedRuns(geometry) {
+    let logSumExp = attentionScratch(b * hq * n, of: Scalar.self, recorder: AttentionWorkspace.recorder)
+    defer { logSumExp.deallocate() }
+    FlashAttention.forward(
+      geometry, plan: FlashAttention.Plan(geometry), q: q.buffer.base, k: k.buffer.base, v: v.buffer.base,
+      out: out.buffer.base, logSumExp: logSumExp, recorder: AttentionWorkspace.recorder)
+  } else {
+    // An empty size (no positions, d or dv of 0): the unfused kernel's edge rules.
+    let weights = attentionScratch(b * hq * n * length, of: Scalar.self, recorder: nil)
+    defer { weights.deallocate() }
+    AttentionTwoProducts.forward(
+      geometry, q: q.buffer.base, k: k.buffer.base, v: v.buffer.base, weights: weights, out: out.buffer.base)
+  }
+  return Tensor(out)
+}
+
+/// The kernels that run attention (PyTorch's `torch.nn.attention.SDPBackend`). By default each call
+/// takes the faster one for its size: ``fused`` from 192 keys on under the causal rule and from 512
+/// keys on without it, ``twoProducts`` below (the crossovers measured with `bench
+/// attention-crossover`); ``withAttentionKernel(_:_:)`` chooses one.
+public enum AttentionKernel: Sendable, CaseIterable {
+  /// Whole products per (batch, head), the `[…, L, S]` weights saved for backward: fastest for short
+  /// contexts, memory O(L·S).
+  case twoProducts
+  /// The fused, tiled kernel (FlashAttention-2): only the output and a row log-sum-exp saved, tiles
+  /// the causal rule or the mask hides skipped: fastest for long contexts, memory O(L).
+  case fused
+
+  /// The kernel bound by ``withAttentionKernel(_:_:)``, if any.
+  @TaskLocal static var forced: AttentionKernel?
+
+  /// The fused kernel runs from this many keys on under the causal rule, which lets it skip half the
+  /// tiles, and from ``fusedFromKeys`` without it (the crossovers measured with `bench
+  /// attention-crossover`: see DESIGN.md).
+  static let fusedFromKeysCausal = 192
+  static let fusedFromKeys = 512
+
+  /// The kernel for `geometry`: the bound one, else the fused kernel from the crossover on. Empty
+  /// sizes (no queries, keys, or depth) always take ``twoProducts``, the kernel that handles them.
+  static func choose<Scalar>(for geometry: AttentionGeometry<Scalar>) -> AttentionKernel {
+    guard fusedRuns(geometry) else { return .twoProducts }
+    if let forced { return forced }
+    return geometry.keys >= (geometry.isCausal ? fusedFromKeysCausal : fusedFromKeys) ? .fused : .twoProducts
+  }
+
+  /// Whether the fused kernel can run `geometry`: every size positive.
+  static func fusedRuns<Scalar>(_ geometry: AttentionGeometry<Scalar>) -> Bool {
+    geometry.queries > 0 && geometry.keys > 0 && geometry.depth > 0 && geometry.valueDepth > 0
+  }
+}
+
+/// Runs `body` with every attention call in it (``scaledDotProductAttention(query:key:value:mask:isCausal:scale:file:line:)``,
+/// ``multiHeadAttention(qkv:heads:mask:isCausal:file:line:)``, and their backward passes) on `kernel`,
+/// whatever the size: PyTorch's `with sdpa_kernel(backend):`. The binding is task-local, so it
+/// covers this task and the tasks it starts, not other threads.
+///
+/// Both kernels give the same values up to rounding; use it to trade speed for memory (the fused
+/// kernel at a mid-size context) or to compare them.
+public func withAttentionKernel<Result>(_ kernel: AttentionKernel, _ body: () throws -> Result) rethrows -> Result {
+  try AttentionKernel.$forced.withValue(kernel, operation: body)
+}
+
+/// Runs attention's forward pass into `out` by the kernel ``AttentionKernel`` chooses, and returns its
+/// backward: `(g, dq, dk, dv)` writes the gradients for the upstream gradient g, every element of
+/// each matrix of dq, dk and dv. It keeps what the path saves (the weights, or the row log-sum-exp
+/// and `out`) and the inputs' storages.
+@inline(__always)
+func attend<Scalar: TensorScalar>(
+  _ geometry: AttentionGeometry<Scalar>, q: Storage<Scalar>, k: Storage<Scalar>, v: Storage<Scalar>,
+  out: Storage<Scalar>
+) -> (
+  UnsafePointer<Scalar>, UnsafeMutablePointer<Scalar>, UnsafeMutablePointer<Scalar>, UnsafeMutablePointer<Scalar>
+) -> Void {
+  let recorder = AttentionWorkspace.recorder
+  let (l, s, batch) = (geometry.queries, geometry.keys, geometry.batch)
+  switch AttentionKernel.choose(for: geometry) {
+  case .twoProducts:
+    let weights = Storage<Scalar>(uninitializedShape: [batch, l, s])
+    recorder?.record(bytes: weights.count * MemoryLayout<Scalar>.stride)
+    AttentionTwoProducts.forward(
+      geometry, q: q.buffer.base, k: k.buffer.base, v: v.buffer.base, weights: weights.buffer.base,
+      out: out.buffer.base)
+    return { g, dq, dk, dv in
+      AttentionTwoProducts.backward(
+        geometry, g: g, q: q.buffer.base, k: k.buffer.base, v: v.buffer.base, weights: weights.buffer.base,
+        dq: dq, dk: dk, dv: dv, recorder: recorder)
+    }
+  case .fused:
+    let plan = FlashAttention.Plan(geometry)
+    let logSumExp = Storage<Scalar>(uninitializedShape: [batch, l])
+    recorder?.record(bytes: logSumExp.count * MemoryLayout<Scalar>.stride)
+    FlashAttention.forward(
+      geometry, plan: plan, q: q.buffer.base, k: k.buffer.base, v: v.buffer.base, out: out.buffer.base,
+      logSumExp: logSumExp.buffer.base, recorder: recorder)
+    return { g, dq, dk, dv in
+      FlashAttention.backward(
+        geometry, plan: plan, g: g, q: q.buffer.base, k: k.buffer.base, v: v.buffer.base, out: out.buffer.base,
+        logSumExp: logSumExp.buffer.base, dq: dq, dk: dk, dv: dv, recorder: recorder)
+    }
   }
 }
 
@@ -156,199 +317,4 @@ func attentionMask(
     return AttentionMask(flags: matrix.broadcast(to: [queries, keys]).scalars, isShared: true)
   }
   return AttentionMask(flags: mask.broadcast(to: full).scalars, isShared: false)
-}
-
-/// The mask of an attention call, row-major over `[queries, keys]` (shared by every batch and head)
-/// or over `[batch, queries, keys]`.
-struct AttentionMask {
-  let flags: [Bool]
-  let isShared: Bool
-}
-
-/// Where the matrices of an attention call lie in their buffers: matrix n (of `batch`) starts at
-/// `base + (n / heads)·outer + (n % heads)·inner`, with `leading` elements between rows.
-struct MatrixLayout {
-  let base: Int
-  let outer: Int
-  let inner: Int
-  let leading: Int
-
-  @inline(__always) func offset(_ n: Int, heads: Int) -> Int {
-    base + (n / heads) * outer + (n % heads) * inner
-  }
-}
-
-/// The sizes, layouts and options of one attention call.
-struct AttentionGeometry<Scalar: TensorScalar> {
-  let batch: Int
-  let queries: Int
-  let keys: Int
-  let depth: Int
-  let valueDepth: Int
-  let heads: Int
-  let query: MatrixLayout
-  let key: MatrixLayout
-  let value: MatrixLayout
-  let output: MatrixLayout
-  let scale: Scalar
-  let isCausal: Bool
-  let mask: AttentionMask?
-}
-
-/// The forward pass: for each matrix n, weights_n = softmax(scale·Q·Kᵀ, masked) and out_n = weights_n·V.
-@inline(__always)
-func attentionForward<Scalar: TensorScalar>(
-  _ geometry: AttentionGeometry<Scalar>, q: UnsafePointer<Scalar>, k: UnsafePointer<Scalar>,
-  v: UnsafePointer<Scalar>, weights: UnsafeMutablePointer<Scalar>, out: UnsafeMutablePointer<Scalar>
-) {
-  let (l, s, heads) = (geometry.queries, geometry.keys, geometry.heads)
-  for n in 0..<geometry.batch {
-    let p = weights + n * l * s
-    if l == 0 || s == 0 { break }
-    if geometry.depth == 0 {
-      p.initialize(repeating: 0, count: l * s)
-    } else {
-      BLAS.gemm(
-        transposeA: false, transposeB: true, m: l, n: s, k: geometry.depth, alpha: geometry.scale,
-        a: q + geometry.query.offset(n, heads: heads), lda: geometry.query.leading,
-        b: k + geometry.key.offset(n, heads: heads), ldb: geometry.key.leading, beta: 0, c: p, ldc: s)
-    }
-    if let mask = geometry.mask {
-      mask.flags.withUnsafeBufferPointer { flags in
-        let rows = flags.baseAddress! + (mask.isShared ? 0 : n * l * s)
-        softmaxRows(p, rows: l, columns: s, isCausal: geometry.isCausal, allowed: rows)
-      }
-    } else {
-      softmaxRows(p, rows: l, columns: s, isCausal: geometry.isCausal, allowed: nil)
-    }
-    if geometry.valueDepth > 0 {
-      BLAS.gemm(
-        transposeA: false, transposeB: false, m: l, n: geometry.valueDepth, k: s, alpha: 1, a: p, lda: s,
-        b: v + geometry.value.offset(n, heads: heads), ldb: geometry.value.leading, beta: 0,
-        c: out + geometry.output.offset(n, heads: heads), ldc: geometry.output.leading)
-    }
-  }
-  if geometry.keys == 0 {
-    // No keys: every row attends to nothing, so every output is 0.
-    for n in 0..<geometry.batch {
-      let o = out + geometry.output.offset(n, heads: heads)
-      for r in 0..<l { (o + r * geometry.output.leading).update(repeating: 0, count: geometry.valueDepth) }
-    }
-  }
-}
-
-/// Replaces each row of scores by its softmax over the allowed columns (column c ≤ row when causal,
-/// and `allowed[row·columns + c]` when given), 0 elsewhere; a row with nothing allowed becomes 0.
-@inline(__always)
-func softmaxRows<Scalar: TensorScalar>(
-  _ p: UnsafeMutablePointer<Scalar>, rows: Int, columns: Int, isCausal: Bool, allowed: UnsafePointer<Bool>?
-) {
-  for r in 0..<rows {
-    let row = p + r * columns
-    let limit = isCausal ? Swift.min(r + 1, columns) : columns
-    var maximum = -Scalar.infinity
-    if let allowed {
-      let flags = allowed + r * columns
-      for c in 0..<limit where flags[c] && row[c] > maximum { maximum = row[c] }
-    } else {
-      for c in 0..<limit where row[c] > maximum { maximum = row[c] }
-    }
-    if maximum == -.infinity {
-      // Nothing to attend to, or every allowed score −∞: the weights are 0. An allowed NaN: NaN.
-      // (A NaN among finite scores makes the row NaN below, through exp and the total.)
-      // Mask first (issue 19): only allowed columns are scanned, so a NaN score in a masked-out
-      // column never poisons its row, as with PyTorch's masked_fill(−∞) before the softmax.
-      var anyNaN = false
-      if let allowed {
-        let flags = allowed + r * columns
-        for c in 0..<limit where flags[c] && row[c].isNaN { anyNaN = true }
-      } else {
-        for c in 0..<limit where row[c].isNaN { anyNaN = true }
-      }
-      row.update(repeating: anyNaN ? .nan : 0, count: columns)
-      continue
-    }
-    var total: Scalar = 0
-    if let allowed {
-      let flags = allowed + r * columns
-      for c in 0..<limit {
-        let e = flags[c] ? Scalar.exp(row[c] - maximum) : 0
-        row[c] = e
-        total += e
-      }
-    } else {
-      for c in 0..<limit {
-        let e = Scalar.exp(row[c] - maximum)
-        row[c] = e
-        total += e
-      }
-    }
-    let inverse = 1 / total
-    for c in 0..<limit { row[c] *= inverse }
-    if limit < columns { (row + limit).update(repeating: 0, count: columns - limit) }
-  }
-}
-
-/// The backward pass (see the formulas at the top of this file). Writes every element of each
-/// matrix of dq, dk and dv.
-@inline(__always)
-func attentionBackward<Scalar: TensorScalar>(
-  _ geometry: AttentionGeometry<Scalar>, g: UnsafePointer<Scalar>, q: UnsafePointer<Scalar>,
-  k: UnsafePointer<Scalar>, v: UnsafePointer<Scalar>, weights: UnsafePointer<Scalar>,
-  dq: UnsafeMutablePointer<Scalar>, dk: UnsafeMutablePointer<Scalar>, dv: UnsafeMutablePointer<Scalar>
-) {
-  let (l, s, d, dvalue, heads) = (
-    geometry.queries, geometry.keys, geometry.depth, geometry.valueDepth, geometry.heads
-  )
-  let scratch = UnsafeMutablePointer<Scalar>.allocate(capacity: Swift.max(l * s, 1))
-  defer { scratch.deallocate() }
-  func zero(_ base: UnsafeMutablePointer<Scalar>, _ layout: MatrixLayout, n: Int, rows: Int, columns: Int) {
-    let m = base + layout.offset(n, heads: heads)
-    for r in 0..<rows { (m + r * layout.leading).update(repeating: 0, count: columns) }
-  }
-  for n in 0..<geometry.batch {
-    let p = weights + n * l * s
-    let gn = g + geometry.output.offset(n, heads: heads)
-    let (qn, kn, vn) = (
-      q + geometry.query.offset(n, heads: heads), k + geometry.key.offset(n, heads: heads),
-      v + geometry.value.offset(n, heads: heads)
-    )
-    let (ldq, ldk, ldv, ldo) = (
-      geometry.query.leading, geometry.key.leading, geometry.value.leading, geometry.output.leading
-    )
-    if l == 0 || s == 0 {
-      zero(dq, geometry.query, n: n, rows: l, columns: d)
-      zero(dk, geometry.key, n: n, rows: s, columns: d)
-      zero(dv, geometry.value, n: n, rows: s, columns: dvalue)
-      continue
-    }
-    // ∂V = Pᵀ·G and ∂P = G·Vᵀ.
-    if dvalue > 0 {
-      BLAS.gemm(
-        transposeA: true, transposeB: false, m: s, n: dvalue, k: l, alpha: 1, a: p, lda: s, b: gn, ldb: ldo,
-        beta: 0, c: dv + geometry.value.offset(n, heads: heads), ldc: ldv)
-      BLAS.gemm(
-        transposeA: false, transposeB: true, m: l, n: s, k: dvalue, alpha: 1, a: gn, lda: ldo, b: vn,
-        ldb: ldv,
-        beta: 0, c: scratch, ldc: s)
-    } else {
-      scratch.update(repeating: 0, count: l * s)
-    }
-    // ∂A = P ⊙ (∂P − rowsum(P ⊙ ∂P)), in place over ∂P.
-    for r in 0..<l {
-      let pr = p + r * s, dr = scratch + r * s
-      var dot: Scalar = 0
-      for c in 0..<s { dot += pr[c] * dr[c] }
-      for c in 0..<s { dr[c] = pr[c] * (dr[c] - dot) }
-    }
-    // ∂Q = c·∂A·K and ∂K = c·∂Aᵀ·Q.
-    if d > 0 {
-      BLAS.gemm(
-        transposeA: false, transposeB: false, m: l, n: d, k: s, alpha: geometry.scale, a: scratch, lda: s,
-        b: kn, ldb: ldk, beta: 0, c: dq + geometry.query.offset(n, heads: heads), ldc: ldq)
-      BLAS.gemm(
-        transposeA: true, transposeB: false, m: s, n: d, k: l, alpha: geometry.scale, a: scratch, lda: s,
-        b: qn, ldb: ldq, beta: 0, c: dk + geometry.key.offset(n, heads: heads), ldc: ldk)
-    }
-  }
 }

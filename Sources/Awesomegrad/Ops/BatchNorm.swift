@@ -79,26 +79,9 @@ public func batchNorm<Scalar: TensorScalar>(
   let mean = Storage<Scalar>(uninitializedShape: [channels])
   let unbiased = Storage<Scalar>(uninitializedShape: [channels])
   let inverseStd = Storage<Scalar>(uninitializedShape: [channels])
-  let xp = x.buffer.base
-  for c in 0..<channels {
-    var sum = 0.0
-    for n in 0..<layout.batch {
-      let row = xp + (n * channels + c) * inner
-      for i in 0..<inner { sum += Double(row[i]) }
-    }
-    let mu = sum / Double(m)
-    var squares = 0.0
-    for n in 0..<layout.batch {
-      let row = xp + (n * channels + c) * inner
-      for i in 0..<inner {
-        let d = Double(row[i]) - mu
-        squares += d * d
-      }
-    }
-    mean.buffer.base[c] = Scalar(mu)
-    unbiased.buffer.base[c] = Scalar(squares / Double(m - 1))
-    inverseStd.buffer.base[c] = Scalar(1 / (squares / Double(m) + eps).squareRoot())
-  }
+  CPU.batchNormStatistics(
+    x.buffer.base, batch: layout.batch, channels: channels, inner: inner, eps: eps, mean: mean.buffer.base,
+    unbiasedVariance: unbiased.buffer.base, inverseStd: inverseStd.buffer.base)
   let gamma = weight?.storage, beta = bias?.storage
   let out = normalize(x, layout, mean: mean, inverseStd: inverseStd, gamma: gamma, beta: beta)
 
@@ -108,21 +91,16 @@ public func batchNorm<Scalar: TensorScalar>(
     let (sums, scaledSums) = channelSums(g, x, layout, mean: mean, inverseStd: inverseStd)
     var gx: Storage<Scalar>?
     if needX {
-      // ∂x = γ·s·(g − Σg/m − x̂·Σg·x̂/m), s = 1/√(σ² + ε)
-      gx = Storage<Scalar>(uninitializedShape: x.shape)
-      let gp = g.buffer.base, dst = gx!.buffer.base
-      for c in 0..<channels {
-        let s = inverseStd.buffer.base[c], mu = mean.buffer.base[c]
-        let scale = (gamma?.buffer.base[c] ?? 1) * s
-        let meanG = sums.buffer.base[c] / Scalar(m), meanGX = scaledSums.buffer.base[c] / Scalar(m)
-        for n in 0..<layout.batch {
-          let offset = (n * channels + c) * inner
-          for i in 0..<inner {
-            let xhat = (xp[offset + i] - mu) * s
-            dst[offset + i] = scale * (gp[offset + i] - meanG - xhat * meanGX)
-          }
-        }
-      }
+      // ∂x = γ·s·(g − Σg/m − x̂·Σg·x̂/m), s = 1/√(σ² + ε), computed per channel c as
+      // scale[c]·(g − meanG[c] − x̂·meanGX[c]).
+      let scale = channelScales(gamma, inverseStd, channels: channels)
+      let meanG = sums.map { $0 / Scalar(m) }, meanGX = scaledSums.map { $0 / Scalar(m) }
+      let grad = Storage<Scalar>(uninitializedShape: x.shape)
+      CPU.batchNormInputGradient(
+        g.buffer.base, x.buffer.base, mean: mean.buffer.base, inverseStd: inverseStd.buffer.base,
+        scale: scale.buffer.base, meanG: meanG.buffer.base, meanGX: meanGX.buffer.base, into: grad.buffer.base,
+        batch: layout.batch, channels: channels, inner: inner)
+      gx = grad
     }
     var grads: [Storage<Scalar>?] = [gx]
     if weight != nil { grads.append(needW ? scaledSums : nil) }
@@ -157,11 +135,7 @@ public func batchNorm<Scalar: TensorScalar>(
     extra: [runningMean.shape, runningVariance.shape], file: file, line: line)
   let channels = layout.channels
   let mean = runningMean.storage.copy()
-  let inverseStd = Storage<Scalar>(uninitializedShape: [channels])
-  for c in 0..<channels {
-    inverseStd.buffer.base[c] = Scalar(
-      1 / (Double(runningVariance.storage.buffer.base[c]) + eps).squareRoot())
-  }
+  let inverseStd = runningVariance.storage.map { Scalar(1 / (Double($0) + eps).squareRoot()) }
   let x = input.storage, gamma = weight?.storage, beta = bias?.storage
   let out = normalize(x, layout, mean: mean, inverseStd: inverseStd, gamma: gamma, beta: beta)
   let parents = [input] + [weight, bias].compactMap { $0 }
@@ -170,24 +144,32 @@ public func batchNorm<Scalar: TensorScalar>(
     var gx: Storage<Scalar>?
     if needX {
       // ∂x = γ·s·g
-      gx = Storage<Scalar>(uninitializedShape: x.shape)
-      let gp = g.buffer.base, dst = gx!.buffer.base
-      for n in 0..<layout.batch {
-        for c in 0..<channels {
-          let scale = (gamma?.buffer.base[c] ?? 1) * inverseStd.buffer.base[c]
-          let offset = (n * channels + c) * layout.inner
-          for i in 0..<layout.inner { dst[offset + i] = scale * gp[offset + i] }
-        }
-      }
+      let grad = Storage<Scalar>(uninitializedShape: x.shape)
+      CPU.channelScale(
+        g.buffer.base, scale: channelScales(gamma, inverseStd, channels: channels).buffer.base,
+        into: grad.buffer.base, batch: layout.batch, channels: channels, inner: layout.inner)
+      gx = grad
     }
     var grads: [Storage<Scalar>?] = [gx]
-    if weight != nil || bias != nil {
+    if (weight != nil && needW) || (bias != nil && needB) {
       let (sums, scaledSums) = channelSums(g, x, layout, mean: mean, inverseStd: inverseStd)
       if weight != nil { grads.append(needW ? scaledSums : nil) }
       if bias != nil { grads.append(needB ? sums : nil) }
+    } else {
+      if weight != nil { grads.append(nil) }
+      if bias != nil { grads.append(nil) }
     }
     return grads
   }
+}
+
+/// γ·s per channel (s alone without γ).
+@inline(__always)
+func channelScales<Scalar: TensorScalar>(
+  _ gamma: Storage<Scalar>?, _ inverseStd: Storage<Scalar>, channels: Int
+) -> Storage<Scalar> {
+  guard let gamma else { return inverseStd }
+  return gamma.zipSameShape(inverseStd, *)
 }
 
 /// γ·(x − μ)·s + β per channel, with s = 1/√(σ² + ε).
@@ -197,15 +179,11 @@ func normalize<Scalar: TensorScalar>(
   gamma: Storage<Scalar>?, beta: Storage<Scalar>?
 ) -> Storage<Scalar> {
   let out = Storage<Scalar>(uninitializedShape: x.shape)
-  let src = x.buffer.base, dst = out.buffer.base
-  for n in 0..<layout.batch {
-    for c in 0..<layout.channels {
-      let s = inverseStd.buffer.base[c], mu = mean.buffer.base[c]
-      let scale = (gamma?.buffer.base[c] ?? 1) * s, shift = beta?.buffer.base[c] ?? 0
-      let offset = (n * layout.channels + c) * layout.inner
-      for i in 0..<layout.inner { dst[offset + i] = (src[offset + i] - mu) * scale + shift }
-    }
-  }
+  let scale = channelScales(gamma, inverseStd, channels: layout.channels)
+  let shift = beta ?? Storage(repeating: 0, shape: [layout.channels])
+  CPU.channelNormalize(
+    x.buffer.base, mean: mean.buffer.base, scale: scale.buffer.base, shift: shift.buffer.base,
+    into: out.buffer.base, batch: layout.batch, channels: layout.channels, inner: layout.inner)
   return out
 }
 
@@ -217,19 +195,9 @@ func channelSums<Scalar: TensorScalar>(
 ) -> (Storage<Scalar>, Storage<Scalar>) {
   let sums = Storage<Scalar>(uninitializedShape: [layout.channels])
   let scaled = Storage<Scalar>(uninitializedShape: [layout.channels])
-  let gp = g.buffer.base, xp = x.buffer.base
-  for c in 0..<layout.channels {
-    let s = inverseStd.buffer.base[c], mu = mean.buffer.base[c]
-    var sum = 0.0, dot = 0.0
-    for n in 0..<layout.batch {
-      let offset = (n * layout.channels + c) * layout.inner
-      for i in 0..<layout.inner {
-        sum += Double(gp[offset + i])
-        dot += Double(gp[offset + i]) * Double((xp[offset + i] - mu) * s)
-      }
-    }
-    sums.buffer.base[c] = Scalar(sum)
-    scaled.buffer.base[c] = Scalar(dot)
-  }
+  CPU.batchNormGradientSums(
+    g.buffer.base, x.buffer.base, mean: mean.buffer.base, inverseStd: inverseStd.buffer.base,
+    batch: layout.batch, channels: layout.channels, inner: layout.inner, sums: sums.buffer.base,
+    scaledSums: scaled.buffer.base)
   return (sums, scaled)
 }

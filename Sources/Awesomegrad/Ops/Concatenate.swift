@@ -35,11 +35,12 @@ extension Tensor {
       out.copyBlocks(from: tensor.storage, axis: resolved, start: start, size: size, inner: inner)
       start += size
     }
+    let needs = tensors.map(\.requiresGrad)
     return Tensor(out, op: "concatenated", parents: tensors, file: file, line: line) { g in
       var starts = 0
-      return zip(shapes, sizes).map { shape, size in
-        defer { starts += size }
-        return g.slice(axis: resolved, start: starts, size: size, inner: inner, shape: shape)
+      return zip(shapes, sizes).enumerated().map { i, part in
+        defer { starts += part.1 }
+        return needs[i] ? g.slice(axis: resolved, start: starts, size: part.1, inner: inner, shape: part.0) : nil
       }
     }
   }
@@ -76,41 +77,5 @@ extension Tensor {
     }
     if result.pullback != nil { result.sliceRegion = region }
     return result
-  }
-}
-
-extension Storage {
-  /// Writes `source` (this storage's shape with `size` along `axis`) into indices `start..<start+size`
-  /// along `axis`. `inner` is the product of the sizes after `axis`.
-  func copyBlocks(from source: Storage, axis: Int, start: Int, size: Int, inner: Int) {
-    let outer = elementCount(Array(shape[..<axis]))
-    let block = size * inner, stride = shape[axis] * inner
-    let src = source.buffer.base, dst = buffer.base
-    for o in 0..<outer {
-      (dst + o * stride + start * inner).update(from: src + o * block, count: block)
-    }
-  }
-
-  /// Adds `source` (the slice `region` of this storage's shape) into that region.
-  func addBlocks(from source: Storage, region: SliceRegion) {
-    let block = region.size * region.inner, stride = region.axisSize * region.inner
-    let outer = stride == 0 ? 0 : count / stride
-    let src = source.buffer.base, dst = buffer.base + region.start * region.inner
-    for o in 0..<outer {
-      let d = dst + o * stride, s = src + o * block
-      for j in 0..<block { d[j] += s[j] }
-    }
-  }
-
-  /// Indices `start..<start+size` along `axis`, as a new storage of `shape`.
-  func slice(axis: Int, start: Int, size: Int, inner: Int, shape newShape: [Int]) -> Storage {
-    let out = Storage(uninitializedShape: newShape)
-    let outer = elementCount(Array(shape[..<axis]))
-    let block = size * inner, stride = shape[axis] * inner
-    let src = buffer.base, dst = out.buffer.base
-    for o in 0..<outer {
-      (dst + o * block).initialize(from: src + o * stride + start * inner, count: block)
-    }
-    return out
   }
 }

@@ -80,35 +80,6 @@ public func conv2dWorkspaceCount(
   return ConvPlan(geometry).workspaceCount
 }
 
-/// How a convolution splits one image's output rows so that the unfolded columns fit the workspace.
-struct ConvPlan {
-  let geometry: ConvGeometry
-  /// Output rows unfolded at once.
-  let rowsPerBlock: Int
-  /// Scalars of the unfolded-column buffer; 0 for a pointwise kernel.
-  let workspaceCount: Int
-
-  init(_ geometry: ConvGeometry) {
-    self.geometry = geometry
-    if geometry.isPointwise {
-      rowsPerBlock = geometry.outH
-      workspaceCount = 0
-      return
-    }
-    let rowColumns = Swift.max(geometry.columnRows * geometry.outW, 1)
-    rowsPerBlock = Swift.max(1, Swift.min(geometry.outH, convolutionWorkspaceLimit / rowColumns))
-    workspaceCount = geometry.columnRows * geometry.outW * rowsPerBlock
-  }
-
-  /// The blocks of output rows, in order.
-  var blocks: StrideTo<Int> { Swift.stride(from: 0, to: geometry.outH, by: rowsPerBlock) }
-
-  /// The rows of the block starting at `start`.
-  @inline(__always) func rows(from start: Int) -> Range<Int> {
-    start..<Swift.min(start + rowsPerBlock, geometry.outH)
-  }
-}
-
 /// 2-D convolution of a batch of images, as PyTorch's `torch.nn.functional.conv2d`.
 ///
 ///     out[n, o, i, j] = b[o] + Σ_{c ∈ group(o)} Σ_{ki, kj} W[o, c, ki, kj] · x[n, c, i·sh − ph + ki·dh, j·sw − pw + kj·dw]
@@ -166,136 +137,23 @@ public func conv2d<Scalar: TensorScalar>(
   }
   let plan = ConvPlan(geometry)
   let x = input.storage, w = weight.storage, b = bias?.storage
-  let out = convolutionForward(x, w, b, batch: batch, outChannels: outChannels, groups: groups, plan: plan)
+  let out = Storage<Scalar>(uninitializedShape: [batch, outChannels, geometry.outH, geometry.outW])
+  CPU.convolutionForward(
+    x.buffer.base, weight: w.buffer.base, bias: b?.buffer.base, into: out.buffer.base, batch: batch,
+    outChannels: outChannels, groups: groups, plan: plan)
 
   let (needX, needW, needB) = (input.requiresGrad, weight.requiresGrad, bias?.requiresGrad ?? false)
   let parents = bias.map { [input, weight, $0] } ?? [input, weight]
   return Tensor(out, op: "conv2d", parents: parents) { g in
-    let (gx, gw, gb) = convolutionBackward(
-      g, x, w, batch: batch, outChannels: outChannels, groups: groups, plan: plan,
-      needInput: needX, needWeight: needW, needBias: needB)
+    let gx = needX ? Storage<Scalar>(uninitializedShape: x.shape) : nil
+    let gw = needW ? Storage<Scalar>(uninitializedShape: w.shape) : nil
+    let gb = needB ? Storage<Scalar>(uninitializedShape: [outChannels]) : nil
+    CPU.convolutionBackward(
+      g.buffer.base, x.buffer.base, weight: w.buffer.base, inputGradient: gx?.buffer.base,
+      weightGradient: gw?.buffer.base, biasGradient: gb?.buffer.base, batch: batch, outChannels: outChannels,
+      groups: groups, plan: plan)
     return b == nil ? [gx, gw] : [gx, gw, gb]
   }
-}
-
-/// The forward pass of ``conv2d(_:weight:bias:stride:padding:dilation:groups:file:line:)`` on
-/// storages whose shapes were checked.
-@inline(__always)
-func convolutionForward<Scalar: TensorScalar>(
-  _ x: Storage<Scalar>, _ w: Storage<Scalar>, _ b: Storage<Scalar>?,
-  batch: Int, outChannels: Int, groups: Int, plan: ConvPlan
-) -> Storage<Scalar> {
-  let g = plan.geometry
-  let positions = g.positions, k = g.columnRows
-  let groupOut = outChannels / groups
-  let imageCount = g.channels * groups * g.height * g.width
-  let out = Storage<Scalar>(uninitializedShape: [batch, outChannels, g.outH, g.outW])
-  let workspace = UnsafeMutablePointer<Scalar>.allocate(capacity: Swift.max(plan.workspaceCount, 1))
-  defer { workspace.deallocate() }
-  let xp = x.buffer.base, wp = w.buffer.base, op = out.buffer.base
-  for n in 0..<batch {
-    let sample = op + n * outChannels * positions
-    // The bias is written first and the gemm adds to it (β = 1).
-    if let b {
-      let bp = b.buffer.base
-      for o in 0..<outChannels { (sample + o * positions).initialize(repeating: bp[o], count: positions) }
-    }
-    let beta: Scalar = b == nil ? 0 : 1
-    for group in 0..<groups {
-      let image = xp + n * imageCount + group * g.channels * g.height * g.width
-      let weights = wp + group * groupOut * k
-      let target = sample + group * groupOut * positions
-      if g.isPointwise {
-        BLAS.gemm(
-          transposeA: false, transposeB: false, m: groupOut, n: positions, k: k, alpha: 1, a: weights, lda: k,
-          b: image, ldb: positions, beta: beta, c: target, ldc: positions)
-        continue
-      }
-      for start in plan.blocks {
-        let rows = plan.rows(from: start)
-        let blockPositions = rows.count * g.outW
-        unfold(image, g, rows: rows, into: workspace, ld: blockPositions)
-        BLAS.gemm(
-          transposeA: false, transposeB: false, m: groupOut, n: blockPositions, k: k, alpha: 1, a: weights,
-          lda: k, b: workspace, ldb: blockPositions, beta: beta, c: target + start * g.outW, ldc: positions)
-      }
-    }
-  }
-  return out
-}
-
-/// The gradients of a convolution for the upstream gradient `gradient` (`[batch, out, oH, oW]`):
-/// ∂x, ∂W and ∂b, each nil unless asked for.
-@inline(__always)
-func convolutionBackward<Scalar: TensorScalar>(
-  _ gradient: Storage<Scalar>, _ x: Storage<Scalar>, _ w: Storage<Scalar>,
-  batch: Int, outChannels: Int, groups: Int, plan: ConvPlan,
-  needInput: Bool, needWeight: Bool, needBias: Bool
-) -> (Storage<Scalar>?, Storage<Scalar>?, Storage<Scalar>?) {
-  let g = plan.geometry
-  let positions = g.positions, k = g.columnRows
-  let groupOut = outChannels / groups
-  let planeCount = g.height * g.width
-  let imageCount = g.channels * groups * planeCount
-  let gx = needInput ? Storage<Scalar>(repeating: 0, shape: x.shape) : nil
-  let gw = needWeight ? Storage<Scalar>(repeating: 0, shape: w.shape) : nil
-  let gb = needBias ? Storage<Scalar>(repeating: 0, shape: [outChannels]) : nil
-  let workspace = UnsafeMutablePointer<Scalar>.allocate(capacity: Swift.max(plan.workspaceCount, 1))
-  defer { workspace.deallocate() }
-  let xp = x.buffer.base, wp = w.buffer.base, gp = gradient.buffer.base
-  for n in 0..<batch {
-    let upstream = gp + n * outChannels * positions
-    if let gb {
-      let bp = gb.buffer.base
-      for o in 0..<outChannels { bp[o] += sumOfRun(upstream + o * positions, count: positions) }
-    }
-    if !needInput && !needWeight { continue }
-    for group in 0..<groups {
-      let imageOffset = n * imageCount + group * g.channels * planeCount
-      let weights = wp + group * groupOut * k
-      let groupUpstream = upstream + group * groupOut * positions
-      if g.isPointwise {
-        if let gw {
-          // ∂W_g += G · xᵀ
-          BLAS.gemm(
-            transposeA: false, transposeB: true, m: groupOut, n: k, k: positions, alpha: 1, a: groupUpstream,
-            lda: positions, b: xp + imageOffset, ldb: positions, beta: 1,
-            c: gw.buffer.base + group * groupOut * k,
-            ldc: k)
-        }
-        if let gx {
-          // ∂x = Wᵀ · G
-          BLAS.gemm(
-            transposeA: true, transposeB: false, m: k, n: positions, k: groupOut, alpha: 1, a: weights,
-            lda: k,
-            b: groupUpstream, ldb: positions, beta: 0, c: gx.buffer.base + imageOffset, ldc: positions)
-        }
-        continue
-      }
-      for start in plan.blocks {
-        let rows = plan.rows(from: start)
-        let blockPositions = rows.count * g.outW
-        let blockUpstream = groupUpstream + start * g.outW
-        if let gw {
-          unfold(xp + imageOffset, g, rows: rows, into: workspace, ld: blockPositions)
-          BLAS.gemm(
-            transposeA: false, transposeB: true, m: groupOut, n: k, k: blockPositions, alpha: 1,
-            a: blockUpstream,
-            lda: positions, b: workspace, ldb: blockPositions, beta: 1,
-            c: gw.buffer.base + group * groupOut * k,
-            ldc: k)
-        }
-        if let gx {
-          BLAS.gemm(
-            transposeA: true, transposeB: false, m: k, n: blockPositions, k: groupOut, alpha: 1, a: weights,
-            lda: k,
-            b: blockUpstream, ldb: positions, beta: 0, c: workspace, ldc: blockPositions)
-          foldAdding(workspace, ld: blockPositions, g, rows: rows, into: gx.buffer.base + imageOffset)
-        }
-      }
-    }
-  }
-  return (gx, gw, gb)
 }
 
 /// 1-D convolution of a batch of sequences, as PyTorch's `torch.nn.functional.conv1d`:
@@ -334,23 +192,4 @@ public func conv1d<Scalar: TensorScalar>(
     dilation: IntOrPair(1, dilation), groups: groups, file: file, line: line)
   let o = out.shape
   return out.reshaped([o[0], o[1], o[3]], file: file, line: line)
-}
-
-/// Σ p[0..<count], summed in 8 lanes (a single running sum is a chain of dependent adds, several
-/// times slower).
-@inline(__always)
-func sumOfRun<Scalar: TensorScalar>(_ p: UnsafePointer<Scalar>, count: Int) -> Scalar {
-  var lanes = SIMD8<Scalar>.zero
-  var i = 0
-  let raw = UnsafeRawPointer(p)
-  while i + 8 <= count {
-    lanes += raw.loadUnaligned(fromByteOffset: i * MemoryLayout<Scalar>.stride, as: SIMD8<Scalar>.self)
-    i += 8
-  }
-  var total = lanes.sum()
-  while i < count {
-    total += p[i]
-    i += 1
-  }
-  return total
 }

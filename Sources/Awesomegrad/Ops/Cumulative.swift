@@ -12,16 +12,7 @@ extension Tensor {
     // Reads [outer, size, inner]; along the axis, adds the previous row (or the next, reversed).
     let scan = { (source: Storage<Scalar>, reversed: Bool) -> Storage<Scalar> in
       let out = source.copy()
-      let dst = out.buffer.base
-      for o in 0..<outer {
-        let block = dst + o * size * inner
-        for step in 1..<Swift.max(size, 1) {
-          let r = reversed ? size - 1 - step : step
-          let previous = reversed ? r + 1 : r - 1
-          let row = block + r * inner, before = block + previous * inner
-          for i in 0..<inner { row[i] += before[i] }
-        }
-      }
+      CPU.cumulativeSum(out.buffer.base, outer: outer, size: size, inner: inner, reversed: reversed)
       return out
     }
     return Tensor(scan(storage, false), op: "cumulativeSum", parents: [self], file: file, line: line) { g in [scan(g, true)] }

@@ -5,7 +5,7 @@ extension Tensor {
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
   public func exp(file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-    let y = storage.map(Scalar.exp)
+    let y = storage.map(grain: CPU.transcendentalGrain, Scalar.exp)
     return Tensor(y, op: "exp", parents: [self], file: file, line: line) { g in [g.zipSameShape(y, *)] }
   }
 
@@ -14,7 +14,7 @@ extension Tensor {
   @_specialize(where Scalar == Double)
   public func log(file: StaticString = #fileID, line: UInt = #line) -> Tensor {
     let x = storage
-    return Tensor(x.map(Scalar.log), op: "log", parents: [self], file: file, line: line) { g in
+    return Tensor(x.map(grain: CPU.transcendentalGrain, Scalar.log), op: "log", parents: [self], file: file, line: line) { g in
       [g.zipSameShape(x, /)]
     }
   }
@@ -23,7 +23,7 @@ extension Tensor {
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
   public func tanh(file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-    let y = storage.map(Scalar.tanh)
+    let y = storage.map(grain: CPU.transcendentalGrain, Scalar.tanh)
     return Tensor(y, op: "tanh", parents: [self], file: file, line: line) { g in
       [g.zipSameShape(y) { g, y in g * (1 - y * y) }]
     }
@@ -60,7 +60,7 @@ extension Tensor {
       switch exponent {
       case 2: x.map { $0 * $0 }
       case 1: x.copy()
-      default: x.map { Scalar.pow($0, exponent) }
+      default: x.map(grain: CPU.transcendentalGrain) { Scalar.pow($0, exponent) }
       }
     return Tensor(y, op: "pow", parents: [self], file: file, line: line) { g in
       let p = exponent
@@ -85,7 +85,7 @@ extension Tensor {
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
   public func sigmoid(file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-    let y = storage.map(stableSigmoid)
+    let y = storage.map(grain: CPU.transcendentalGrain, stableSigmoid)
     return Tensor(y, op: "sigmoid", parents: [self], file: file, line: line) { g in
       [g.zipSameShape(y) { g, y in g * y * (1 - y) }]
     }

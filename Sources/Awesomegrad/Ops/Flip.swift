@@ -31,9 +31,7 @@ extension Storage {
       dst[0] = src[0]
       return out
     }
-    forEachBroadcastRow(shape: shape, strides, strides) { offset, _, outOffset, length, stride, _ in
-      for j in 0..<length { dst[outOffset + j] = src[offset + j * stride] }
-    }
+    CPU.gather(src, strides: strides, into: dst, shape: shape)
     return out
   }
 }

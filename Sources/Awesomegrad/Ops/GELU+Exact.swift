@@ -56,19 +56,3 @@ extension Float {
     return x < -87 ? 0 : er * scale  // NaN stays NaN through r
   }
 }
-
-/// y = x·Φ(x) = ½x(1 + erf(x/√2)) over `count` Floats: ``Swift/Float/rationalErf(_:)`` in the C
-/// kernel of this CPU's instruction set (``VectorKernels``), the same bits as the scalar formula.
-@usableFromInline
-func exactGELUForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
-  awesomegrad_gelu_exact_forward_f32(VectorKernels.instructionSet, x, y, count)
-}
-
-/// out = g·(Φ(x) + x·φ(x)), φ(x) = e^(−x²/2)/√(2π): the exact GELU's pullback over `count` Floats,
-/// in the C kernel of this CPU's instruction set.
-@usableFromInline
-func exactGELUBackward(
-  _ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, count: Int
-) {
-  awesomegrad_gelu_exact_backward_f32(VectorKernels.instructionSet, g, x, out, count)
-}

@@ -65,18 +65,18 @@ extension Tensor {
     let k = resolved.count
     let out = Storage<Scalar>(uninitializedShape: outShape)
     let src = storage.buffer.base, dst = out.buffer.base
-    for o in 0..<outer {
-      for (j, r) in resolved.enumerated() {
-        (dst + (o * k + j) * inner).initialize(from: src + (o * size + r) * inner, count: inner)
+    // Each outer block is a gather of rows of `inner` scalars, and its gradient a scatter-add.
+    resolved.withUnsafeBufferPointer { rows in
+      for o in 0..<outer {
+        CPU.gatherRows(src + o * size * inner, rows: rows, width: inner, into: dst + o * k * inner)
       }
     }
     return Tensor(out, op: "indexSelect", parents: [self], file: file, line: line) { g in
-      let grad = Storage<Scalar>(repeating: 0, shape: inputShape)
+      let grad = Storage<Scalar>(uninitializedShape: inputShape)
       let gd = grad.buffer.base, gs = g.buffer.base
-      for o in 0..<outer {
-        for (j, r) in resolved.enumerated() {
-          let from = gs + (o * k + j) * inner, to = gd + (o * size + r) * inner
-          for i in 0..<inner { to[i] += from[i] }
+      resolved.withUnsafeBufferPointer { rows in
+        for o in 0..<outer {
+          CPU.scatterAddRows(gs + o * k * inner, rows: rows, width: inner, into: gd + o * size * inner, targetRows: size)
         }
       }
       return [grad]
@@ -120,12 +120,14 @@ extension Tensor {
     }
     let inputShape = shape
     let out = Storage<Scalar>(uninitializedShape: indices.shape)
-    let src = storage.buffer.base, dst = out.buffer.base
-    for n in 0..<offsets.count { dst[n] = src[offsets[n]] }
+    offsets.withUnsafeBufferPointer { offsets in
+      CPU.gatherElements(storage.buffer.base, offsets: offsets, into: out.buffer.base)
+    }
     return Tensor(out, op: "gathering", parents: [self], file: file, line: line) { g in
       let grad = Storage<Scalar>(repeating: 0, shape: inputShape)
-      let gd = grad.buffer.base, gs = g.buffer.base
-      for n in 0..<offsets.count { gd[offsets[n]] += gs[n] }
+      offsets.withUnsafeBufferPointer { offsets in
+        CPU.scatterAddElements(g.buffer.base, offsets: offsets, into: grad.buffer.base)
+      }
       return [grad]
     }
   }
@@ -138,14 +140,13 @@ extension Tensor {
     let inputShape = shape
     let width = inputShape.dropFirst().reduce(1, *)
     let out = Storage<Scalar>(uninitializedShape: outShape)
-    let src = storage.buffer.base, dst = out.buffer.base
-    for (j, r) in rows.enumerated() { (dst + j * width).initialize(from: src + r * width, count: width) }
+    rows.withUnsafeBufferPointer { rows in
+      CPU.gatherRows(storage.buffer.base, rows: rows, width: width, into: out.buffer.base)
+    }
     return Tensor(out, op: op, parents: [self]) { g in
-      let grad = Storage<Scalar>(repeating: 0, shape: inputShape)
-      let gd = grad.buffer.base, gs = g.buffer.base
-      for (j, r) in rows.enumerated() {
-        let from = gs + j * width, to = gd + r * width
-        for i in 0..<width { to[i] += from[i] }
+      let grad = Storage<Scalar>(uninitializedShape: inputShape)
+      rows.withUnsafeBufferPointer { rows in
+        CPU.scatterAddRows(g.buffer.base, rows: rows, width: width, into: grad.buffer.base, targetRows: inputShape[0])
       }
       return [grad]
     }

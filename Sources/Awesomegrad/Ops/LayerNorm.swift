@@ -44,79 +44,27 @@ extension Tensor {
     let normalized = Storage<Scalar>(uninitializedShape: inputShape)
     let inverseDeviations = Storage<Scalar>(uninitializedShape: [rows])
     let out = Storage<Scalar>(uninitializedShape: inputShape)
-    let x = storage.buffer.base, xhat = normalized.buffer.base, r = inverseDeviations.buffer.base
-    let y = out.buffer.base
     let w = weight?.storage, b = bias?.storage
-    let pw = w?.buffer.base, pb = b?.buffer.base
-    let epsilon = Scalar(eps), n = Scalar(width)
-    for row in 0..<rows {
-      let xr = x + row * width, hr = xhat + row * width, yr = y + row * width
-      var total: Scalar = 0
-      for j in 0..<width { total += xr[j] }
-      let mean = total / n
-      var squares: Scalar = 0
-      for j in 0..<width {
-        let c = xr[j] - mean
-        squares += c * c
-      }
-      let inverse = 1 / (squares / n + epsilon).squareRoot()
-      r[row] = inverse
-      for j in 0..<width { hr[j] = (xr[j] - mean) * inverse }
-      switch (pw, pb) {
-      case let (pw?, pb?): for j in 0..<width { yr[j] = hr[j] * pw[j] + pb[j] }
-      case let (pw?, nil): for j in 0..<width { yr[j] = hr[j] * pw[j] }
-      case let (nil, pb?): for j in 0..<width { yr[j] = hr[j] + pb[j] }
-      case (nil, nil): yr.update(from: hr, count: width)
-      }
-    }
+    CPU.layerNormForward(
+      storage.buffer.base, weight: w?.buffer.base, bias: b?.buffer.base, eps: Scalar(eps),
+      normalized: normalized.buffer.base, inverseDeviations: inverseDeviations.buffer.base,
+      into: out.buffer.base, rows: rows, width: width)
     var parents = [self]
     if let weight { parents.append(weight) }
     if let bias { parents.append(bias) }
     let (needX, needW, needB) = (requiresGrad, weight?.requiresGrad ?? false, bias?.requiresGrad ?? false)
     return Tensor(out, op: "layerNorm", parents: parents, file: file, line: line) { g in
-      let gs = g.buffer.base, xhat = normalized.buffer.base, r = inverseDeviations.buffer.base
-      let pw = w?.buffer.base
-      var gx: Storage<Scalar>?
-      if needX {
-        let grad = Storage<Scalar>(uninitializedShape: inputShape)
-        let dst = grad.buffer.base
-        for row in 0..<rows {
-          let gr = gs + row * width, hr = xhat + row * width, dr = dst + row * width
-          // dr holds ĝ = g ⊙ weight first, then the input gradient.
-          if let pw {
-            for j in 0..<width { dr[j] = gr[j] * pw[j] }
-          } else {
-            dr.update(from: gr, count: width)
-          }
-          var sumG: Scalar = 0, sumGX: Scalar = 0
-          for j in 0..<width {
-            sumG += dr[j]
-            sumGX += dr[j] * hr[j]
-          }
-          let meanG = sumG / n, meanGX = sumGX / n, inverse = r[row]
-          for j in 0..<width { dr[j] = inverse * (dr[j] - meanG - hr[j] * meanGX) }
-        }
-        gx = grad
+      let gx = needX ? Storage<Scalar>(uninitializedShape: inputShape) : nil
+      if let gx {
+        CPU.layerNormInputGradient(
+          g.buffer.base, normalized: normalized.buffer.base, inverseDeviations: inverseDeviations.buffer.base,
+          weight: w?.buffer.base, into: gx.buffer.base, rows: rows, width: width)
       }
-      var gw: Storage<Scalar>?, gb: Storage<Scalar>?
-      if needW {
-        let grad = Storage<Scalar>(repeating: 0, shape: normalizedShape)
-        let dst = grad.buffer.base
-        for row in 0..<rows {
-          let gr = gs + row * width, hr = xhat + row * width
-          for j in 0..<width { dst[j] += gr[j] * hr[j] }
-        }
-        gw = grad
-      }
-      if needB {
-        let grad = Storage<Scalar>(repeating: 0, shape: normalizedShape)
-        let dst = grad.buffer.base
-        for row in 0..<rows {
-          let gr = gs + row * width
-          for j in 0..<width { dst[j] += gr[j] }
-        }
-        gb = grad
-      }
+      let gw = needW ? Storage<Scalar>(uninitializedShape: normalizedShape) : nil
+      let gb = needB ? Storage<Scalar>(uninitializedShape: normalizedShape) : nil
+      CPU.layerNormParameterGradients(
+        g.buffer.base, normalized: normalized.buffer.base, rows: rows, width: width,
+        weightGradient: gw?.buffer.base, biasGradient: gb?.buffer.base)
       var grads: [Storage<Scalar>?] = [gx]
       if w != nil { grads.append(gw) }
       if b != nil { grads.append(gb) }

@@ -101,26 +101,24 @@ func batchedProduct<Scalar: TensorScalar>(
       a: x.buffer.base, lda: xCols, b: y.buffer.base, ldb: yCols, beta: 0, c: out.buffer.base, ldc: n)
     return out
   }
-  // Matrix offsets of each operand along the broadcast batch axes (stride 0 where broadcast).
+  // Matrix offsets of each operand along the broadcast batch axes (stride 0 where broadcast). The
+  // products are independent: threads take whole matrices (each one's gemm then runs on that thread),
+  // so every matrix is computed by the same call at any thread count.
   let xStrides = broadcastStrides(xBatch, to: batch), yStrides = broadcastStrides(yBatch, to: batch)
   let xMatrix = xRows * xCols, yMatrix = yRows * yCols
-  var index = [Int](repeating: 0, count: batch.count)
-  for i in 0..<batchCount {
-    var xOffset = 0, yOffset = 0
-    for axis in 0..<batch.count {
-      xOffset += index[axis] * xStrides[axis]
-      yOffset += index[axis] * yStrides[axis]
-    }
-    BLAS.gemm(
-      transposeA: transposeX, transposeB: transposeY, m: m, n: n, k: k, alpha: 1,
-      a: x.buffer.base + xOffset * xMatrix, lda: xCols, b: y.buffer.base + yOffset * yMatrix, ldb: yCols,
-      beta: 0, c: out.buffer.base + i * m * n, ldc: n)
-    var axis = batch.count - 1
-    while axis >= 0 {
-      index[axis] += 1
-      if index[axis] < batch[axis] { break }
-      index[axis] = 0
-      axis -= 1
+  let xp = x.buffer.base, yp = y.buffer.base, op = out.buffer.base
+  parallelFor(0..<batchCount, grain: Swift.max(1, GemmBlocks.minimumWork / Swift.max(1, m * n * k))) { piece in
+    for i in piece {
+      var xOffset = 0, yOffset = 0, rest = i
+      for axis in stride(from: batch.count - 1, through: 0, by: -1) {
+        let index = rest % batch[axis]
+        rest /= batch[axis]
+        xOffset += index * xStrides[axis]
+        yOffset += index * yStrides[axis]
+      }
+      BLAS.gemm(
+        transposeA: transposeX, transposeB: transposeY, m: m, n: n, k: k, alpha: 1, a: xp + xOffset * xMatrix,
+        lda: xCols, b: yp + yOffset * yMatrix, ldb: yCols, beta: 0, c: op + i * m * n, ldc: n)
     }
   }
   return out

@@ -74,122 +74,17 @@ public func maxPool2d<Scalar: TensorScalar>(
   let out = Storage<Scalar>(uninitializedShape: [inputShape[0], inputShape[1], outH, outW])
   // The position of each output's maximum inside its plane (row · width + column).
   let argmax = [Int32](unsafeUninitializedCapacity: out.count) { indices, initialized in
-    maxPoolForward(input.storage.buffer.base, g, into: out.buffer.base, indices: indices.baseAddress!)
+    CPU.maxPoolForward(input.storage.buffer.base, g, into: out.buffer.base, indices: indices.baseAddress!)
     initialized = out.count
   }
   let tiles = g.kernelH == g.strideH && g.kernelW == g.strideW && g.padH == 0 && g.padW == 0
   return Tensor(out, op: "maxPool2d", parents: [input]) { gradient in
     let gx = Storage<Scalar>(uninitializedShape: inputShape)
     argmax.withUnsafeBufferPointer { indices in
-      maxPoolBackward(gradient.buffer.base, indices.baseAddress!, g, windowsTile: tiles, into: gx.buffer.base)
+      CPU.maxPoolBackward(
+        gradient.buffer.base, indices.baseAddress!, g, windowsTile: tiles, into: gx.buffer.base)
     }
     return [gx]
-  }
-}
-
-/// Writes each window's maximum to `output` and its position in the plane to `indices`, with
-/// PyTorch's rule: a value replaces the maximum when it is larger or NaN, starting from −∞ at the
-/// window's first pixel.
-@inline(__always)
-func maxPoolForward<Scalar: TensorScalar>(
-  _ input: UnsafePointer<Scalar>, _ g: PoolGeometry, into output: UnsafeMutablePointer<Scalar>,
-  indices: UnsafeMutablePointer<Int32>
-) {
-  let (outH, outW, width) = (g.outH, g.outW, g.width)
-  let planeSize = g.height * width, outPlane = outH * outW
-  if g.kernelH == 2 && g.kernelW == 2 && g.strideH == 2 && g.strideW == 2 && g.padH == 0 && g.padW == 0 {
-    // The common 2×2 / 2 case. Which candidate wins depends on the data, so as branches the
-    // mispredictions would cost more than the comparisons: without a NaN in the window (a branch
-    // that is almost always taken), each step is a compare feeding a float max and a cmov.
-    for plane in 0..<g.planes {
-      let x = input + plane * planeSize
-      let y = output + plane * outPlane, yi = indices + plane * outPlane
-      for i in 0..<outH {
-        let top = 2 &* i &* width, bottom = top &+ width
-        let row = y + i &* outW, rowIndices = yi + i &* outW
-        for j in 0..<outW {
-          let c = 2 &* j
-          let a = x[top &+ c], b = x[top &+ c &+ 1], d = x[bottom &+ c], e = x[bottom &+ c &+ 1]
-          var maximum = a, best = top &+ c
-          if a.isNaN || b.isNaN || d.isNaN || e.isNaN {
-            // PyTorch's rule, branch by branch: the last NaN wins.
-            if b > maximum || b.isNaN { (maximum, best) = (b, top &+ c &+ 1) }
-            if d > maximum || d.isNaN { (maximum, best) = (d, bottom &+ c) }
-            if e > maximum || e.isNaN { (maximum, best) = (e, bottom &+ c &+ 1) }
-          } else {
-            best = b > maximum ? top &+ c &+ 1 : best
-            maximum = b > maximum ? b : maximum
-            best = d > maximum ? bottom &+ c : best
-            maximum = d > maximum ? d : maximum
-            best = e > maximum ? bottom &+ c &+ 1 : best
-            maximum = e > maximum ? e : maximum
-          }
-          row[j] = maximum
-          rowIndices[j] = Int32(truncatingIfNeeded: best)
-        }
-      }
-    }
-    return
-  }
-  // Each window clipped to the image: rows r0..<r1, columns c0..<c1.
-  for plane in 0..<g.planes {
-    let x = input + plane * planeSize
-    let y = output + plane * outPlane, yi = indices + plane * outPlane
-    for i in 0..<outH {
-      let r0 = Swift.max(i * g.strideH - g.padH, 0),
-        r1 = Swift.min(i * g.strideH - g.padH + g.kernelH, g.height)
-      for j in 0..<outW {
-        let c0 = Swift.max(j * g.strideW - g.padW, 0)
-        let c1 = Swift.min(j * g.strideW - g.padW + g.kernelW, width)
-        var best = r0 * width + c0
-        var maximum = -Scalar.infinity
-        var r = r0
-        while r < r1 {
-          var c = c0
-          while c < c1 {
-            let v = x[r * width + c]
-            if v > maximum || v.isNaN { (maximum, best) = (v, r * width + c) }
-            c += 1
-          }
-          r += 1
-        }
-        y[i * outW + j] = maximum
-        yi[i * outW + j] = Int32(truncatingIfNeeded: best)
-      }
-    }
-  }
-}
-
-/// ∂x of max pooling: each output's gradient added at its saved position. When the windows tile
-/// the image (kernel = stride, no padding) every pixel is in at most one window, so the gradient is
-/// written window by window without clearing the whole buffer first.
-@inline(__always)
-func maxPoolBackward<Scalar: TensorScalar>(
-  _ gradient: UnsafePointer<Scalar>, _ indices: UnsafePointer<Int32>, _ g: PoolGeometry, windowsTile: Bool,
-  into gx: UnsafeMutablePointer<Scalar>
-) {
-  let (outH, outW, width) = (g.outH, g.outW, g.width)
-  let planeSize = g.height * width, outPlane = outH * outW
-  guard windowsTile else {
-    gx.initialize(repeating: 0, count: g.planes * planeSize)
-    for plane in 0..<g.planes {
-      let target = gx + plane * planeSize
-      let upstream = gradient + plane * outPlane, positions = indices + plane * outPlane
-      for o in 0..<outPlane { target[Int(positions[o])] += upstream[o] }
-    }
-    return
-  }
-  let kh = g.kernelH
-  for plane in 0..<g.planes {
-    let target = gx + plane * planeSize
-    let upstream = gradient + plane * outPlane, positions = indices + plane * outPlane
-    // Rows below the last window get no gradient; each band of window rows is cleared (with its
-    // columns right of the last window) before its windows' gradients are written.
-    (target + outH * kh * width).update(repeating: 0, count: (g.height - outH * kh) * width)
-    for i in 0..<outH {
-      (target + i * kh * width).update(repeating: 0, count: kh * width)
-      for j in 0..<outW { target[Int(positions[i &* outW &+ j])] = upstream[i &* outW &+ j] }
-    }
   }
 }
 
@@ -305,42 +200,22 @@ struct AverageWindows {
   func apply<Scalar: TensorScalar>(_ input: Tensor<Scalar>, op: StaticString) -> Tensor<Scalar> {
     let shape = input.shape
     let (outH, outW) = (rows.count, columns.count)
-    let planes = shape[0] * shape[1], planeSize = height * width, outPlane = outH * outW
+    let planes = shape[0] * shape[1]
     // The divisor of each output position, shared by every plane (PyTorch divides, so do we).
-    var divisors = [Scalar](repeating: 1, count: outPlane)
-    for i in 0..<outH {
-      for j in 0..<outW { divisors[i * outW + j] = Scalar(Swift.max(divisor(i, j), 1)) }
-    }
+    let divisors = (0..<(outH * outW)).map { Scalar(Swift.max(divisor($0 / outW, $0 % outW), 1)) }
     let out = Storage<Scalar>(uninitializedShape: [shape[0], shape[1], outH, outW])
-    let src = input.storage.buffer.base, dst = out.buffer.base
-    let (rows, columns, width) = (rows, columns, width)
-    for plane in 0..<planes {
-      let x = src + plane * planeSize, y = dst + plane * outPlane
-      for i in 0..<outH {
-        for j in 0..<outW {
-          var sum: Scalar = 0
-          for r in rows[i] {
-            let row = x + r * width
-            for c in columns[j] { sum += row[c] }
-          }
-          y[i * outW + j] = sum / divisors[i * outW + j]
-        }
-      }
+    let (rows, columns, width, height) = (rows, columns, width, height)
+    divisors.withUnsafeBufferPointer { divisors in
+      CPU.averagePoolForward(
+        input.storage.buffer.base, rows: rows, columns: columns, width: width, height: height,
+        divisors: divisors.baseAddress!, into: out.buffer.base, planes: planes)
     }
     return Tensor(out, op: op, parents: [input]) { gradient in
-      let gx = Storage<Scalar>(repeating: 0, shape: shape)
-      let gp = gradient.buffer.base, dx = gx.buffer.base
-      for plane in 0..<planes {
-        let target = dx + plane * planeSize, upstream = gp + plane * outPlane
-        for i in 0..<outH {
-          for j in 0..<outW {
-            let share = upstream[i * outW + j] / divisors[i * outW + j]
-            for r in rows[i] {
-              let row = target + r * width
-              for c in columns[j] { row[c] += share }
-            }
-          }
-        }
+      let gx = Storage<Scalar>(uninitializedShape: shape)
+      divisors.withUnsafeBufferPointer { divisors in
+        CPU.averagePoolBackward(
+          gradient.buffer.base, rows: rows, columns: columns, width: width, height: height,
+          divisors: divisors.baseAddress!, into: gx.buffer.base, planes: planes)
       }
       return [gx]
     }

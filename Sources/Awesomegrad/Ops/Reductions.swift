@@ -37,36 +37,6 @@ func reducedShape(_ shape: [Int], removing axes: [Int]) -> [Int] {
   shape.enumerated().filter { !axes.contains($0.offset) }.map(\.element)
 }
 
-extension Storage {
-  /// This storage repeated along its size-1 and missing leading axes to `target` (numpy broadcasting).
-  func expanded(to target: [Int]) -> Storage {
-    if shape == target { return self }
-    if count == 1 { return Storage(repeating: buffer.base[0], shape: target) }
-    return gathered(shape: target, strides: broadcastStrides(shape, to: target))
-  }
-
-  /// A new row-major storage of `shape` whose element at index (i₀, i₁, …) is this storage's element
-  /// at offset Σ iₖ·strides[k]. Broadcasting (stride 0) and permuting axes are both such reads.
-  func gathered(shape target: [Int], strides: [Int]) -> Storage {
-    let out = Storage(uninitializedShape: target)
-    if out.count == 0 { return out }
-    let src = buffer.base, dst = out.buffer.base
-    forEachBroadcastRow(shape: target, strides, strides) { offset, _, outOffset, length, stride, _ in
-      for j in 0..<length { dst[outOffset + j] = src[offset + j * stride] }
-    }
-    return out
-  }
-}
-
-extension Storage {
-  /// The maximum over `axes` (sorted, unique), with each reduced axis kept as size 1; NaN if any
-  /// reduced element is NaN, as `torch.amax` (`Swift.max` would skip a NaN that comes after a number).
-  func maxPropagatingNaN(keepingAxes axes: [Int]) -> Storage {
-    // Once the running value is NaN it stays NaN; a NaN element fails `acc > x` and is taken.
-    reduce(keepingAxes: axes, initial: -.infinity) { acc, x in acc > x || acc.isNaN ? acc : x }
-  }
-}
-
 /// Maxima and variance.
 extension Tensor {
   /// The maximum over `axes` (all axes when nil), like PyTorch's `amax`.

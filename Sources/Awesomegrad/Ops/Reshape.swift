@@ -57,6 +57,29 @@ extension Tensor {
   }
 }
 
+extension Tensor {
+  /// This tensor summed down to `target`, the inverse of ``expanded(to:file:line:)`` and what undoes
+  /// broadcasting in a gradient (PyTorch's `sum_to_size`): the sum over the leading axes that
+  /// `target` lacks and over the axes where `target` has size 1. `target` must broadcast to this
+  /// tensor's shape. ∂/∂x broadcasts the gradient back to this shape.
+  ///
+  /// ```swift
+  /// // b: [3] was broadcast over a batch in x·Wᵀ + b, so ∂L/∂b is ∂L/∂(x·Wᵀ + b): [B, 3] summed to [3].
+  /// let biasGradient = g.summed(to: [3])
+  /// ```
+  public func summed(to target: [Int], file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+    guard broadcastShape(target, shape) == shape else {
+      shapeFailure(
+        "summed", "\(target) does not broadcast to the tensor's shape", shapes: [shape, target],
+        file: file, line: line)
+    }
+    let inputShape = shape
+    return Tensor(unbroadcast(storage, to: target), op: "summed", parents: [self], file: file, line: line) {
+      g in [g.expanded(to: inputShape)]
+    }
+  }
+}
+
 /// `newShape` with its one allowed -1 replaced by the size that keeps the element count of `shape`;
 /// stops with `op`'s name when the counts cannot agree.
 func resolveReshape(_ shape: [Int], to newShape: [Int], op: String, file: StaticString, line: UInt) -> [Int] {

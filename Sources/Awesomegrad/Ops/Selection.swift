@@ -24,16 +24,20 @@ extension Tensor {
     let (aShape, bShape) = (a.shape, b.shape)
     let x = a.storage.expanded(to: shape), y = b.storage.expanded(to: shape)
     let out = Storage<Scalar>(uninitializedShape: shape)
-    let px = x.buffer.base, py = y.buffer.base, dst = out.buffer.base
-    for i in 0..<flags.count { dst[i] = flags[i] ? px[i] : py[i] }
+    flags.withUnsafeBufferPointer { flags in
+      CPU.select(flags, x.buffer.base, y.buffer.base, into: out.buffer.base)
+    }
+    let (needA, needB) = (a.requiresGrad, b.requiresGrad)
     return Tensor(out, op: "where", parents: [a, b], file: file, line: line) { g in
-      let ga = Storage<Scalar>(uninitializedShape: shape), gb = Storage<Scalar>(uninitializedShape: shape)
-      let gs = g.buffer.base, pa = ga.buffer.base, pb = gb.buffer.base
-      for i in 0..<flags.count {
-        pa[i] = flags[i] ? gs[i] : 0
-        pb[i] = flags[i] ? 0 : gs[i]
+      let ga = needA ? Storage<Scalar>(uninitializedShape: shape) : nil
+      let gb = needB ? Storage<Scalar>(uninitializedShape: shape) : nil
+      flags.withUnsafeBufferPointer { flags in
+        if let ga { CPU.select(flags, keep: true, g.buffer.base, other: 0, into: ga.buffer.base) }
+        if let gb {
+          CPU.select(flags, keep: false, g.buffer.base, other: 0, into: gb.buffer.base)
+        }
       }
-      return [unbroadcast(ga, to: aShape), unbroadcast(gb, to: bShape)]
+      return [ga.map { unbroadcast($0, to: aShape) }, gb.map { unbroadcast($0, to: bShape) }]
     }
   }
 
@@ -57,12 +61,14 @@ extension Tensor {
     let inputShape = self.shape
     let x = storage.expanded(to: shape)
     let out = Storage<Scalar>(uninitializedShape: shape)
-    let px = x.buffer.base, dst = out.buffer.base
-    for i in 0..<flags.count { dst[i] = flags[i] ? value : px[i] }
+    flags.withUnsafeBufferPointer { flags in
+      CPU.select(flags, keep: false, x.buffer.base, other: value, into: out.buffer.base)
+    }
     return Tensor(out, op: "maskedFill", parents: [self], file: file, line: line) { g in
       let grad = Storage<Scalar>(uninitializedShape: shape)
-      let gs = g.buffer.base, pg = grad.buffer.base
-      for i in 0..<flags.count { pg[i] = flags[i] ? 0 : gs[i] }
+      flags.withUnsafeBufferPointer { flags in
+        CPU.select(flags, keep: false, g.buffer.base, other: 0, into: grad.buffer.base)
+      }
       return [unbroadcast(grad, to: inputShape)]
     }
   }
@@ -94,12 +100,13 @@ extension Tensor {
     let out = Storage.broadcasting(x, y, op: "\(op)") { u, v in
       u.isNaN || v.isNaN ? .nan : (prefers(u, v) || u == v ? u : v)
     }
+    let (needA, needB) = (a.requiresGrad, b.requiresGrad)
     return Tensor(out, op: op, parents: [a, b]) { g in
       // The share of g that goes to a: 1 where a is chosen, ½ on a tie, 0 where b is chosen.
       let share = Storage.broadcasting(x, y, op: "\(op)") { u, v in u == v ? 0.5 : (prefers(u, v) ? 1 : 0) }
-      let ga = share.zipSameShape(g, *)
-      let gb = share.zipSameShape(g) { s, g in (1 - s) * g }
-      return [unbroadcast(ga, to: x.shape), unbroadcast(gb, to: y.shape)]
+      let ga = needA ? unbroadcast(share.zipSameShape(g, *), to: x.shape) : nil
+      let gb = needB ? unbroadcast(share.zipSameShape(g) { s, g in (1 - s) * g }, to: y.shape) : nil
+      return [ga, gb]
     }
   }
 

@@ -34,27 +34,48 @@ extension Tensor {
   /// (Float's spacing near 10⁵ is 1/128), so x − logSumExp gave −0.6953 instead of −ln 2 = −0.6931.
   /// Shifting first keeps every difference small. A NaN anywhere along the axis makes the whole
   /// slice NaN; a slice of only −∞ gives NaN (−∞ − log 0), both as PyTorch.
+  ///
+  /// The rows run on the thread pool (`CPU/Softmax.swift`); along another axis than the last, the
+  /// axis is moved last and back.
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
   public func logSoftmax(axis: Int = -1, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-    let resolved = [normalizeAxis(axis, rank: rank, op: "logSoftmax", shape: shape, file: file, line: line)]
-    let x = storage
-    // A slice of −∞ (or ∞, or an empty axis) keeps its maximum non-finite; shift by 0 there.
-    let shift = x.maxPropagatingNaN(keepingAxes: resolved).map { $0.isFinite ? $0 : 0 }
-    let shifted = Storage.broadcasting(x, shift, op: "logSoftmax", -)
-    let logTotals = shifted.map { Scalar.exp($0) }.sum(keepingAxes: resolved).map { Scalar.log($0) }
-    let y = Storage.broadcasting(shifted, logTotals, op: "logSoftmax", -)
+    let resolved = normalizeAxis(axis, rank: rank, op: "logSoftmax", shape: shape, file: file, line: line)
+    if resolved != rank - 1 {
+      return transposed(resolved, -1, file: file, line: line).logSoftmax(file: file, line: line)
+        .transposed(resolved, -1, file: file, line: line)
+    }
+    let x = storage, columns = shape[rank - 1], rows = columns == 0 ? 0 : count / columns
+    let y = Storage<Scalar>(uninitializedShape: shape)
+    CPU.logSoftmaxRows(x.buffer.base, into: y.buffer.base, rows: rows, columns: columns)
     return Tensor(y, op: "logSoftmax", parents: [self], file: file, line: line) { g in
-      let gradientTotals = g.sum(keepingAxes: resolved)
-      let pulled = Storage.broadcasting(y, gradientTotals, op: "logSoftmax") { y, total in
-        Scalar.exp(y) * total
-      }
-      return [g.zipSameShape(pulled, -)]
+      let gx = Storage<Scalar>(uninitializedShape: y.shape)
+      CPU.logSoftmaxBackwardRows(g.buffer.base, y.buffer.base, into: gx.buffer.base, rows: rows, columns: columns)
+      return [gx]
     }
   }
 
-  /// softmax(x)ᵢ = e^(xᵢ) / Σⱼ e^(xⱼ) along `axis`, as exp(logSoftmax(x)): stable for any input.
+  /// softmax(x)ᵢ = e^(xᵢ − m) / Σⱼ e^(xⱼ − m) along `axis`, m = max x: one fused primitive.
+  ///
+  ///     ∂L/∂xᵢ = yᵢ·(gᵢ − Σⱼ gⱼ·yⱼ)
+  ///
+  /// Stable for any input: every exponent is ≤ 0. A NaN along the axis makes the slice NaN, and a
+  /// slice of only −∞ gives NaN (0/0), as PyTorch. The pullback reads the saved output only.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   public func softmax(axis: Int = -1, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-    logSoftmax(axis: axis, file: file, line: line).exp(file: file, line: line)
+    let resolved = normalizeAxis(axis, rank: rank, op: "softmax", shape: shape, file: file, line: line)
+    if resolved != rank - 1 {
+      return transposed(resolved, -1, file: file, line: line).softmax(file: file, line: line)
+        .transposed(resolved, -1, file: file, line: line)
+    }
+    let x = storage, columns = shape[rank - 1], rows = columns == 0 ? 0 : count / columns
+    let y = Storage<Scalar>(uninitializedShape: shape)
+    CPU.softmaxRows(x.buffer.base, into: y.buffer.base, rows: rows, columns: columns)
+    return Tensor(y, op: "softmax", parents: [self], file: file, line: line) { g in
+      let gx = Storage<Scalar>(uninitializedShape: y.shape)
+      CPU.softmaxBackwardRows(g.buffer.base, y.buffer.base, into: gx.buffer.base, rows: rows, columns: columns)
+      return [gx]
+    }
   }
 }

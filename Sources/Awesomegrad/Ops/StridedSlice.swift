@@ -25,22 +25,22 @@ extension Tensor {
     let outer = elementCount(Array(inputShape[..<a])), inner = elementCount(Array(inputShape[(a + 1)...]))
     var outShape = inputShape
     outShape[a] = taken
+    // Row j of each outer block is row lower + j·step: a copy of blocks of `inner` scalars with a
+    // stride of step·inner, one outer block after another.
     let out = Storage<Scalar>(uninitializedShape: outShape)
     let src = storage.buffer.base, dst = out.buffer.base
     for o in 0..<outer {
-      for j in 0..<taken {
-        (dst + (o * taken + j) * inner).initialize(
-          from: src + (o * size + lower + j * step) * inner, count: inner)
-      }
+      CPU.copyBlocks(
+        src + (o * size + lower) * inner, sourceStride: step * inner, into: dst + o * taken * inner,
+        targetStride: inner, outer: taken, block: inner, adding: false)
     }
     return Tensor(out, op: "sliced", parents: [self], file: file, line: line) { g in
       let grad = Storage<Scalar>(repeating: 0, shape: inputShape)
       let gs = g.buffer.base, gd = grad.buffer.base
       for o in 0..<outer {
-        for j in 0..<taken {
-          (gd + (o * size + lower + j * step) * inner).update(
-            from: gs + (o * taken + j) * inner, count: inner)
-        }
+        CPU.copyBlocks(
+          gs + o * taken * inner, sourceStride: inner, into: gd + (o * size + lower) * inner,
+          targetStride: step * inner, outer: taken, block: inner, adding: false)
       }
       return [grad]
     }

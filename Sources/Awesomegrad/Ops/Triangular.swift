@@ -29,14 +29,9 @@ extension Tensor {
     let rows = shape[rank - 2], columns = shape[rank - 1]
     let apply = { (source: Storage<Scalar>) -> Storage<Scalar> in
       let out = Storage<Scalar>(uninitializedShape: source.shape)
-      let src = source.buffer.base, dst = out.buffer.base
-      let matrices = source.count / Swift.max(rows * columns, 1)
-      for m in 0..<matrices {
-        for r in 0..<rows {
-          let offset = (m * rows + r) * columns
-          for c in 0..<columns { dst[offset + c] = keeps(r, c) ? src[offset + c] : 0 }
-        }
-      }
+      CPU.keepTriangle(
+        source.buffer.base, into: out.buffer.base, matrices: source.count / Swift.max(rows * columns, 1),
+        rows: rows, columns: columns, keeps)
       return out
     }
     return Tensor(apply(storage), op: op, parents: [self]) { g in [apply(g)] }

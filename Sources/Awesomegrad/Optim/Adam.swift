@@ -1,4 +1,3 @@
-import AwesomegradKernels
 import Foundation
 
 /// Adam, with exactly `torch.optim.Adam`'s update rule. For each parameter p with gradient g, at its
@@ -65,7 +64,7 @@ public final class Adam<Scalar: TensorScalar>: StatefulOptimizer {
       let stepSize = learningRate / (1 - Foundation.pow(betas.0, t))
       let correction2Root = (1 - Foundation.pow(betas.1, t)).squareRoot()
       parameter.updateValues { values in
-        adamUpdate(
+        CPU.adam(
           values: values.baseAddress!, grad: grad.buffer.base, m: m.buffer.base, v: v.buffer.base,
           count: values.count, stepSize: Scalar(stepSize), correction2Root: Scalar(correction2Root),
           beta1: Scalar(betas.0), beta2: Scalar(betas.1), eps: Scalar(eps),
@@ -156,71 +155,5 @@ extension Adam {
     }
     moments = newMoments
     stepCounts = steps.map { $0 ?? 0 }
-  }
-}
-
-/// One Adam step over `count` scalars (see ``Adam``). `l2` is coupled weight decay (Adam), `decay`
-/// the factor 1 − lr·λ of decoupled weight decay (AdamW); they are 0 and 1 when unused.
-///
-/// Float runs in C (`awesomegrad_adam_f32`), compiled for this CPU's vector width (``VectorKernels``):
-/// in Swift, built for the baseline SSE2, the update took a fifth of a Fashion-MNIST MLP step. The
-/// Swift loop below is its definition and serves Double: `SIMD8` vectors with a scalar tail (a plain
-/// loop would not vectorise, because `squareRoot()` keeps a libm call for C's errno and the four
-/// pointers might alias).
-@_specialize(where Scalar == Float)
-@_specialize(where Scalar == Double)
-func adamUpdate<Scalar: TensorScalar>(
-  values p: UnsafeMutablePointer<Scalar>, grad g: UnsafePointer<Scalar>, m: UnsafeMutablePointer<Scalar>,
-  v: UnsafeMutablePointer<Scalar>, count: Int, stepSize: Scalar, correction2Root: Scalar,
-  beta1: Scalar, beta2: Scalar, eps: Scalar, l2: Scalar, decay: Scalar
-) {
-  if Scalar.self == Float.self {
-    // The same operations in C, compiled for this CPU's vector width (VectorKernels).
-    func float(_ x: Scalar) -> Float { unsafeBitCast(x, to: Float.self) }
-    func floats(_ pointer: UnsafePointer<Scalar>) -> UnsafePointer<Float> {
-      UnsafeRawPointer(pointer).assumingMemoryBound(to: Float.self)
-    }
-    func floats(_ pointer: UnsafeMutablePointer<Scalar>) -> UnsafeMutablePointer<Float> {
-      UnsafeMutableRawPointer(pointer).assumingMemoryBound(to: Float.self)
-    }
-    awesomegrad_adam_f32(
-      VectorKernels.instructionSet, floats(p), floats(g), floats(m), floats(v), count, float(stepSize),
-      float(correction2Root), float(beta1), float(beta2), float(eps), float(l2), float(decay))
-    return
-  }
-  typealias Vector = SIMD8<Scalar>
-  let width = Vector.scalarCount
-  @inline(__always) func load<T>(_ pointer: UnsafePointer<T>, _ i: Int) -> SIMD8<T> {
-    UnsafeRawPointer(pointer + i).loadUnaligned(as: SIMD8<T>.self)
-  }
-  @inline(__always) func store<T>(_ vector: SIMD8<T>, _ pointer: UnsafeMutablePointer<T>, _ i: Int) {
-    UnsafeMutableRawPointer(pointer + i).storeBytes(of: vector, as: SIMD8<T>.self)
-  }
-  let oneMinusBeta1 = 1 - beta1, oneMinusBeta2 = 1 - beta2
-  var i = 0
-  while i + width <= count {
-    var pv = load(UnsafePointer(p), i)
-    if decay != 1 { pv *= decay }
-    var d = load(g, i)
-    if l2 != 0 { d += l2 * pv }
-    var mv = load(UnsafePointer(m), i)
-    mv += oneMinusBeta1 * (d - mv)  // torch's lerp(m, g, 1 − β₁) for a weight below ½
-    let vv = load(UnsafePointer(v), i) * beta2 + oneMinusBeta2 * d * d
-    let denominator = vv.squareRoot() / correction2Root + eps
-    pv -= stepSize * (mv / denominator)
-    store(mv, m, i)
-    store(vv, v, i)
-    store(pv, p, i)
-    i += width
-  }
-  while i < count {
-    if decay != 1 { p[i] *= decay }
-    var d = g[i]
-    if l2 != 0 { d += l2 * p[i] }
-    m[i] += oneMinusBeta1 * (d - m[i])
-    v[i] = v[i] * beta2 + oneMinusBeta2 * d * d
-    let denominator = v[i].squareRoot() / correction2Root + eps
-    p[i] -= stepSize * (m[i] / denominator)
-    i += 1
   }
 }

@@ -16,10 +16,8 @@ public func clipGradientNorm<Scalar: TensorScalar>(_ parameters: [Tensor<Scalar>
   var squares = 0.0
   for parameter in parameters {
     guard let g = parameter.gradStorage else { continue }
-    let p = g.buffer.base
-    var sum: Scalar = 0
-    for i in 0..<g.count { sum += p[i] * p[i] }
-    squares += Double(sum)
+    // Σg² in 8 lanes and shape-fixed blocks on the pool: the same bits at any thread count.
+    squares += Double(CPU.sumOfSquares(g.buffer.base, count: g.count))
   }
   let totalNorm = squares.squareRoot()
   let coefficient = maxNorm / (totalNorm + 1e-6)

@@ -49,7 +49,7 @@ public final class SGD<Scalar: TensorScalar>: StatefulOptimizer {
         buffer = momentumBuffers[index]!.buffer.base
       }
       parameter.updateValues { values in
-        sgdUpdate(
+        CPU.sgd(
           values: values.baseAddress!, grad: grad.buffer.base, momentumBuffer: buffer, count: values.count,
           isFirstStep: isFirstStep, learningRate: Scalar(learningRate), momentum: Scalar(momentum),
           dampening: Scalar(dampening), nesterov: nesterov, weightDecay: Scalar(weightDecay))
@@ -79,28 +79,5 @@ extension SGD {
       buffers[i] = tensor.storage.copy()
     }
     momentumBuffers = buffers
-  }
-}
-
-/// One SGD step over `count` scalars (see ``SGD``). `momentumBuffer` is nil without momentum and
-/// is written, not read, on the first step.
-@_specialize(where Scalar == Float)
-@_specialize(where Scalar == Double)
-func sgdUpdate<Scalar: TensorScalar>(
-  values p: UnsafeMutablePointer<Scalar>, grad g: UnsafePointer<Scalar>,
-  momentumBuffer b: UnsafeMutablePointer<Scalar>?, count: Int, isFirstStep: Bool,
-  learningRate lr: Scalar, momentum mu: Scalar, dampening: Scalar, nesterov: Bool, weightDecay lambda: Scalar
-) {
-  guard let b else {
-    for i in 0..<count { p[i] -= lr * (g[i] + lambda * p[i]) }
-    return
-  }
-  let gradScale = 1 - dampening
-  for i in 0..<count {
-    var d = g[i]
-    if lambda != 0 { d += lambda * p[i] }
-    b[i] = isFirstStep ? d : mu * b[i] + gradScale * d
-    d = nesterov ? d + mu * b[i] : b[i]
-    p[i] -= lr * d
   }
 }

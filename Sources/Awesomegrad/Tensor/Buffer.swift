@@ -14,7 +14,7 @@ final class Buffer<Scalar: TensorScalar>: ManagedBuffer<BufferHeader, Scalar> {
 
   static func make(repeating value: Scalar, count: Int) -> Buffer {
     let buffer = make(uninitializedCount: count)
-    buffer.base.initialize(repeating: value, count: count)
+    CPU.fill(buffer.base, with: value, count: count)
     return buffer
   }
 

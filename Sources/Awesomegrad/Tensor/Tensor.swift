@@ -202,8 +202,7 @@ public final class Tensor<Scalar: TensorScalar> {
     }
     gradStorage = nil  // drop our reference so the uniqueness check sees only `existing`
     if isKnownUniquelyReferenced(&existing.buffer) {
-      let dst = existing.buffer.base, src = g.buffer.base
-      for i in 0..<existing.count { dst[i] += src[i] }
+      CPU.add(g.buffer.base, into: existing.buffer.base, count: existing.count)
       gradStorage = existing
     } else {
       gradStorage = Storage.broadcasting(existing, g, op: "accumulateGrad", +)

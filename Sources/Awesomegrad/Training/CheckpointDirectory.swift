@@ -30,7 +30,9 @@ public struct CheckpointDirectory: Sendable {
 
   /// The folder `path` (created by the first save), keeping the last `keep` checkpoints (at least 1).
   public init(_ path: String, keep: Int = 2, file: StaticString = #fileID, line: UInt = #line) {
-    if keep < 1 { argumentFailure("CheckpointDirectory", "keep must be at least 1, got \(keep)", file: file, line: line) }
+    if keep < 1 {
+      argumentFailure("CheckpointDirectory", "keep must be at least 1, got \(keep)", file: file, line: line)
+    }
     if path.isEmpty { argumentFailure("CheckpointDirectory", "the path is empty", file: file, line: line) }
     self.path = path
     self.keep = keep
@@ -44,7 +46,9 @@ public struct CheckpointDirectory: Sendable {
   }
 
   /// The path of the checkpoint of `step` in this folder.
-  public func filePath(step: Int) -> String { (path as NSString).appendingPathComponent(Self.fileName(step: step)) }
+  public func filePath(step: Int) -> String {
+    (path as NSString).appendingPathComponent(Self.fileName(step: step))
+  }
 
   /// The checkpoint files in the folder with their steps, newest first (by the step in the name; the
   /// files are not read). Empty when the folder does not exist.
@@ -67,7 +71,9 @@ public struct CheckpointDirectory: Sendable {
   static func step(inFileName name: String) -> Int? {
     guard name.hasPrefix("step-"), name.hasSuffix(".safetensors") else { return nil }
     let digits = name.dropFirst(5).dropLast(12)
-    guard !digits.isEmpty, digits.count <= 18, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+    guard !digits.isEmpty, digits.count <= 18, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else {
+      return nil
+    }
     return Int(digits)
   }
 
@@ -102,7 +108,9 @@ public struct CheckpointDirectory: Sendable {
   private func removeOldCheckpoints(after step: Int) {
     guard let files = try? checkpointFiles() else { return }
     let kept = Set([step] + files.map(\.step).filter { $0 < step }.prefix(keep - 1))
-    for file in files where !kept.contains(file.step) { try? FileManager.default.removeItem(atPath: file.path) }
+    for file in files where !kept.contains(file.step) {
+      try? FileManager.default.removeItem(atPath: file.path)
+    }
     for name in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
     where name.hasPrefix(".step-") && name.hasSuffix(".tmp") {
       try? FileManager.default.removeItem(atPath: (path as NSString).appendingPathComponent(name))
@@ -121,7 +129,9 @@ public struct CheckpointDirectory: Sendable {
   public func newestValidFile<Scalar: TensorScalar>(
     as _: Scalar.Type, warning: (String) -> Void = Self.printWarning
   ) throws(TrainingCheckpointError) -> (path: String, step: Int, bytes: [UInt8])? {
-    try newestValid(as: Scalar.self, warning: warning).map { ($0.contents.path, $0.contents.state.step, $0.bytes) }
+    try newestValid(as: Scalar.self, warning: warning).map {
+      ($0.contents.path, $0.contents.state.step, $0.bytes)
+    }
   }
 
   /// The newest valid checkpoint decoded, and its bytes.
@@ -138,7 +148,8 @@ public struct CheckpointDirectory: Sendable {
         }
         let contents = try TrainingCheckpointContents(bytes: bytes, path: file.path, as: Scalar.self)
         guard contents.state.step == file.step else {
-          throw .invalid(path: file.path, reason: "it holds step \(contents.state.step), its name says \(file.step)")
+          throw .invalid(
+            path: file.path, reason: "it holds step \(contents.state.step), its name says \(file.step)")
         }
         return (contents, bytes)
       } catch {

@@ -45,8 +45,11 @@ public struct TrainingCheckpoint<Scalar: TensorScalar> {
   /// Writes the model, the optimizers and `state` to `path`, atomically (a temporary file beside it,
   /// flushed and renamed into place): a crash leaves the old file or the new one, never half a file.
   ///
-  /// - Parameter metadata: strings of your own to keep in the file (not `format`, `format_version`,
-  ///   `optimizers` or `checksum`); ``load(contentsOf:)`` ignores them.
+  /// - Parameters:
+  ///   - state: the loop's state to save with the model and the optimizers.
+  ///   - path: the file to write.
+  ///   - metadata: strings of your own to keep in the file (not `format`, `format_version`,
+  ///     `optimizers` or `checksum`); ``load(contentsOf:)`` ignores them.
   /// - Throws: ``TrainingCheckpointError/unwritable(path:reason:)`` (a full disk, a folder that does
   ///   not exist or cannot be written); nothing is left at `path`'s temporary name, and a file
   ///   already at `path` is untouched.
@@ -84,20 +87,17 @@ public struct TrainingCheckpoint<Scalar: TensorScalar> {
         file: #fileID, line: #line)
     }
     var tensors: [String: SafeTensorsWritable] = [:]
-    for entry in model.stateDict() {
-      let name = "model." + entry.name
-      switch entry.role {
-      case .parameter, .buffer: tensors[name] = SafeTensorsWritable(entry.tensor)
-      case .integerBuffer:
-        tensors[name] = SafeTensorsWritable(int64: entry.tensor.scalars.map { Int64($0) }, shape: entry.tensor.shape)
-      }
-    }
+    for (name, tensor) in model.stateWritables() { tensors["model." + name] = tensor }
     for (k, optimizer) in optimizers.enumerated() {
-      for (key, tensor) in optimizer.stateTensors() { tensors["optimizer.\(k).\(key)"] = SafeTensorsWritable(tensor) }
+      for (key, tensor) in optimizer.stateTensors() {
+        tensors["optimizer.\(k).\(key)"] = SafeTensorsWritable(tensor)
+      }
       tensors["optimizer.\(k).learning_rate"] = SafeTensorsWritable(
         Tensor<Double>(scalar: optimizer.learningRate))
     }
-    func integer(_ value: Int) -> SafeTensorsWritable { SafeTensorsWritable(int64: [Int64(value)], shape: []) }
+    func integer(_ value: Int) -> SafeTensorsWritable {
+      SafeTensorsWritable(int64: [Int64(value)], shape: [])
+    }
     func words(_ generator: SeededGenerator) -> SafeTensorsWritable {
       SafeTensorsWritable(int64: generator.state.map { Int64(bitPattern: $0) }, shape: [4])
     }
@@ -107,8 +107,12 @@ public struct TrainingCheckpoint<Scalar: TensorScalar> {
     tensors["rng.loop"] = words(state.generator)
     tensors["rng.epoch"] = words(state.epochGenerator)
     for (name, generator) in state.generators { tensors["rng.named." + name] = words(generator) }
-    for (name, dropout) in dropoutModules() { tensors[Self.moduleGeneratorName(name)] = words(dropout.generator) }
-    for (name, value) in state.values { tensors["value." + name] = SafeTensorsWritable(Tensor<Double>(scalar: value)) }
+    for (name, dropout) in dropoutModules() {
+      tensors[Self.moduleGeneratorName(name)] = words(dropout.generator)
+    }
+    for (name, value) in state.values {
+      tensors["value." + name] = SafeTensorsWritable(Tensor<Double>(scalar: value))
+    }
 
     var fullMetadata = metadata
     fullMetadata["format"] = Self.formatName
@@ -174,29 +178,38 @@ public struct TrainingCheckpoint<Scalar: TensorScalar> {
     let path = contents.path
     guard contents.optimizerStates.count == optimizers.count else {
       throw .doesNotFit(
-        path: path, reason: "it holds \(contents.optimizerStates.count) optimizers' state, this run has \(optimizers.count)")
+        path: path,
+        reason:
+          "it holds \(contents.optimizerStates.count) optimizers' state, this run has \(optimizers.count)")
     }
     // The model's names and shapes, checked before anything is changed.
     let own = model.stateDict()
     let ownNames = Set(own.map(\.name))
-    let missing = own.map(\.name).filter { contents.model[$0] == nil }
-    let unexpected = contents.model.keys.filter { !ownNames.contains($0) }.sorted()
-    if let name = missing.first {
-      throw .doesNotFit(path: path, reason: "the model's \(quoted(name)) is not in it (\(missing.count) missing)")
+    func shape(_ name: String) -> [Int]? {
+      contents.model[name]?.shape ?? contents.modelIntegers[name]?.shape
     }
-    if let name = unexpected.first {
+    let missing = own.map(\.name).filter { shape($0) == nil }
+    let unexpected = Set(contents.model.keys).union(contents.modelIntegers.keys).filter {
+      !ownNames.contains($0)
+    }
+    if let name = missing.first {
+      throw .doesNotFit(
+        path: path, reason: "the model's \(quoted(name)) is not in it (\(missing.count) missing)")
+    }
+    if let name = unexpected.sorted().first {
       throw .doesNotFit(path: path, reason: "it has \(quoted("model." + name)), which the model lacks")
     }
-    for entry in own where contents.model[entry.name]!.shape != entry.tensor.shape {
+    for entry in own where shape(entry.name)! != entry.tensor.shape {
       throw .doesNotFit(
         path: path,
-        reason: "\(quoted(entry.name)) has shape \(contents.model[entry.name]!.shape), the model's \(entry.tensor.shape)")
+        reason: "\(quoted(entry.name)) has shape \(shape(entry.name)!), the model's \(entry.tensor.shape)")
     }
     let dropouts = dropoutModules()
     guard Set(dropouts.map(\.name)) == Set(contents.moduleGenerators.keys) else {
       throw .doesNotFit(
         path: path,
-        reason: "its dropout generators (\(contents.moduleGenerators.keys.sorted())) are not the model's dropout "
+        reason:
+          "its dropout generators (\(contents.moduleGenerators.keys.sorted())) are not the model's dropout "
           + "layers (\(dropouts.map(\.name)))")
     }
     // The optimizers, undone if one of them refuses its state.
@@ -214,7 +227,7 @@ public struct TrainingCheckpoint<Scalar: TensorScalar> {
       }
     }
     do {
-      try model.loadStateDict(contents.model)
+      _ = try model.loadState(contents.model, integers: contents.modelIntegers, strict: true)
     } catch {
       throw .doesNotFit(path: path, reason: error.description)  // unreachable: checked above
     }
@@ -239,7 +252,8 @@ public struct TrainingCheckpoint<Scalar: TensorScalar> {
     var text = ""
     for name in entries.keys.sorted() {
       let entry = entries[name]!
-      text += "\(name.utf8.count):\(name) \(entry.dtype.rawValue) \(entry.shape) "
+      text +=
+        "\(name.utf8.count):\(name) \(entry.dtype.rawValue) \(entry.shape) "
         + "\(entry.byteRange.lowerBound) \(entry.byteRange.upperBound)\n"
     }
     for key in metadata.keys.sorted() where key != "checksum" {
@@ -262,8 +276,10 @@ struct TrainingCheckpointContents<Scalar: TensorScalar> {
   let path: String
   /// The loop's state.
   let state: TrainingState
-  /// The model's state dict, by name (without the `model.` prefix).
+  /// The model's real tensors, by state-dict name (without the `model.` prefix).
   let model: [String: Tensor<Scalar>]
+  /// The model's integer buffers (I64, exact), by state-dict name.
+  let modelIntegers: [String: (shape: [Int], values: [Int64])]
   /// Each optimizer's state, by its own key names.
   let optimizerStates: [[String: Tensor<Scalar>]]
   /// Each optimizer's learning rate.
@@ -286,27 +302,36 @@ struct TrainingCheckpointContents<Scalar: TensorScalar> {
     guard metadata["format"] == TrainingCheckpoint<Scalar>.formatName else {
       throw .invalid(
         path: path,
-        reason: "its metadata has no format \"\(TrainingCheckpoint<Scalar>.formatName)\" (a model file, not a "
+        reason:
+          "its metadata has no format \"\(TrainingCheckpoint<Scalar>.formatName)\" (a model file, not a "
           + "training checkpoint?)")
     }
     guard metadata["format_version"] == "1" else {
-      throw .invalid(path: path, reason: "format_version \(metadata["format_version"].map(quoted) ?? "missing"), not 1")
+      throw .invalid(
+        path: path, reason: "format_version \(metadata["format_version"].map(quoted) ?? "missing"), not 1")
     }
     var crc = TrainingCheckpoint<Scalar>.describingCRC(entries: file.entries, metadata: metadata)
     let dataStart = 8 + file.headerLength
-    crc = bytes.withUnsafeBytes { Zlib.crc32(UnsafeRawBufferPointer(rebasing: $0[dataStart...]), continuing: crc) }
+    crc = bytes.withUnsafeBytes {
+      Zlib.crc32(UnsafeRawBufferPointer(rebasing: $0[dataStart...]), continuing: crc)
+    }
     guard let stored = metadata["checksum"], stored == TrainingCheckpoint<Scalar>.checksumText(crc) else {
       throw .invalid(
         path: path,
         reason: "the checksum \(metadata["checksum"].map(quoted) ?? "is missing"); the bytes are "
           + "\(TrainingCheckpoint<Scalar>.checksumText(crc)): the file changed after it was written")
     }
-    guard let optimizerCount = metadata["optimizers"].flatMap({ Int($0) }), (0...10_000).contains(optimizerCount) else {
-      throw .invalid(path: path, reason: "the metadata's optimizer count \(metadata["optimizers"].map(quoted) ?? "is missing")")
+    guard let optimizerCount = metadata["optimizers"].flatMap({ Int($0) }),
+      (0...10_000).contains(optimizerCount)
+    else {
+      throw .invalid(
+        path: path,
+        reason: "the metadata's optimizer count \(metadata["optimizers"].map(quoted) ?? "is missing")")
     }
 
     let scalarDType: SafeTensorsDType = Scalar.self == Float.self ? .F32 : .F64
     var model: [String: Tensor<Scalar>] = [:]
+    var modelIntegers: [String: (shape: [Int], values: [Int64])] = [:]
     var optimizerStates = [[String: Tensor<Scalar>]](repeating: [:], count: optimizerCount)
     var learningRates = [Double?](repeating: nil, count: optimizerCount)
     var moduleGenerators: [String: SeededGenerator] = [:]
@@ -321,7 +346,9 @@ struct TrainingCheckpointContents<Scalar: TensorScalar> {
     func decode(_ body: () throws(CheckpointError) -> Void) throws(TrainingCheckpointError) {
       do { try body() } catch { throw .invalid(path: path, reason: Self.reason(error)) }
     }
-    func generator(_ name: String, _ entry: SafeTensorsEntry) throws(TrainingCheckpointError) -> SeededGenerator {
+    func generator(_ name: String, _ entry: SafeTensorsEntry) throws(TrainingCheckpointError)
+      -> SeededGenerator
+    {
       guard entry.dtype == .I64, entry.shape == [4] else {
         throw fail(name, "is \(entry.dtype.rawValue) \(entry.shape); a generator is I64 [4]")
       }
@@ -349,19 +376,20 @@ struct TrainingCheckpointContents<Scalar: TensorScalar> {
         if entry.dtype.isFloatingPoint {
           guard entry.dtype == scalarDType else {
             throw .doesNotFit(
-              path: path, reason: "\(quoted(name)) is \(entry.dtype.rawValue); this model keeps \(scalarDType.rawValue)")
+              path: path,
+              reason: "\(quoted(name)) is \(entry.dtype.rawValue); this model keeps \(scalarDType.rawValue)")
           }
           try decode { () throws(CheckpointError) in model[rest] = try file.tensor(name, as: Scalar.self) }
         } else {
-          guard entry.dtype == .I64 else { throw fail(name, "is \(entry.dtype.rawValue), neither a float nor I64") }
-          try decode { () throws(CheckpointError) in
-            let (shape, values) = try file.integers(name)
-            model[rest] = Tensor(values.map { Scalar(Double($0)) }, shape: shape)
+          guard entry.dtype == .I64 else {
+            throw fail(name, "is \(entry.dtype.rawValue), neither a float nor I64")
           }
+          try decode { () throws(CheckpointError) in modelIntegers[rest] = try file.integers(name) }
         }
       case "optimizer":
         let pieces = rest.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
-        guard pieces.count == 2, let k = Int(pieces[0]), (0..<optimizerCount).contains(k), !pieces[1].isEmpty else {
+        guard pieces.count == 2, let k = Int(pieces[0]), (0..<optimizerCount).contains(k), !pieces[1].isEmpty
+        else {
           throw fail(name, "names no optimizer 0..<\(optimizerCount)")
         }
         if pieces[1] == "learning_rate" {
@@ -369,14 +397,18 @@ struct TrainingCheckpointContents<Scalar: TensorScalar> {
         } else {
           guard entry.dtype == scalarDType else {
             throw .doesNotFit(
-              path: path, reason: "\(quoted(name)) is \(entry.dtype.rawValue); this optimizer keeps \(scalarDType.rawValue)")
+              path: path,
+              reason:
+                "\(quoted(name)) is \(entry.dtype.rawValue); this optimizer keeps \(scalarDType.rawValue)")
           }
           try decode { () throws(CheckpointError) in
             optimizerStates[k][String(pieces[1])] = try file.tensor(name, as: Scalar.self)
           }
         }
       case "loop":
-        guard ["step", "epoch", "batch_in_epoch"].contains(rest) else { throw fail(name, "is not a loop counter") }
+        guard ["step", "epoch", "batch_in_epoch"].contains(rest) else {
+          throw fail(name, "is not a loop counter")
+        }
         guard entry.dtype == .I64, entry.shape == [] else {
           throw fail(name, "is \(entry.dtype.rawValue) \(entry.shape), not an I64 scalar")
         }
@@ -421,6 +453,7 @@ struct TrainingCheckpointContents<Scalar: TensorScalar> {
     self.path = path
     self.state = state
     self.model = model
+    self.modelIntegers = modelIntegers
     self.optimizerStates = optimizerStates
     self.learningRates = learningRates.map { $0! }
     self.moduleGenerators = moduleGenerators

@@ -33,11 +33,11 @@ public struct TrainingState: Sendable, Equatable {
   /// The loop's generator: batches, evaluation batches, sampling.
   public var generator: SeededGenerator
   /// The generator as it was when the current epoch's order was drawn (the shuffle's seed); see
-  /// ``epochBatches(count:batchSize:shuffle:dropLast:)``.
+  /// ``epochBatches(count:batchSize:shuffle:dropLast:file:line:)``.
   public var epochGenerator: SeededGenerator
-  /// Any other generators the loop keeps, by name (letters, digits, `_`, `-`).
+  /// Any other generators the loop keeps, by name.
   public var generators: [String: SeededGenerator] = [:]
-  /// Numbers of the loop's own to carry over, by name (letters, digits, `_`, `-`).
+  /// Numbers of the loop's own to carry over, by name.
   public var values: [String: Double] = [:]
 
   /// The state before the first step, with the loop's generator.

@@ -1,5 +1,6 @@
 // The project's own C: the CPU facts Swift cannot read (cpuid, xgetbv), glibc's mallopt, and Float
-// vector kernels of the training loop, compiled once per instruction set.
+// vector kernels of the training loop (Adam, exact GELU, softmax's exp), compiled once per
+// instruction set.
 //
 // Swift code is compiled for the baseline x86-64 (SSE2: 4 lanes), and Swift has no per-function
 // target attribute. These loops are the same arithmetic as the Swift scalar code, written in C and
@@ -64,6 +65,11 @@ extern "C" {
 /// which `taskset`, containers and MPI's binding restrict), the online processors elsewhere.
 int awesomegrad_available_cores(void);
 
+/// Lets thread `task` (a Linux thread id, 0 for the caller) run on every CPU; the kernel keeps only
+/// those the process's cgroup allows. AwesomegradDistributed undoes mpirun's default binding with it.
+/// Returns 0, or -1 (with errno) on failure and on systems without CPU affinity.
+int awesomegrad_allow_every_cpu(int task);
+
 /// The instruction sets a kernel can be compiled for.
 typedef enum {
   awesomegrad_isa_baseline = 0,
@@ -87,6 +93,10 @@ void awesomegrad_gelu_exact_forward_f32(awesomegrad_isa isa, const float *x, flo
 /// out = g·(Φ(x) + x·φ(x)), the exact GELU's pullback.
 void awesomegrad_gelu_exact_backward_f32(awesomegrad_isa isa, const float *g, const float *x, float *out,
                                          size_t count);
+
+/// y = e^(x − shift) with `Float.nonPositiveExp` (the argument is taken as ≤ 0: softmax's shift by
+/// the row's maximum); `y` may be `x`.
+void awesomegrad_exp_shifted_f32(awesomegrad_isa isa, const float *x, float shift, float *y, size_t count);
 
 #ifdef __cplusplus
 }
