@@ -287,9 +287,9 @@ def main():
             detail += f"; greedy tokens {'identical' if len(same) == 1 else 'DIFFER'} on both sides"
         row(f"hf-generate GPT-2 124M, {threads} thread{'s' if threads > 1 else ''}: 64 tokens/s vs transformers",
             f"hf-generate-{threads}", r, f"{r:.2f}×" if r else "", detail)
-    load = runs.get(("hf-load-gpt2", SWIFT, 1), [])
+    loading = runs.get(("hf-load-gpt2", SWIFT, 1), [])
     peak = med(runs, "hf-load-gpt2", SWIFT, key="peak_rss_bytes")
-    weights = load[-1]["weights_bytes"] if load else None
+    weights = loading[-1]["weights_bytes"] if loading else None
     r = ratio(peak, weights)
     torch_load = med(runs, "hf-generate-gpt2", "pytorch", 1, key="load_peak_rss_bytes")
     row("hf-model loading GPT-2 124M: peak RSS / Float weights", "hf-load-rss", r, f"{r:.2f}×" if r else "",

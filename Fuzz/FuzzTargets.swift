@@ -2,8 +2,9 @@
 // -sanitize=fuzzer,address), compiled in one module with the library sources, so the targets can
 // call the readers' in-memory entry points. Not part of the package build.
 //
-// FUZZ_TARGET chooses the target: safetensors, idx-gzip, csv or checkpoint-directory (in
-// CheckpointDirectoryTarget.swift). A target may only return or throw
+// FUZZ_TARGET chooses the target: safetensors, idx-gzip, csv, checkpoint-directory (in
+// CheckpointDirectoryTarget.swift), tokenizer-json, tokenizer-text or model-config (in
+// HuggingFaceTargets.swift). A target may only return or throw
 // a typed error; a trap, a sanitizer report or a broken invariant (fatalError below) is a finding.
 
 #if canImport(Glibc)
@@ -17,12 +18,17 @@ enum FuzzTarget: String {
   case idxGzip = "idx-gzip"
   case csv
   case checkpointDirectory = "checkpoint-directory"
+  case tokenizerJSON = "tokenizer-json"
+  case tokenizerText = "tokenizer-text"
+  case modelConfig = "model-config"
 
   static let current: FuzzTarget = {
     guard let name = getenv("FUZZ_TARGET").map({ String(cString: $0) }),
       let target = FuzzTarget(rawValue: name)
     else {
-      print("set FUZZ_TARGET to safetensors, idx-gzip, csv or checkpoint-directory")
+      print(
+        "set FUZZ_TARGET to safetensors, idx-gzip, csv, checkpoint-directory, tokenizer-json, tokenizer-text "
+          + "or model-config")
       exit(2)
     }
     return target
@@ -37,6 +43,9 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
   case .idxGzip: fuzzIDXGzip(bytes)
   case .csv: fuzzCSV(bytes)
   case .checkpointDirectory: fuzzCheckpointDirectory(bytes)
+  case .tokenizerJSON: fuzzTokenizerJSON(bytes)
+  case .tokenizerText: fuzzTokenizerText(bytes)
+  case .modelConfig: fuzzModelConfig(bytes)
   }
   return 0
 }

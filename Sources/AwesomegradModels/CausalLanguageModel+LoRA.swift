@@ -28,7 +28,7 @@ extension CausalLanguageModel {
       targets.contains { name == $0 || name.hasSuffix("." + $0) }
     }
     if chosen.isEmpty {
-      argumentFailure("addLoRA", "no projection is named \(targets)", file: #fileID, line: #line)
+      modelArgumentFailure("addLoRA", "no projection is named \(targets)", file: #fileID, line: #line)
     }
     for (_, tensor) in namedParameters { tensor.requiringGrad(false) }
     var generator = SeededGenerator(seed: seed)

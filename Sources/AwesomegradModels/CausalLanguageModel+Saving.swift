@@ -11,7 +11,7 @@ extension CausalLanguageModel {
   /// requires) and, when given, the tokenizer's `tokenizer.json` (and the `tokenizer_config.json`
   /// beside it, if there is one). LoRA adapters are merged into the weights written.
   ///
-  /// The folder is a `URL` (``Module/save(to:metadata:)`` with a path writes one safetensors file of
+  /// The folder is a `URL` (`Module.save(to:metadata:)` with a path writes one safetensors file of
   /// the state dict instead). It is created if needed; existing files of these names are replaced.
   public func save(to directory: URL, tokenizer: BPETokenizer? = nil) throws {
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -38,7 +38,7 @@ extension CausalLanguageModel {
   public func saveAdapters(to directory: URL, baseModel: String) throws {
     let adapted = projections.filter { $0.layer.lora != nil }
     guard let first = adapted.first?.layer.lora else {
-      argumentFailure("saveAdapters", "the model has no LoRA adapter", file: #fileID, line: #line)
+      modelArgumentFailure("saveAdapters", "the model has no LoRA adapter", file: #fileID, line: #line)
     }
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     var tensors: [String: SafeTensorsWritable] = [:]

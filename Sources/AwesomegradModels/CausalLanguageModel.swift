@@ -42,7 +42,7 @@ extension CausalLanguageModel {
   public func loss(_ tokens: IndexTensor, lengths: [Int]? = nil) -> Tensor<Float> {
     let (b, t) = (tokens.shape[0], tokens.shape[1])
     if tokens.rank != 2 || t < 2 || (lengths != nil && lengths!.count != b) {
-      argumentFailure(
+      modelArgumentFailure(
         "loss", "tokens must be [B, T] with T ≥ 2 (and one length per row), got \(tokens.shape)", file: #fileID,
         line: #line)
     }
@@ -62,7 +62,7 @@ extension CausalLanguageModel {
   func checkTokens(_ tokens: IndexTensor, file: StaticString, line: UInt) {
     let v = configuration.vocabularySize
     if let bad = tokens.scalars.first(where: { $0 < 0 || $0 >= v }) {
-      argumentFailure("logits", "token id \(bad) is outside the vocabulary 0..<\(v)", file: file, line: line)
+      modelArgumentFailure("logits", "token id \(bad) is outside the vocabulary 0..<\(v)", file: file, line: line)
     }
   }
 }

@@ -2,6 +2,6 @@
 /// cache too small), naming the function, the problem and the caller's file and line, in release
 /// builds too, as the core library's own check does. Data from files never reaches this: bad files
 /// are thrown errors.
-func argumentFailure(_ function: String, _ problem: String, file: StaticString, line: UInt) -> Never {
+func modelArgumentFailure(_ function: String, _ problem: String, file: StaticString, line: UInt) -> Never {
   fatalError("\(function): \(problem) (at \(file):\(line))", file: file, line: line)
 }

@@ -127,7 +127,7 @@ public final class GPT2LanguageModel: Module<Float>, CausalLanguageModel {
     let past = cache?.count ?? 0
     let positions = positions ?? defaultPositions(batch: b, count: t, past: past)
     if let bad = positions.scalars.first(where: { $0 < 0 || $0 >= sizes.contextLength }) {
-      argumentFailure(
+      modelArgumentFailure(
         "GPT2LanguageModel", "position \(bad) is outside the context 0..<\(sizes.contextLength)", file: #fileID,
         line: #line)
     }

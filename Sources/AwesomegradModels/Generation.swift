@@ -53,18 +53,18 @@ extension CausalLanguageModel {
     let length = prompts.map(\.count).max() ?? 0
     let contextLength = configuration.contextLength
     if b == 0 || prompts.contains(where: \.isEmpty) || options.maxNewTokens < 0 {
-      argumentFailure(
+      modelArgumentFailure(
         "generate", "needs at least one prompt, no empty prompt and maxNewTokens ≥ 0", file: #fileID, line: #line)
     }
     if case .gpt2 = configuration.architecture, length + options.maxNewTokens > contextLength {
-      argumentFailure(
+      modelArgumentFailure(
         "generate", "a prompt of \(length) tokens and \(options.maxNewTokens) new ones pass GPT-2's "
           + "\(contextLength) positions", file: #fileID, line: #line)
     }
     if case .sampling(let temperature, let topK, let topP) = options.selection,
       !(temperature > 0) || (topK ?? 1) < 1 || !((topP ?? 1) > 0 && (topP ?? 1) <= 1)
     {
-      argumentFailure(
+      modelArgumentFailure(
         "generate", "sampling needs temperature > 0, topK ≥ 1 and topP in (0, 1]", file: #fileID, line: #line)
     }
     if options.maxNewTokens == 0 { return prompts.map { _ in [] } }

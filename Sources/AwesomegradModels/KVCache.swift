@@ -27,7 +27,7 @@ public final class KVCache {
   /// A cache for `batchSize` sequences of at most `capacity` positions.
   public init(batchSize: Int, capacity: Int, layers: Int, keyValueHeads: Int, headDimension: Int) {
     if batchSize < 1 || capacity < 1 || layers < 1 || keyValueHeads < 1 || headDimension < 1 {
-      argumentFailure(
+      modelArgumentFailure(
         "KVCache", "sizes must be positive, got batch \(batchSize), capacity \(capacity), layers \(layers), "
           + "heads \(keyValueHeads), head dimension \(headDimension)", file: #fileID, line: #line)
     }
@@ -54,7 +54,7 @@ public final class KVCache {
     if key.shape != [batchSize, keyValueHeads, t, headDimension] || value.shape != key.shape
       || count + t > capacity
     {
-      argumentFailure(
+      modelArgumentFailure(
         "KVCache.update", "keys \(key.shape) and values \(value.shape) must be [\(batchSize), "
           + "\(keyValueHeads), T, \(headDimension)] with \(count) + T ≤ \(capacity)", file: #fileID, line: #line)
     }

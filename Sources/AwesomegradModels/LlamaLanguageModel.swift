@@ -11,7 +11,7 @@ import Awesomegrad
 ///
 /// Each layer: x ← x + o_proj(attn(input_layernorm(x))), then
 /// x ← x + down_proj(silu(gate_proj(y)) ⊙ up_proj(y)) with y = post_attention_layernorm(x). The
-/// attention applies rotary embeddings (``RotaryEmbedding``, `rotate_half` layout, base
+/// attention applies rotary embeddings (`RotaryEmbedding`, `rotate_half` layout, base
 /// `rope_theta`) to q and k, scales by 1/√d, masks the future, and lets query head h read key/value
 /// head h / (H / Hkv) (grouped-query attention, `repeat_kv`'s order). Weights are `nn.Linear`'s
 /// `[out, in]`; there are no biases unless `attention_bias`/`mlp_bias`.

@@ -122,7 +122,7 @@ public struct ModelConfiguration: Sendable, Equatable {
   public var bosTokenID: Int?
   /// `pad_token_id`.
   public var padTokenID: Int?
-  /// The `config.json` this was read from, if any: ``save(to:)`` keeps its other fields.
+  /// The `config.json` this was read from, if any: ``jsonData()`` keeps its other fields.
   public var json: Data?
 
   /// A configuration of `architecture` with the given special ids.

@@ -45,7 +45,7 @@ public final class Projection: Module<Float> {
     self.layout = layout
     super.init()
     if weight.rank != 2 || (bias != nil && bias!.shape != [outputs]) {
-      argumentFailure(
+      modelArgumentFailure(
         "Projection", "weight must be a matrix and bias [out], got \(weight.shape) and \(bias?.shape ?? [])",
         file: #fileID, line: #line)
     }
@@ -70,7 +70,7 @@ public final class Projection: Module<Float> {
   /// `lora_A` and `lora_B` (PEFT's names).
   public func addLoRA<G: RandomNumberGenerator>(rank: Int, alpha: Double, using generator: inout G) {
     if lora != nil || rank < 1 {
-      argumentFailure("addLoRA", "needs rank ≥ 1 and no adapter yet, got rank \(rank)", file: #fileID, line: #line)
+      modelArgumentFailure("addLoRA", "needs rank ≥ 1 and no adapter yet, got rank \(rank)", file: #fileID, line: #line)
     }
     let a = Linear<Float>(inputs: inputs, outputs: rank, bias: false, initialization: .kaimingUniform, using: &generator)
     let b = Linear<Float>(weight: .zeros([outputs, rank], requiresGrad: true), bias: nil)

@@ -7,10 +7,10 @@ import Foundation
 ///
 /// 1. split the text on the added tokens (`<|endoftext|>`), leftmost and longest first; each
 ///    occurrence becomes its id and is never merged;
-/// 2. split each remaining part with GPT-2's regular expression (``GPT2PreTokenizer``), after a
+/// 2. split each remaining part with GPT-2's regular expression (`GPT2PreTokenizer`), after a
 ///    leading space when `add_prefix_space` is set;
-/// 3. write each piece's UTF-8 bytes as characters (``ByteLevel``: space is `Ġ`) and merge them by
-///    the BPE merge ranks (``BPEMerges``).
+/// 3. write each piece's UTF-8 bytes as characters (`ByteLevel`: space is `Ġ`) and merge them by
+///    the BPE merge ranks (`BPEMerges`).
 ///
 /// Decoding maps ids back to their token strings, the stand-in characters back to bytes, and the
 /// bytes to text (invalid UTF-8 becomes U+FFFD, as in `tokenizers`).

@@ -72,3 +72,39 @@ import Testing
     }
   }
 }
+
+/// F16 checkpoints: the Llama's weights rounded to half precision and written as F16 load to the
+/// logits of the F32 model whose weights are rounded the same way (F16 widens to Float exactly).
+@Suite struct HalfPrecisionTests {
+  @Test func f16CheckpointLoadsAsItsRoundedWeights() throws {
+    let directory = SavingTests.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    try FileManager.default.copyItem(
+      atPath: HFFixture.path("llama/config.json"), toPath: directory.appendingPathComponent("config.json").path)
+    let source = try SafeTensorsFile(contentsOf: HFFixture.path("llama/model.safetensors"))
+    // A safetensors file of F16 tensors, written by hand: header, then each tensor's half-precision bits.
+    var header: [String] = []
+    var data: [UInt8] = []
+    var rounded: [String: Tensor<Float>] = [:]
+    for name in source.names {
+      let tensor = try source.tensor(name, as: Float.self)
+      let halves = tensor.scalars.map { Float16($0) }
+      rounded[name] = Tensor(halves.map { Float($0) }, shape: tensor.shape)
+      header.append(
+        "\"\(name)\":{\"dtype\":\"F16\",\"shape\":\(tensor.shape),\"data_offsets\":[\(data.count),\(data.count + 2 * halves.count)]}")
+      for h in halves { data += [UInt8(h.bitPattern & 0xFF), UInt8(h.bitPattern >> 8)] }
+    }
+    var json = Array(("{\"__metadata__\":{\"format\":\"pt\"}," + header.joined(separator: ",") + "}").utf8)
+    while json.count % 8 != 0 { json.append(0x20) }
+    let length = UInt64(json.count)
+    let bytes = (0..<8).map { UInt8(truncatingIfNeeded: length >> (8 * UInt64($0))) } + json + data
+    try Data(bytes).write(to: directory.appendingPathComponent("model.safetensors"))
+
+    let half = try loadCausalLanguageModel(from: directory.path)
+    let reference = try LogitsTests.load("llama")
+    try reference.loadStateDict(rounded)
+    let tokens = IndexTensor([5, 77, 300, 12, 9], shape: [1, 5])
+    #expect(withoutGrad { half(tokens).scalars } == withoutGrad { reference(tokens).scalars })
+  }
+}

@@ -30,18 +30,46 @@ func reportingErrors(_ body: () throws -> Void) throws {
   }
 }
 
-/// `1,2,3` → [1, 2, 3].
+/// `1,2,3` → [1, 2, 3] (spaces around the ids and enclosing brackets, `[1, 2, 3]`, are allowed).
 func parseIDs(_ text: String, option: String) throws -> [Int] {
-  let parts = text.split(separator: ",", omittingEmptySubsequences: false).map {
+  var body = text.trimmingCharacters(in: .whitespaces)
+  if body.hasPrefix("[") && body.hasSuffix("]") { body = String(body.dropFirst().dropLast()) }
+  if body.trimmingCharacters(in: .whitespaces).isEmpty { return [] }
+  let parts = body.split(separator: ",", omittingEmptySubsequences: false).map {
     $0.trimmingCharacters(in: .whitespaces)
   }
-  if text.trimmingCharacters(in: .whitespaces).isEmpty { return [] }
   return try parts.map { part in
     guard let id = Int(part), id >= 0 else {
       throw ValidationError("\(option): \"\(part)\" is not a non-negative integer")
     }
     return id
   }
+}
+
+/// `{"key": [n, n, ...]}` on standard output, written directly: JSONSerialization boxes every number
+/// (half a second for the ids of 1 MB of text). Floats print as their shortest decimal that reads
+/// back to the same Float.
+func printJSONArray<T: Numeric & CustomStringConvertible>(_ key: String, _ values: [T]) {
+  printJSONArrays(key, [values], nested: false)
+}
+
+/// `{"key": [[...], [...]]}` (or one flat array when `nested` is false) on standard output.
+func printJSONArrays<T: Numeric & CustomStringConvertible>(_ key: String, _ rows: [[T]], nested: Bool = true) {
+  var out = "{\"\(key)\": " + (nested ? "[" : "")
+  out.reserveCapacity(rows.reduce(0) { $0 + $1.count } * 12)
+  for (r, row) in rows.enumerated() {
+    if r > 0 { out += ", " }
+    out += "["
+    for (i, value) in row.enumerated() {
+      if i > 0 { out += ", " }
+      let text = value.description
+      // Swift writes non-finite Floats as nan/inf; JSON has no such numbers, Python's json reads these.
+      out += text == "nan" ? "NaN" : text == "inf" ? "Infinity" : text == "-inf" ? "-Infinity" : text
+    }
+    out += "]"
+  }
+  out += (nested ? "]" : "") + "}\n"
+  FileHandle.standardOutput.write(Data(out.utf8))
 }
 
 /// One JSON object on standard output, keys sorted.

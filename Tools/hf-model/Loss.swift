@@ -9,7 +9,7 @@ struct Loss: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Print the next-token loss of sequences of ids and the gradient norm of every parameter.",
     discussion: """
-      F holds one sequence of ids per line (separated by commas or spaces). The loss is the mean \
+      F holds one sequence of ids per line (separated by commas or spaces, brackets allowed). The loss is the mean \
       cross-entropy of predicting each token from the ones before it, as transformers computes it with \
       labels=input_ids; rows of different lengths are padded on the right and their padding ignored. \
       The gradient norms are the L2 norms of d loss / d parameter, by Hugging Face name (a tied head \
@@ -34,7 +34,7 @@ struct Loss: ParsableCommand {
       let model = try loadCausalLanguageModel(from: model)
       var rows: [[Int]] = []
       for (number, line) in try readText(idsFile).split(whereSeparator: \.isNewline).enumerated() {
-        let fields = line.split(whereSeparator: { $0 == "," || $0 == " " || $0 == "\t" })
+        let fields = line.split(whereSeparator: { $0 == "," || $0 == " " || $0 == "\t" || $0 == "[" || $0 == "]" })
         if fields.isEmpty { continue }
         let row = try fields.map { field in
           guard let id = Int(field), id >= 0 else {

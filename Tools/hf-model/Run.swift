@@ -36,7 +36,7 @@ struct Logits: ParsableCommand {
       let logits = withoutGrad { model(IndexTensor(ids, shape: [1, ids.count])) }
       let v = logits.shape[2]
       let values = logits.scalars
-      try printJSON(["logits": (0..<ids.count).map { Array(values[($0 * v)..<(($0 + 1) * v)]) }])
+      printJSONArrays("logits", (0..<ids.count).map { Array(values[($0 * v)..<(($0 + 1) * v)]) })
     }
   }
 }

@@ -21,7 +21,7 @@ struct Tokenize: ParsableCommand {
       let tokenizer = try BPETokenizer(contentsOf: tokenizer)
       let ids = tokenizer.encode(try readText(textFile))
       if json {
-        try printJSON(["ids": ids])
+        printJSONArray("ids", ids)
       } else {
         print(ids.map(String.init).joined(separator: " "))
       }
