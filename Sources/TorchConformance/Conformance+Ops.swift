@@ -122,7 +122,10 @@ func applyReal<Scalar: TensorScalar>(
   case "gelu_tanh": return try tensor(0).gelu(approximate: .tanh)
   case "silu": return try tensor(0).silu()
   case "softplus": return try tensor(0).softplus()
-  case "pow": return try tensor(0).pow(Scalar(number("exponent")))
+  case "pow":
+    // With an "exponent" attribute, x ** exponent; with two inputs, x0 ** x1 broadcast (grad2 format).
+    if attributes["exponent"] == nil && inputs.count == 2 { return try Tensor.pow(tensor(0), tensor(1)) }
+    return try tensor(0).pow(Scalar(number("exponent")))
   case "leaky_relu": return try tensor(0).leakyReLU(negativeSlope: Scalar(number("negative_slope")))
   case "sum": return try tensor(0).sum(axes: axes("axes"), keepDims: flag("keepdims"))
   case "mean": return try tensor(0).mean(axes: axes("axes"), keepDims: flag("keepdims"))

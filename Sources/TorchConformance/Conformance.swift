@@ -97,10 +97,53 @@ public struct ConformanceRunner: Sendable {
       if upstream.shape != output.shape {
         return (.infinity, "output shape \(output.shape), expected \(expectedUpstream.shape)")
       }
-      output.backward(gradient: upstream)
-      for (i, (input, expected)) in zip(inputs, grads).enumerated() {
-        guard case .tensor(let tensor) = input, let expected else { continue }
-        compare("grad[\(i)]", tensor.grad?.shape, tensor.grad?.scalars.map { Double($0) } ?? [], expected)
+      if let grads2 = testCase.grads2 {
+        // Second order: the first gradients with a graph, then the gradient of Σ_j sum(g_j · u_j).
+        let tensors = inputs.compactMap { input -> Tensor<Scalar>? in
+          if case .tensor(let tensor) = input { return tensor }
+          return nil
+        }
+        let first = gradients(of: output, at: tensors, gradient: upstream, createGraph: true)
+        var next = 0
+        var firstByInput: [Tensor<Scalar>?] = []
+        var directionTerms: [Tensor<Scalar>] = []
+        for (i, input) in inputs.enumerated() {
+          guard case .tensor = input else {
+            firstByInput.append(nil)
+            continue
+          }
+          let gradient = first[next]
+          next += 1
+          firstByInput.append(gradient)
+          guard let directions = testCase.directions, i < directions.count, let direction = directions[i] else {
+            continue
+          }
+          let u = Tensor<Scalar>(direction.data.map { Scalar($0) }, shape: direction.shape)
+          if u.shape != gradient.shape {
+            return (.infinity, "direction \(i) has shape \(u.shape), the gradient \(gradient.shape)")
+          }
+          directionTerms.append((gradient * u).sum())
+        }
+        for (i, (gradient, expected)) in zip(firstByInput, grads).enumerated() {
+          guard let gradient, let expected else { continue }
+          compare("grad[\(i)]", gradient.shape, gradient.scalars.map { Double($0) }, expected)
+        }
+        let objective = directionTerms.dropFirst().reduce(directionTerms.first ?? Tensor(scalar: 0), +)
+        let second = gradients(of: objective, at: tensors)
+        next = 0
+        for (i, input) in inputs.enumerated() {
+          guard case .tensor = input else { continue }
+          let gradient = second[next]
+          next += 1
+          guard i < grads2.count, let expected = grads2[i] else { continue }
+          compare("grads2[\(i)]", gradient.shape, gradient.scalars.map { Double($0) }, expected)
+        }
+      } else {
+        output.backward(gradient: upstream)
+        for (i, (input, expected)) in zip(inputs, grads).enumerated() {
+          guard case .tensor(let tensor) = input, let expected else { continue }
+          compare("grad[\(i)]", tensor.grad?.shape, tensor.grad?.scalars.map { Double($0) } ?? [], expected)
+        }
       }
     } else if testCase.grads != nil && testCase.grads!.contains(where: { $0 != nil }) {
       problems.append("the output does not require grad, so no gradient reaches the inputs")

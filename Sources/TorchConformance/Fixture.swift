@@ -48,6 +48,12 @@ public struct Fixture: Decodable, Sendable {
     public var upstream: Array?
     /// One gradient per input, nil for integer inputs; nil altogether when no input is differentiable.
     public var grads: [Array?]?
+    /// The second-order format (`torch_ops_grad2_*.json`): a direction u_i per floating-point input
+    /// (nil for integer and boolean ones).
+    public var directions: [Array?]?
+    /// grads2[i] = d/d(inputs[i]) of Σ_j sum(grads[j] · directions[j]), the first gradients taken
+    /// with `create_graph=True`: the Hessian of sum(output · upstream) applied to the directions.
+    public var grads2: [Array?]?
   }
 
   /// A shaped array in row-major order. Integer inputs (class labels, indices) have dtype `int64`,

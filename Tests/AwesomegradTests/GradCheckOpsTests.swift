@@ -94,7 +94,7 @@ import Testing
   @Test func detectsAWrongGradient() {
     let wrongSquare: ([Tensor<Double>]) -> Tensor<Double> = { inputs in
       let x = inputs[0].storage
-      return Tensor(x.zipSameShape(x, *), op: "wrongSquare", parents: [inputs[0]]) { g in
+      return Tensor(x.zipSameShape(x, *), op: "wrongSquare", parents: [inputs[0]]) { g, _ in
         [g.zipSameShape(x, *)]
       }
     }
@@ -109,7 +109,7 @@ import Testing
   @Test func aNaNFiniteDifferenceFails() {
     let nanAway: ([Tensor<Double>]) -> Tensor<Double> = { inputs in
       let x = inputs[0].storage
-      return Tensor(x.map { $0 == 1 ? $0 : .nan }, op: "nanAway", parents: [inputs[0]]) { g in [g] }
+      return Tensor(x.map { $0 == 1 ? $0 : .nan }, op: "nanAway", parents: [inputs[0]]) { g, _ in [g] }
     }
     let result = checkGradients(of: nanAway, at: [Tensor<Double>([1])])
     #expect(!result.passed, "\(result)")

@@ -16,9 +16,17 @@ extension Tensor {
   @inline(never)
   static func checkedForAnomalies(
     _ output: Storage<Scalar>, op: StaticString, inputs: [Tensor], file: StaticString, line: UInt,
-    _ pullback: @escaping (Storage<Scalar>) -> [Storage<Scalar>?]
-  ) -> (Storage<Scalar>) -> [Storage<Scalar>?] {
+    _ pullback: @escaping Pullback
+  ) -> Pullback {
     let site = CreationSite(file: file, line: line)
+    // Which pass made this op: 0 is the forward pass; k ≥ 1 is a backward pass with createGraph.
+    let recordedBy = GradMode.state.backwardPass
+    let forwardPass =
+      recordedBy == 0 ? "the forward pass of \(op)" : "the forward pass of \(op) recorded by backward pass \(recordedBy) (createGraph)"
+    let backwardPass =
+      recordedBy == 0
+      ? "the backward pass of \(op)"
+      : "backward pass \(recordedBy + 1) (through a gradient recorded with createGraph) of \(op)"
     let inputShapes = inputs.map(\.shape)
     let outputShape = output.shape
     if let bad = firstNonFinite(output) {
@@ -37,19 +45,21 @@ extension Tensor {
           inputsNote = "every input was finite"
         }
         anomalyFailure(
-          "the forward pass of \(op) produced \(bad.kind) at element \(bad.index) of its output \(outputShape) "
+          "\(forwardPass) produced \(bad.kind) at element \(bad.index) of its output \(outputShape) "
             + "(inputs \(describe(inputShapes))); \(inputsNote)", site: site)
       }
     }
-    return { upstream in
+    return { upstream, graph in
       let upstreamNote =
         firstNonFinite(upstream) == nil
         ? "the upstream gradient was finite" : "the upstream gradient already held non-finite values"
-      let gradients = pullback(upstream)
-      for (index, gradient) in gradients.enumerated() {
+      let gradients = pullback(upstream, graph)
+      // With createGraph the gradients are the recorded tensors.
+      let results = graph.map { ($0.gradients ?? []).map { $0?.storage } } ?? gradients
+      for (index, gradient) in results.enumerated() {
         guard let gradient, let bad = firstNonFinite(gradient) else { continue }
         anomalyFailure(
-          "the backward pass of \(op) produced \(bad.kind) at element \(bad.index) of the gradient for "
+          "\(backwardPass) produced \(bad.kind) at element \(bad.index) of the gradient for "
             + "input \(index) (inputs \(describe(inputShapes)), output \(outputShape)); \(upstreamNote)",
           site: site)
       }

@@ -69,7 +69,7 @@ extension Tensor {
         continue
       }
       // `upstream` is handed over, so a gradient passed through unchanged stays uniquely owned.
-      var parentGradients = pullback(consume upstream)
+      var parentGradients = pullback(consume upstream, nil)
       for i in parentGradients.indices {
         // Moved out, so that the receiving leaf can tell whether anyone else holds g.
         guard let g = parentGradients[i].take() else { continue }

@@ -42,11 +42,11 @@ extension Tensor {
   /// only its inputs' and its output's values for backward. Anomaly mode checks the ops inside
   /// both closures, and the gradients the pullback returns.
   ///
-  /// Gradients of gradients (`backward(createGraph:)`, not built yet) will need each pullback to be
-  /// recorded as differentiable ops. That is why this pullback is written with tensor ops: under
-  /// `createGraph` the same closure will run with recording on, over the gradient and inputs that
-  /// carry their graphs, so that the gradients it returns can be differentiated again. A pullback on
-  /// ``Storage`` cannot be recorded.
+  /// Gradients of gradients: under `createGraph` (``backward(gradient:createGraph:retainGraph:file:line:)``,
+  /// ``gradients(of:at:gradient:createGraph:retainGraph:file:line:)``) the same pullback runs with
+  /// recording on, over the gradient, the inputs and the output as they are in the graph, so that
+  /// the gradients it returns can be differentiated again, to any order. A pullback on ``Storage``
+  /// cannot be recorded: such an op stops a pass with `createGraph`, naming the op.
   ///
   /// - Parameters:
   ///   - name: the op's name, shown in errors and graph pictures.
@@ -65,13 +65,14 @@ extension Tensor {
       @escaping (_ upstream: Tensor, _ inputs: [Tensor], _ output: Tensor) -> [Tensor?]
   ) -> Tensor {
     let output = withoutGrad { forward(inputs) }.storage
-    return custom(name, inputs: inputs, file: file, line: line) { _ in
-      output
-    } pullback: {
-      upstream, values, output in
+    let values = inputs.map(\.storage)
+    return customNode(name, inputs: inputs, output: output, file: file, line: line) { upstream, graph in
+      // Under createGraph: the same closure with recording on, over the gradient, the inputs and the
+      // output as they are in the graph, so its gradients can be differentiated again.
+      if let graph { return graph.record { g, inputs, y in pullback(g, inputs, y) } }
       // Constant leaves over the gradient and the saved values, and no recording: the op stays one
       // node however many ops the closure runs.
-      withoutGrad {
+      return withoutGrad {
         pullback(Tensor(upstream), values.map { Tensor($0) }, Tensor(output)).map { $0?.storage }
       }
     }
@@ -79,8 +80,8 @@ extension Tensor {
 
   /// A differentiable op defined by its forward values and its pullback on ``Storage``: loops of your
   /// own over the values (`mapped`, `zip`, pointers), with no tensor objects in between. Such a
-  /// pullback cannot be recorded, so it will not support gradients of gradients; the form whose
-  /// pullback takes tensors will.
+  /// pullback cannot be recorded, so it does not support gradients of gradients: a pass with
+  /// `createGraph` through it stops, naming the op. The form whose pullback takes tensors does.
   ///
   /// - Parameters:
   ///   - name: the op's name, shown in errors and graph pictures.
@@ -100,8 +101,23 @@ extension Tensor {
   ) -> Tensor {
     let values = inputs.map(\.storage)
     let output = forward(values)
-    return Tensor(output, op: name, parents: inputs, file: file, line: line) { g in
-      let grads = pullback(g, values, output)
+    // A storage pullback has no tensor form: under createGraph it records nothing, and the pass
+    // stops naming the op.
+    return customNode(name, inputs: inputs, output: output, file: file, line: line) { g, graph in
+      if graph != nil { return [] }
+      return pullback(g, values, output)
+    }
+  }
+
+  /// The node of a custom op, whose pullback's results are checked against the inputs.
+  private static func customNode(
+    _ name: StaticString, inputs: [Tensor], output: Storage<Scalar>, file: StaticString, line: UInt,
+    pullback: @escaping Pullback
+  ) -> Tensor {
+    let values = inputs.map(\.storage)
+    return Tensor(output, op: name, parents: inputs, file: file, line: line) { g, graph in
+      let grads = pullback(g, graph)
+      if graph != nil { return grads }  // checked by the pass
       if grads.count != values.count {
         shapeFailure(
           "\(name)", "the pullback returned \(grads.count) gradients for \(values.count) inputs",

@@ -11,6 +11,9 @@ public enum GradMode {
     var recordsGraph = true
     /// Ops check their outputs and pullback results (on inside ``withAnomalyDetection(_:_:)-1kwzh``).
     var detectsAnomalies = false
+    /// 0 outside backward passes; inside a pass with `createGraph`, 1 plus the pass it differentiates
+    /// (named by anomaly mode: "backward pass 2" is the pass through a recorded gradient).
+    var backwardPass = 0
   }
 
   @TaskLocal static var state = State()

@@ -54,7 +54,18 @@ public func crossEntropy<Scalar: TensorScalar>(
       probabilities: probabilities.buffer.base, losses: losses.buffer.base, rows: batch, columns: classes)
   }
   let output = reduced(losses, reduction, count: kept)
-  return Tensor(output, op: "crossEntropy", parents: [logits]) { g in
+  return Tensor(output, op: "crossEntropy", parents: [logits]) { g, graph in
+    if let graph {
+      // Through its definition: −(1 − ε)·log softmax(z)ᵢ,yᵢ − ε·mean_j log softmax(z)ᵢⱼ per kept row.
+      return graph.recordThrough { z in
+        let logProbabilities = z[0].logSoftmax(axis: -1)
+        var losses = -classRowsPicked(logProbabilities, targets, ignoreIndex: ignoreIndex, classes: classes)
+        if epsilon > 0 {
+          losses = (1 - epsilon) * losses - epsilon * logProbabilities.mean(axes: [1]) * keptRowsMask(targets, ignoreIndex)
+        }
+        return reducedLosses(losses, reduction, count: kept)
+      }
+    }
     let grad = Storage<Scalar>(uninitializedShape: [batch, classes])
     let gp = g.buffer.base
     targets.withUnsafeBufferPointer { targets in
@@ -103,7 +114,12 @@ public func nllLoss<Scalar: TensorScalar>(
     }
   }
   let output = reduced(losses, reduction, count: kept)
-  return Tensor(output, op: "nllLoss", parents: [logProbabilities]) { g in
+  return Tensor(output, op: "nllLoss", parents: [logProbabilities]) { g, graph in
+    if let graph {
+      return graph.recordThrough { x in
+        reducedLosses(-classRowsPicked(x[0], targets, ignoreIndex: ignoreIndex, classes: classes), reduction, count: kept)
+      }
+    }
     let grad = Storage<Scalar>(repeating: 0, shape: [batch, classes])
     let dst = grad.buffer.base, gp = g.buffer.base
     for i in 0..<batch where targets[i] != ignoreIndex {
@@ -172,6 +188,29 @@ func reduced<Scalar>(_ losses: Storage<Scalar>, _ reduction: Reduction, count: I
   case .none: losses
   case .sum: Storage(repeating: losses.sumAll(), shape: [])
   case .mean: Storage(repeating: losses.sumAll() / Scalar(count), shape: [])
+  }
+}
+
+/// xᵢ,yᵢ for each row i of `[batch, classes]` values, 0 for a row labelled `ignoreIndex`, as a
+/// differentiable gather (the tensor form of the class losses, for gradients of gradients).
+func classRowsPicked<Scalar>(_ values: Tensor<Scalar>, _ targets: [Int], ignoreIndex: Int?, classes: Int)
+  -> Tensor<Scalar>
+{
+  let offsets = targets.enumerated().map { i, label in label == ignoreIndex ? i * classes : i * classes + label }
+  return values.gatheringElements(at: offsets, shape: [targets.count]) * keptRowsMask(targets, ignoreIndex)
+}
+
+/// 1 for a row whose label is not `ignoreIndex`, else 0, as a constant `[batch]` tensor.
+func keptRowsMask<Scalar>(_ targets: [Int], _ ignoreIndex: Int?) -> Tensor<Scalar> {
+  Tensor(Storage(targets.map { $0 == ignoreIndex ? 0 : 1 }, shape: [targets.count]))
+}
+
+/// ``reduced(_:_:count:)`` with tensor ops.
+func reducedLosses<Scalar>(_ losses: Tensor<Scalar>, _ reduction: Reduction, count: Int) -> Tensor<Scalar> {
+  switch reduction {
+  case .none: losses
+  case .sum: losses.sum()
+  case .mean: losses.sum() / Scalar(count)
   }
 }
 

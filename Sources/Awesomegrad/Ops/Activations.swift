@@ -9,8 +9,9 @@ extension Tensor {
   @_specialize(where Scalar == Double)
   public func relu(file: StaticString = #fileID, line: UInt = #line) -> Tensor {
     let y = storage.map(ScalarFunction.ReLU())
-    return Tensor(y, op: "relu", parents: [self], file: file, line: line) { g in
-      [g.zipSameShape(y, ScalarFunction.ReLUGradient())]
+    return Tensor(y, op: "relu", parents: [self], file: file, line: line) { g, graph in
+      if let graph { return graph.record { g, _, _ in [g * Tensor(y.map { $0 > 0 ? 1 : 0 })] } }
+      return [g.zipSameShape(y, ScalarFunction.ReLUGradient())]
     }
   }
 
@@ -22,8 +23,9 @@ extension Tensor {
   {
     let x = storage
     let y = x.map { $0 > 0 ? $0 : negativeSlope * $0 }
-    return Tensor(y, op: "leakyReLU", parents: [self], file: file, line: line) { g in
-      [g.zipSameShape(x) { g, x in x > 0 ? g : negativeSlope * g }]
+    return Tensor(y, op: "leakyReLU", parents: [self], file: file, line: line) { g, graph in
+      if let graph { return graph.record { g, _, _ in [g * Tensor(x.map { $0 > 0 ? 1 : negativeSlope })] } }
+      return [g.zipSameShape(x) { g, x in x > 0 ? g : negativeSlope * g }]
     }
   }
 
@@ -51,8 +53,9 @@ extension Tensor {
     let inverseSqrt2 = Scalar(0.7071067811865476)  // 1/√2
     let inverseSqrt2Pi = Scalar(0.3989422804014327)  // 1/√(2π)
     let y = x.map(grain: CPU.transcendentalGrain) { $0 * 0.5 * (1 + Scalar.erf($0 * inverseSqrt2)) }
-    return Tensor(y, op: "gelu", parents: [self], file: file, line: line) { g in
-      [
+    return Tensor(y, op: "gelu", parents: [self], file: file, line: line) { g, graph in
+      if let graph { return graph.record { g, x, _ in [g * x[0].exactGELUDerivative()] } }
+      return [
         g.zipSameShape(x, grain: CPU.transcendentalGrain) { g, x in
           let cdf = 0.5 * (1 + Scalar.erf(x * inverseSqrt2))
           let density = inverseSqrt2Pi * Scalar.exp(-0.5 * x * x)
@@ -68,7 +71,8 @@ extension Tensor {
     let x = unsafeBitCast(storage, to: Storage<Float>.self)
     let y = Storage<Float>(uninitializedShape: x.shape)
     CPU.exactGELUForward(x.buffer.base, y.buffer.base, count: x.count)
-    return Tensor(unsafeBitCast(y, to: Storage<Scalar>.self), op: "gelu", parents: [self], file: file, line: line) { g in
+    return Tensor(unsafeBitCast(y, to: Storage<Scalar>.self), op: "gelu", parents: [self], file: file, line: line) { g, graph in
+      if let graph { return graph.record { g, x, _ in [g * x[0].exactGELUDerivative()] } }
       let gradient = unsafeBitCast(g, to: Storage<Float>.self)
       let out = Storage<Float>(uninitializedShape: x.shape)
       CPU.exactGELUBackward(gradient.buffer.base, x.buffer.base, out.buffer.base, count: x.count)
@@ -94,8 +98,36 @@ extension Tensor {
     let y = x.map(grain: CPU.transcendentalGrain) { x in
       x > limit ? x : Swift.max(x, 0) + Scalar.log1p(Scalar.exp(-Swift.abs(x)))
     }
-    return Tensor(y, op: "softplus", parents: [self], file: file, line: line) { g in
-      [g.zipSameShape(x, grain: CPU.transcendentalGrain) { g, x in x > limit ? g : g * stableSigmoid(x) }]
+    return Tensor(y, op: "softplus", parents: [self], file: file, line: line) { g, graph in
+      if let graph {
+        // σ(x) below the threshold, 1 above it.
+        let below = Tensor(x.map { $0 > limit ? 0 : 1 })
+        return graph.record { g, x, _ in [g * (x[0].sigmoid() * below + (1 - below))] }
+      }
+      return [g.zipSameShape(x, grain: CPU.transcendentalGrain) { g, x in x > limit ? g : g * stableSigmoid(x) }]
+    }
+  }
+}
+
+extension Tensor {
+  /// GELU′(x) = Φ(x) + x·φ(x), the derivative of the exact GELU, as an op of its own for gradients of
+  /// gradients: its derivative, φ(x)·(2 − x²) with φ(x) = e^(−x²/2)/√(2π), is written with tensor
+  /// ops, so it can be differentiated to any order.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  func exactGELUDerivative() -> Tensor {
+    let x = storage
+    let inverseSqrt2 = Scalar(0.7071067811865476)  // 1/√2
+    let inverseSqrt2Pi = Scalar(0.3989422804014327)  // 1/√(2π)
+    let y = x.map { x in 0.5 * (1 + Scalar.erf(x * inverseSqrt2)) + x * inverseSqrt2Pi * Scalar.exp(-0.5 * x * x) }
+    return Tensor(y, op: "geluDerivative", parents: [self]) { g, graph in
+      if let graph {
+        return graph.record { g, x, _ in
+          let x = x[0]
+          return [g * ((x * x * -0.5).exp() * inverseSqrt2Pi * (2 - x * x))]
+        }
+      }
+      return [g.zipSameShape(x) { g, x in g * inverseSqrt2Pi * Scalar.exp(-0.5 * x * x) * (2 - x * x) }]
     }
   }
 }

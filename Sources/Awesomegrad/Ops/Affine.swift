@@ -63,7 +63,17 @@ extension Tensor {
       }
     }
     let (needX, needW, needB) = (requiresGrad, weight.requiresGrad, bias.requiresGrad)
-    return Tensor(y, op: "linear", parents: [self, weight, bias], file: file, line: line) { g in
+    return Tensor(y, op: "linear", parents: [self, weight, bias], file: file, line: line) { g, graph in
+      if let graph {
+        return graph.record { g, p, _ in
+          let g2 = g.reshaped([rows, outputs]), x2 = p[0].reshaped([rows, inputs])
+          return [
+            needX ? g2.matmul(p[1], transposeB: inputsFirst).reshaped(x.shape) : nil,
+            needW ? (inputsFirst ? x2.matmul(g2, transposeA: true) : g2.matmul(x2, transposeA: true)) : nil,
+            needB ? g.summed(to: b.shape) : nil,
+          ]
+        }
+      }
       let g2 = g.reshaped([rows, outputs])
       let x2 = x.reshaped([rows, inputs])
       let gx = needX ? batchedProduct(g2, w, false, inputsFirst)!.reshaped(x.shape) : nil

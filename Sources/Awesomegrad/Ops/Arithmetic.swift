@@ -10,8 +10,13 @@ extension Tensor {
   public static func + (lhs: Tensor, rhs: Tensor) -> Tensor {
     let (ls, rs) = (lhs.shape, rhs.shape)
     let (needA, needB) = (lhs.requiresGrad, rhs.requiresGrad)
-    return Tensor(Storage.broadcasting(lhs.storage, rhs.storage, op: "add", ScalarFunction.Add()), op: "add", parents: [lhs, rhs]) { g in
-      [needA ? unbroadcast(g, to: ls) : nil, needB ? unbroadcast(g, to: rs) : nil]
+    return Tensor(Storage.broadcasting(lhs.storage, rhs.storage, op: "add", ScalarFunction.Add()), op: "add", parents: [lhs, rhs]) { g, graph in
+      if let graph {
+        return graph.record { g, _, _ in
+          [needA ? g.summed(to: ls) : nil, needB ? g.summed(to: rs) : nil]
+        }
+      }
+      return [needA ? unbroadcast(g, to: ls) : nil, needB ? unbroadcast(g, to: rs) : nil]
     }
   }
 
@@ -21,8 +26,13 @@ extension Tensor {
   public static func - (lhs: Tensor, rhs: Tensor) -> Tensor {
     let (ls, rs) = (lhs.shape, rhs.shape)
     let (needA, needB) = (lhs.requiresGrad, rhs.requiresGrad)
-    return Tensor(Storage.broadcasting(lhs.storage, rhs.storage, op: "sub", ScalarFunction.Subtract()), op: "sub", parents: [lhs, rhs]) { g in
-      [needA ? unbroadcast(g, to: ls) : nil, needB ? unbroadcast(g.map(ScalarFunction.Negate()), to: rs) : nil]
+    return Tensor(Storage.broadcasting(lhs.storage, rhs.storage, op: "sub", ScalarFunction.Subtract()), op: "sub", parents: [lhs, rhs]) { g, graph in
+      if let graph {
+        return graph.record { g, _, _ in
+          [needA ? g.summed(to: ls) : nil, needB ? (-g).summed(to: rs) : nil]
+        }
+      }
+      return [needA ? unbroadcast(g, to: ls) : nil, needB ? unbroadcast(g.map(ScalarFunction.Negate()), to: rs) : nil]
     }
   }
 
@@ -35,8 +45,13 @@ extension Tensor {
   public static func * (lhs: Tensor, rhs: Tensor) -> Tensor {
     let (a, b) = (lhs.storage, rhs.storage)
     let (needA, needB) = (lhs.requiresGrad, rhs.requiresGrad)
-    return Tensor(Storage.broadcasting(a, b, op: "mul", ScalarFunction.Multiply()), op: "mul", parents: [lhs, rhs]) { g in
-      [
+    return Tensor(Storage.broadcasting(a, b, op: "mul", ScalarFunction.Multiply()), op: "mul", parents: [lhs, rhs]) { g, graph in
+      if let graph {
+        return graph.record { g, x, _ in
+          [needA ? (g * x[1]).summed(to: a.shape) : nil, needB ? (g * x[0]).summed(to: b.shape) : nil]
+        }
+      }
+      return [
         needA ? unbroadcast(Storage.broadcasting(g, b, op: "mul", ScalarFunction.Multiply()), to: a.shape) : nil,
         needB ? unbroadcast(Storage.broadcasting(g, a, op: "mul", ScalarFunction.Multiply()), to: b.shape) : nil,
       ]
@@ -50,7 +65,16 @@ extension Tensor {
     let (a, b) = (lhs.storage, rhs.storage)
     let (needA, needB) = (lhs.requiresGrad, rhs.requiresGrad)
     let y = Storage.broadcasting(a, b, op: "div", ScalarFunction.Divide())
-    return Tensor(y, op: "div", parents: [lhs, rhs]) { g in
+    return Tensor(y, op: "div", parents: [lhs, rhs]) { g, graph in
+      if let graph {
+        // ∂/∂a = g/b, ∂/∂b = −g·a/b².
+        return graph.record { g, x, _ in
+          [
+            needA ? (g / x[1]).summed(to: a.shape) : nil,
+            needB ? (-(g * x[0]) / (x[1] * x[1])).summed(to: b.shape) : nil,
+          ]
+        }
+      }
       // ∂/∂b = −(a/b)/b = −y/b, computed at the broadcast shape.
       let gOverB = Storage.broadcasting(g, b, op: "div", ScalarFunction.Divide())
       let gb = needB ? Storage.broadcasting(gOverB, y, op: "div") { gq, yv in -gq * yv } : nil
@@ -62,7 +86,10 @@ extension Tensor {
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
   public static prefix func - (x: Tensor) -> Tensor {
-    Tensor(x.storage.map(ScalarFunction.Negate()), op: "neg", parents: [x]) { g in [g.map(ScalarFunction.Negate())] }
+    Tensor(x.storage.map(ScalarFunction.Negate()), op: "neg", parents: [x]) { g, graph in
+      if let graph { return graph.record { g, _, _ in [-g] } }
+      return [g.map(ScalarFunction.Negate())]
+    }
   }
 
   // Tensor–scalar forms: the scalar becomes a rank-0 constant and broadcasts.

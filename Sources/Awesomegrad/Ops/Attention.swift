@@ -76,7 +76,15 @@ public func scaledDotProductAttention<Scalar: TensorScalar>(
   let (q, k, v) = (query.storage, key.storage, value.storage)
   let out = Storage<Scalar>(uninitializedShape: leading + [l, dv])
   let gradients = attend(geometry, q: q, k: k, v: v, out: out)
-  return Tensor(out, op: "scaledDotProductAttention", parents: [query, key, value], file: file, line: line) { g in
+  let scaleValue = Scalar(scale ?? 1 / Double(d).squareRoot())
+  return Tensor(out, op: "scaledDotProductAttention", parents: [query, key, value], file: file, line: line) {
+    g, graph in
+    if let graph {
+      // Through the two-product definition (the fused kernel has no second derivative).
+      return graph.recordThrough { p in
+        attentionByProducts(p[0], p[1], p[2], mask: mask, isCausal: isCausal, scale: scaleValue)
+      }
+    }
     let dq = Storage<Scalar>(uninitializedShape: q.shape)
     let dk = Storage<Scalar>(uninitializedShape: k.shape)
     let dvalue = Storage<Scalar>(uninitializedShape: v.shape)
@@ -129,7 +137,18 @@ public func multiHeadAttention<Scalar: TensorScalar>(
   let input = qkv.storage
   let out = Storage<Scalar>(uninitializedShape: [b, t, c])
   let gradients = attend(geometry, q: input, k: input, v: input, out: out)
-  return Tensor(out, op: "multiHeadAttention", parents: [qkv], file: file, line: line) { g in
+  return Tensor(out, op: "multiHeadAttention", parents: [qkv], file: file, line: line) { g, graph in
+    if let graph {
+      // Split into heads [B, H, T, d], attend by the two products, merge back to [B, T, C].
+      return graph.recordThrough { p in
+        let heads = (0..<3).map { part in
+          p[0].sliced(axis: 2, start: part * c, end: (part + 1) * c).reshaped([b, t, heads, d]).permuted([0, 2, 1, 3])
+        }
+        let out = attentionByProducts(
+          heads[0], heads[1], heads[2], mask: mask, isCausal: isCausal, scale: Scalar(1 / Double(d).squareRoot()))
+        return out.permuted([0, 2, 1, 3]).reshaped([b, t, c])
+      }
+    }
     // The three gradients tile the [B, T, 3C] gradient exactly, so every element is written.
     let grad = Storage<Scalar>(uninitializedShape: [b, t, width])
     let dp = grad.buffer.base
@@ -299,6 +318,24 @@ func attend<Scalar: TensorScalar>(
         logSumExp: logSumExp.buffer.base, dq: dq, dk: dk, dv: dv, recorder: recorder)
     }
   }
+}
+
+/// softmax(q·kᵀ·scale, masked)·v with differentiable ops: attention's definition, through which its
+/// gradients are recorded under `createGraph`. `mask` is true where a query may attend to a key;
+/// `isCausal` hides key j from query i for j > i.
+func attentionByProducts<Scalar: TensorScalar>(
+  _ q: Tensor<Scalar>, _ k: Tensor<Scalar>, _ v: Tensor<Scalar>, mask: MaskTensor?, isCausal: Bool, scale: Scalar
+) -> Tensor<Scalar> {
+  let (l, s) = (q.shape[q.rank - 2], k.shape[k.rank - 2])
+  var scores = q.matmul(k, transposeB: true) * scale
+  if let mask {
+    scores = scores.maskedFill(MaskTensor(mask.scalars.map { !$0 }, shape: mask.shape), with: -.infinity)
+  }
+  if isCausal {
+    let hidden = (0..<(l * s)).map { $0 % s > $0 / s }
+    scores = scores.maskedFill(MaskTensor(hidden, shape: [l, s]), with: -.infinity)
+  }
+  return scores.softmax(axis: -1).matmul(v)
 }
 
 /// `mask` broadcast to `leading + [queries, keys]`, kept as one `[queries, keys]` matrix when it has

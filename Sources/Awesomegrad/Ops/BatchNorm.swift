@@ -87,7 +87,22 @@ public func batchNorm<Scalar: TensorScalar>(
 
   let parents = [input] + [weight, bias].compactMap { $0 }
   let (needX, needW, needB) = (input.requiresGrad, weight?.requiresGrad ?? false, bias?.requiresGrad ?? false)
-  let result = Tensor(out, op: "batchNorm", parents: parents) { g in
+  let result = Tensor(out, op: "batchNorm", parents: parents) { g, graph in
+    if let graph {
+      // Through the definition, per channel over every other axis: x̂ = (x − μ)/√(σ² + eps) with the
+      // biased σ², then x̂·γ + β.
+      return graph.recordThrough { p in
+        let shape = p[0].shape
+        let axes = shape.indices.filter { $0 != 1 }
+        let channelShape = shape.indices.map { $0 == 1 ? channels : 1 }
+        let centered = p[0] - p[0].mean(axes: axes, keepDims: true)
+        let variance = (centered * centered).mean(axes: axes, keepDims: true)
+        var y = centered / (variance + Scalar(eps)).sqrt()
+        if gamma != nil { y = y * p[1].reshaped(channelShape) }
+        if beta != nil { y = y + p[gamma != nil ? 2 : 1].reshaped(channelShape) }
+        return y
+      }
+    }
     let (sums, scaledSums) = channelSums(g, x, layout, mean: mean, inverseStd: inverseStd)
     var gx: Storage<Scalar>?
     if needX {
@@ -140,7 +155,17 @@ public func batchNorm<Scalar: TensorScalar>(
   let out = normalize(x, layout, mean: mean, inverseStd: inverseStd, gamma: gamma, beta: beta)
   let parents = [input] + [weight, bias].compactMap { $0 }
   let (needX, needW, needB) = (input.requiresGrad, weight?.requiresGrad ?? false, bias?.requiresGrad ?? false)
-  return Tensor(out, op: "batchNorm", parents: parents) { g in
+  return Tensor(out, op: "batchNorm", parents: parents) { g, graph in
+    if let graph {
+      // (x − mean)·s·γ + β with the running statistics constant: affine per channel.
+      return graph.recordThrough { p in
+        let channelShape = x.shape.indices.map { $0 == 1 ? channels : 1 }
+        var y = (p[0] - Tensor(mean.reshaped(channelShape))) * Tensor(inverseStd.reshaped(channelShape))
+        if gamma != nil { y = y * p[1].reshaped(channelShape) }
+        if beta != nil { y = y + p[gamma != nil ? 2 : 1].reshaped(channelShape) }
+        return y
+      }
+    }
     var gx: Storage<Scalar>?
     if needX {
       // ∂x = γ·s·g

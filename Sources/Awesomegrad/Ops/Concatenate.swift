@@ -36,7 +36,16 @@ extension Tensor {
       start += size
     }
     let needs = tensors.map(\.requiresGrad)
-    return Tensor(out, op: "concatenated", parents: tensors, file: file, line: line) { g in
+    return Tensor(out, op: "concatenated", parents: tensors, file: file, line: line) { g, graph in
+      if let graph {
+        return graph.record { g, _, _ in
+          var start = 0
+          return sizes.enumerated().map { i, size in
+            defer { start += size }
+            return needs[i] ? g.sliced(axis: resolved, start: start, end: start + size) : nil
+          }
+        }
+      }
       var starts = 0
       return zip(shapes, sizes).enumerated().map { i, part in
         defer { starts += part.1 }
@@ -70,7 +79,17 @@ extension Tensor {
     outShape[resolved] = upper - lower
     let out = storage.slice(axis: resolved, start: lower, size: upper - lower, inner: inner, shape: outShape)
     let region = SliceRegion(axisSize: size, start: lower, size: upper - lower, inner: inner)
-    let result = Tensor(out, op: "sliced", parents: [self], file: file, line: line) { g in
+    let result = Tensor(out, op: "sliced", parents: [self], file: file, line: line) { g, graph in
+      if let graph {
+        // Padding with zeros: the slice's gradient between constant blocks of zeros.
+        return graph.record { g, _, _ in
+          var before = inputShape, after = inputShape
+          before[resolved] = lower
+          after[resolved] = size - upper
+          let zeros = { (shape: [Int]) in Tensor(Storage<Scalar>(repeating: 0, shape: shape)) }
+          return [Tensor.concatenated([zeros(before), g, zeros(after)], axis: resolved)]
+        }
+      }
       let padded = Storage<Scalar>(repeating: 0, shape: inputShape)
       padded.addBlocks(from: g, region: region)
       return [padded]

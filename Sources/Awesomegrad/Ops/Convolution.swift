@@ -144,7 +144,12 @@ public func conv2d<Scalar: TensorScalar>(
 
   let (needX, needW, needB) = (input.requiresGrad, weight.requiresGrad, bias?.requiresGrad ?? false)
   let parents = bias.map { [input, weight, $0] } ?? [input, weight]
-  return Tensor(out, op: "conv2d", parents: parents) { g in
+  return Tensor(out, op: "conv2d", parents: parents) { g, graph in
+    if let graph {
+      return graph.recordThrough { p in
+        unfoldedConvolution(p[0], weight: p[1], bias: b == nil ? nil : p[2], groups: groups, geometry: geometry)
+      }
+    }
     let gx = needX ? Storage<Scalar>(uninitializedShape: x.shape) : nil
     let gw = needW ? Storage<Scalar>(uninitializedShape: w.shape) : nil
     let gb = needB ? Storage<Scalar>(uninitializedShape: [outChannels]) : nil
@@ -173,6 +178,52 @@ public func conv2d<Scalar: TensorScalar>(
 ///   - file: the caller's file (`#fileID`), named in error messages and by anomaly mode.
 ///   - line: the caller's line.
 /// - Returns: `[batch, outChannels, ⌊(L + 2p − d·(k − 1) − 1) / s⌋ + 1]`.
+/// conv2d written with differentiable ops, for gradients of gradients: the input is padded (a
+/// scatter into zeros), unfolded into columns `[N, groups, C/groups·kh·kw, oH·oW]` (a gather), and
+/// multiplied by the weight viewed as `[1, groups, O/groups, C/groups·kh·kw]`, then the bias is added.
+/// Each step's adjoint is the other kind of step, so the result differentiates to any order.
+func unfoldedConvolution<Scalar: TensorScalar>(
+  _ input: Tensor<Scalar>, weight: Tensor<Scalar>, bias: Tensor<Scalar>?, groups: Int, geometry: ConvGeometry
+) -> Tensor<Scalar> {
+  let (n, channels, h, w) = (input.shape[0], input.shape[1], input.shape[2], input.shape[3])
+  let outChannels = weight.shape[0]
+  let (kh, kw) = (geometry.kernelH, geometry.kernelW)
+  let (oh, ow) = (geometry.outH, geometry.outW)
+  let (hp, wp) = (h + 2 * geometry.padH, w + 2 * geometry.padW)
+  var padOffsets: [Int] = []
+  padOffsets.reserveCapacity(input.count)
+  for plane in 0..<(n * channels) {
+    for i in 0..<h {
+      for j in 0..<w { padOffsets.append((plane * hp + i + geometry.padH) * wp + j + geometry.padW) }
+    }
+  }
+  let padded = input.scatteringElements(at: padOffsets, shape: [n, channels, hp, wp])
+  let perGroup = channels / groups
+  var columnOffsets: [Int] = []
+  columnOffsets.reserveCapacity(n * channels * kh * kw * oh * ow)
+  for sample in 0..<n {
+    for channel in 0..<channels {
+      let plane = sample * channels + channel
+      for ki in 0..<kh {
+        for kj in 0..<kw {
+          for oi in 0..<oh {
+            let row = oi * geometry.strideH + ki * geometry.dilationH
+            for oj in 0..<ow {
+              columnOffsets.append((plane * hp + row) * wp + oj * geometry.strideW + kj * geometry.dilationW)
+            }
+          }
+        }
+      }
+    }
+  }
+  let columns = padded.gatheringElements(
+    at: columnOffsets, shape: [n, groups, perGroup * kh * kw, oh * ow])
+  let kernels = weight.reshaped([1, groups, outChannels / groups, perGroup * kh * kw])
+  var out = kernels.matmul(columns).reshaped([n, outChannels, oh, ow])
+  if let bias { out = out + bias.reshaped([1, outChannels, 1, 1]) }
+  return out
+}
+
 public func conv1d<Scalar: TensorScalar>(
   _ input: Tensor<Scalar>, weight: Tensor<Scalar>, bias: Tensor<Scalar>? = nil, stride: Int = 1,
   padding: Int = 0, dilation: Int = 1, groups: Int = 1,

@@ -15,6 +15,10 @@ extension Tensor {
       CPU.cumulativeSum(out.buffer.base, outer: outer, size: size, inner: inner, reversed: reversed)
       return out
     }
-    return Tensor(scan(storage, false), op: "cumulativeSum", parents: [self], file: file, line: line) { g in [scan(g, true)] }
+    return Tensor(scan(storage, false), op: "cumulativeSum", parents: [self], file: file, line: line) { g, graph in
+      // The adjoint of a running sum is the running sum from the other end.
+      if let graph { return graph.record { g, _, _ in [g.flipped(axes: [a]).cumulativeSum(axis: a).flipped(axes: [a])] } }
+      return [scan(g, true)]
+    }
   }
 }

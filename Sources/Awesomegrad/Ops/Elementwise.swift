@@ -6,7 +6,10 @@ extension Tensor {
   @_specialize(where Scalar == Double)
   public func exp(file: StaticString = #fileID, line: UInt = #line) -> Tensor {
     let y = storage.map(grain: CPU.transcendentalGrain, Scalar.exp)
-    return Tensor(y, op: "exp", parents: [self], file: file, line: line) { g in [g.zipSameShape(y, *)] }
+    return Tensor(y, op: "exp", parents: [self], file: file, line: line) { g, graph in
+      if let graph { return graph.record { g, _, y in [g * y] } }
+      return [g.zipSameShape(y, *)]
+    }
   }
 
   /// ln x.  d/dx = 1/x.
@@ -14,8 +17,9 @@ extension Tensor {
   @_specialize(where Scalar == Double)
   public func log(file: StaticString = #fileID, line: UInt = #line) -> Tensor {
     let x = storage
-    return Tensor(x.map(grain: CPU.transcendentalGrain, Scalar.log), op: "log", parents: [self], file: file, line: line) { g in
-      [g.zipSameShape(x, /)]
+    return Tensor(x.map(grain: CPU.transcendentalGrain, Scalar.log), op: "log", parents: [self], file: file, line: line) { g, graph in
+      if let graph { return graph.record { g, x, _ in [g / x[0]] } }
+      return [g.zipSameShape(x, /)]
     }
   }
 
@@ -24,8 +28,9 @@ extension Tensor {
   @_specialize(where Scalar == Double)
   public func tanh(file: StaticString = #fileID, line: UInt = #line) -> Tensor {
     let y = storage.map(grain: CPU.transcendentalGrain, ScalarFunction.Tanh())
-    return Tensor(y, op: "tanh", parents: [self], file: file, line: line) { g in
-      [g.zipSameShape(y, ScalarFunction.TanhGradient())]
+    return Tensor(y, op: "tanh", parents: [self], file: file, line: line) { g, graph in
+      if let graph { return graph.record { g, _, y in [g * (1 - y * y)] } }
+      return [g.zipSameShape(y, ScalarFunction.TanhGradient())]
     }
   }
 
@@ -34,8 +39,9 @@ extension Tensor {
   @_specialize(where Scalar == Double)
   public func sqrt(file: StaticString = #fileID, line: UInt = #line) -> Tensor {
     let y = storage.map { $0.squareRoot() }
-    return Tensor(y, op: "sqrt", parents: [self], file: file, line: line) { g in
-      [g.zipSameShape(y) { g, y in g / (2 * y) }]
+    return Tensor(y, op: "sqrt", parents: [self], file: file, line: line) { g, graph in
+      if let graph { return graph.record { g, _, y in [g / (2 * y)] } }
+      return [g.zipSameShape(y) { g, y in g / (2 * y) }]
     }
   }
 
@@ -44,8 +50,11 @@ extension Tensor {
   @_specialize(where Scalar == Double)
   public func abs(file: StaticString = #fileID, line: UInt = #line) -> Tensor {
     let x = storage
-    return Tensor(x.map { Swift.abs($0) }, op: "abs", parents: [self], file: file, line: line) { g in
-      [g.zipSameShape(x) { g, x in x > 0 ? g : (x < 0 ? -g : 0) }]
+    return Tensor(x.map { Swift.abs($0) }, op: "abs", parents: [self], file: file, line: line) { g, graph in
+      if let graph {
+        return graph.record { g, _, _ in [g * Tensor(x.map { $0 > 0 ? 1 : ($0 < 0 ? -1 : 0) })] }
+      }
+      return [g.zipSameShape(x) { g, x in x > 0 ? g : (x < 0 ? -g : 0) }]
     }
   }
 
@@ -62,8 +71,11 @@ extension Tensor {
       case 1: x.copy()
       default: x.map(grain: CPU.transcendentalGrain) { Scalar.pow($0, exponent) }
       }
-    return Tensor(y, op: "pow", parents: [self], file: file, line: line) { g in
+    return Tensor(y, op: "pow", parents: [self], file: file, line: line) { g, graph in
       let p = exponent
+      if let graph {
+        return graph.record { g, x, _ in [p == 0 ? g * 0 : g * p * x[0].pow(p - 1)] }
+      }
       return [
         g.zipSameShape(x) { g, x in
           switch p {
@@ -77,6 +89,45 @@ extension Tensor {
     }
   }
 
+  /// aᵇ elementwise for tensors a and b, broadcast against each other: PyTorch's `pow(a, b)`.
+  ///
+  ///     ∂/∂a = b·aᵇ⁻¹,  ∂/∂b = aᵇ·ln a (taken as 0 where a = 0 and b ≥ 0, as PyTorch)
+  ///
+  /// Negative a with a non-integer b gives NaN.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  public static func pow(_ base: Tensor, _ exponent: Tensor, file: StaticString = #fileID, line: UInt = #line)
+    -> Tensor
+  {
+    guard broadcastShape(base.shape, exponent.shape) != nil else {
+      shapeFailure(
+        "pow", "the base and the exponent do not broadcast", shapes: [base.shape, exponent.shape], file: file,
+        line: line)
+    }
+    let (a, b) = (base.storage, exponent.storage)
+    let (needA, needB) = (base.requiresGrad, exponent.requiresGrad)
+    let y = Storage.broadcasting(a, b, op: "pow") { Scalar.pow($0, $1) }
+    return Tensor(y, op: "pow", parents: [base, exponent], file: file, line: line) { g, graph in
+      // Where ln a is replaced by 0: a = 0 and b ≥ 0.
+      let logMask = needB ? Storage.broadcasting(a, b, op: "pow") { $0 == 0 && $1 >= 0 ? 0 : 1 } : nil
+      if let graph {
+        return graph.record { g, x, y in
+          [
+            needA ? (g * x[1] * Tensor.pow(x[0], x[1] - 1)).summed(to: a.shape) : nil,
+            needB ? (g * y * (x[0] * Tensor(logMask!) + (1 - Tensor(logMask!))).log()).summed(to: b.shape) : nil,
+          ]
+        }
+      }
+      let ga = needA
+        ? Storage.broadcasting(g, Storage.broadcasting(a, b, op: "pow") { $1 * Scalar.pow($0, $1 - 1) }, op: "pow", *) : nil
+      let gb = needB
+        ? Storage.broadcasting(
+          Storage.broadcasting(g, y, op: "pow", *), Storage.broadcasting(a, logMask!, op: "pow") { $1 == 0 ? 0 : Scalar.log($0) },
+          op: "pow", *) : nil
+      return [ga.map { unbroadcast($0, to: a.shape) }, gb.map { unbroadcast($0, to: b.shape) }]
+    }
+  }
+
   /// The logistic function σ(x) = 1 / (1 + e⁻ˣ).  d/dx = y(1 − y).
   ///
   /// A primitive rather than `1 / (1 + exp(−x))` for stability: the composite overflows e⁻ˣ for very
@@ -86,8 +137,9 @@ extension Tensor {
   @_specialize(where Scalar == Double)
   public func sigmoid(file: StaticString = #fileID, line: UInt = #line) -> Tensor {
     let y = storage.map(grain: CPU.transcendentalGrain, stableSigmoid)
-    return Tensor(y, op: "sigmoid", parents: [self], file: file, line: line) { g in
-      [g.zipSameShape(y) { g, y in g * y * (1 - y) }]
+    return Tensor(y, op: "sigmoid", parents: [self], file: file, line: line) { g, graph in
+      if let graph { return graph.record { g, _, y in [g * y * (1 - y)] } }
+      return [g.zipSameShape(y) { g, y in g * y * (1 - y) }]
     }
   }
 }

@@ -8,8 +8,9 @@ extension Tensor {
   public func flipped(axes: [Int], file: StaticString = #fileID, line: UInt = #line) -> Tensor {
     let resolved = normalizeAxes(axes, rank: rank, op: "flipped", shape: shape, file: file, line: line)
     let inputShape = shape
-    return Tensor(storage.flipped(resolved), op: "flipped", parents: [self], file: file, line: line) { g in
-      [g.reshaped(inputShape).flipped(resolved)]
+    return Tensor(storage.flipped(resolved), op: "flipped", parents: [self], file: file, line: line) { g, graph in
+      if let graph { return graph.record { g, _, _ in [g.reshaped(inputShape).flipped(axes: resolved)] } }
+      return [g.reshaped(inputShape).flipped(resolved)]
     }
   }
 }

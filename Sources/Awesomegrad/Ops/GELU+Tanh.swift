@@ -14,8 +14,11 @@ extension Tensor {
     let c = Scalar(0.7978845608028654)  // √(2/π)
     let a = Scalar(0.044715)
     let y = x.map(grain: CPU.transcendentalGrain) { x in 0.5 * x * (1 + Scalar.tanh(c * (x + a * x * x * x))) }
-    return Tensor(y, op: "gelu", parents: [self], file: file, line: line) { g in
-      [
+    return Tensor(y, op: "gelu", parents: [self], file: file, line: line) { g, graph in
+      if let graph {
+        return graph.recordThrough { x in 0.5 * x[0] * (1 + ((x[0] + a * x[0] * x[0] * x[0]) * c).tanh()) }
+      }
+      return [
         g.zipSameShape(x, grain: CPU.transcendentalGrain) { g, x in
           let x2 = x * x
           let t = Scalar.tanh(c * (x + a * x2 * x))

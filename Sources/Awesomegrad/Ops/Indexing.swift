@@ -71,7 +71,11 @@ extension Tensor {
         CPU.gatherRows(src + o * size * inner, rows: rows, width: inner, into: dst + o * k * inner)
       }
     }
-    return Tensor(out, op: "indexSelect", parents: [self], file: file, line: line) { g in
+    return Tensor(out, op: "indexSelect", parents: [self], file: file, line: line) { g, graph in
+      if let graph {
+        let offsets = rowOffsets(resolved, outer: outer, size: size, inner: inner)
+        return graph.record { g, _, _ in [g.scatteringElements(at: offsets, shape: inputShape)] }
+      }
       let grad = Storage<Scalar>(uninitializedShape: inputShape)
       let gd = grad.buffer.base, gs = g.buffer.base
       resolved.withUnsafeBufferPointer { rows in
@@ -123,7 +127,8 @@ extension Tensor {
     offsets.withUnsafeBufferPointer { offsets in
       CPU.gatherElements(storage.buffer.base, offsets: offsets, into: out.buffer.base)
     }
-    return Tensor(out, op: "gathering", parents: [self], file: file, line: line) { g in
+    return Tensor(out, op: "gathering", parents: [self], file: file, line: line) { g, graph in
+      if let graph { return graph.record { g, _, _ in [g.scatteringElements(at: offsets, shape: inputShape)] } }
       let grad = Storage<Scalar>(repeating: 0, shape: inputShape)
       offsets.withUnsafeBufferPointer { offsets in
         CPU.scatterAddElements(g.buffer.base, offsets: offsets, into: grad.buffer.base)
@@ -143,7 +148,11 @@ extension Tensor {
     rows.withUnsafeBufferPointer { rows in
       CPU.gatherRows(storage.buffer.base, rows: rows, width: width, into: out.buffer.base)
     }
-    return Tensor(out, op: op, parents: [self]) { g in
+    return Tensor(out, op: op, parents: [self]) { g, graph in
+      if let graph {
+        let offsets = rowOffsets(rows, outer: 1, size: inputShape[0], inner: width)
+        return graph.record { g, _, _ in [g.scatteringElements(at: offsets, shape: inputShape)] }
+      }
       let grad = Storage<Scalar>(uninitializedShape: inputShape)
       rows.withUnsafeBufferPointer { rows in
         CPU.scatterAddRows(g.buffer.base, rows: rows, width: width, into: grad.buffer.base, targetRows: inputShape[0])

@@ -53,7 +53,19 @@ extension Tensor {
     if let weight { parents.append(weight) }
     if let bias { parents.append(bias) }
     let (needX, needW, needB) = (requiresGrad, weight?.requiresGrad ?? false, bias?.requiresGrad ?? false)
-    return Tensor(out, op: "layerNorm", parents: parents, file: file, line: line) { g in
+    return Tensor(out, op: "layerNorm", parents: parents, file: file, line: line) { g, graph in
+      if let graph {
+        // Through the definition: x̂ = (x − μ)/√(σ² + eps) over the normalised axes, then x̂·w + b.
+        return graph.recordThrough { p in
+          let axes = Array((inputShape.count - k)..<inputShape.count)
+          let centered = p[0] - p[0].mean(axes: axes, keepDims: true)
+          let variance = (centered * centered).mean(axes: axes, keepDims: true)
+          var y = centered / (variance + Scalar(eps)).sqrt()
+          if w != nil { y = y * p[1] }
+          if b != nil { y = y + p[w != nil ? 2 : 1] }
+          return y
+        }
+      }
       let gx = needX ? Storage<Scalar>(uninitializedShape: inputShape) : nil
       if let gx {
         CPU.layerNormInputGradient(

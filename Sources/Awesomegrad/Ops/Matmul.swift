@@ -57,7 +57,17 @@ extension Tensor {
     // Only the gradients that someone needs are computed: the input of a first layer (data) needs
     // none, which saves one gemm per backward pass.
     let (needA, needB) = (requiresGrad, other.requiresGrad)
-    return Tensor(c, op: "matmul", parents: [self, other], file: file, line: line) { g in
+    return Tensor(c, op: "matmul", parents: [self, other], file: file, line: line) { g, graph in
+      if let graph {
+        return graph.record { g, x, _ in
+          let (a, b) = (x[0], x[1])
+          let ga =
+            transposeA ? b.matmul(g, transposeA: transposeB, transposeB: true) : g.matmul(b, transposeB: !transposeB)
+          let gb =
+            transposeB ? g.matmul(a, transposeA: true, transposeB: transposeA) : a.matmul(g, transposeA: !transposeA)
+          return [needA ? ga.summed(to: a.shape) : nil, needB ? gb.summed(to: b.shape) : nil]
+        }
+      }
       var ga: Storage<Scalar>?
       var gb: Storage<Scalar>?
       if needA {

@@ -18,8 +18,9 @@ extension Tensor {
     }
     var inverse = [Int](repeating: 0, count: rank)
     for (i, axis) in resolved.enumerated() { inverse[axis] = i }
-    return Tensor(storage.permuted(resolved), op: "permuted", parents: [self], file: file, line: line) { g in
-      [g.permuted(inverse)]
+    return Tensor(storage.permuted(resolved), op: "permuted", parents: [self], file: file, line: line) { g, graph in
+      if let graph { return graph.record { g, _, _ in [g.permuted(inverse)] } }
+      return [g.permuted(inverse)]
     }
   }
 

@@ -78,7 +78,13 @@ public func maxPool2d<Scalar: TensorScalar>(
     initialized = out.count
   }
   let tiles = g.kernelH == g.strideH && g.kernelW == g.strideW && g.padH == 0 && g.padW == 0
-  return Tensor(out, op: "maxPool2d", parents: [input]) { gradient in
+  return Tensor(out, op: "maxPool2d", parents: [input]) { gradient, graph in
+    if let graph {
+      // Linear where it is smooth: g scattered to each window's maximum.
+      let planeSize = g.height * g.width, outputs = outH * outW
+      let offsets = argmax.enumerated().map { n, index in n / outputs * planeSize + Int(index) }
+      return graph.record { g, _, _ in [g.scatteringElements(at: offsets, shape: inputShape)] }
+    }
     let gx = Storage<Scalar>(uninitializedShape: inputShape)
     argmax.withUnsafeBufferPointer { indices in
       CPU.maxPoolBackward(
@@ -210,7 +216,22 @@ struct AverageWindows {
         input.storage.buffer.base, rows: rows, columns: columns, width: width, height: height,
         divisors: divisors.baseAddress!, into: out.buffer.base, planes: planes)
     }
-    return Tensor(out, op: op, parents: [input]) { gradient in
+    return Tensor(out, op: op, parents: [input]) { gradient, graph in
+      if let graph {
+        // Linear: each plane times the constant [H·W, oH·oW] matrix of window weights 1/divisor.
+        var weights = [Scalar](repeating: 0, count: height * width * outH * outW)
+        for i in 0..<outH {
+          for j in 0..<outW {
+            for r in rows[i] {
+              for c in columns[j] { weights[(r * width + c) * outH * outW + i * outW + j] = 1 / divisors[i * outW + j] }
+            }
+          }
+        }
+        let matrix = Tensor(Storage(weights, shape: [height * width, outH * outW]))
+        return graph.recordThrough { x in
+          x[0].reshaped([planes, height * width]).matmul(matrix).reshaped([shape[0], shape[1], outH, outW])
+        }
+      }
       let gx = Storage<Scalar>(uninitializedShape: shape)
       divisors.withUnsafeBufferPointer { divisors in
         CPU.averagePoolBackward(

@@ -17,8 +17,9 @@ extension Tensor {
     }
     let keptShape = kept.shape
     let outShape = keepDims ? keptShape : reducedShape(inputShape, removing: resolved)
-    return Tensor(kept.reshaped(outShape), op: "sum", parents: [self], file: file, line: line) { g in
-      [g.reshaped(keptShape).expanded(to: inputShape)]
+    return Tensor(kept.reshaped(outShape), op: "sum", parents: [self], file: file, line: line) { g, graph in
+      if let graph { return graph.record { g, _, _ in [g.reshaped(keptShape).expanded(to: inputShape)] } }
+      return [g.reshaped(keptShape).expanded(to: inputShape)]
     }
   }
 
@@ -65,7 +66,14 @@ extension Tensor {
     let x = storage
     let maxima = x.maxPropagatingNaN(keepingAxes: resolved)
     let outShape = keepDims ? maxima.shape : reducedShape(inputShape, removing: resolved)
-    return Tensor(maxima.reshaped(outShape), op: "max", parents: [self], file: file, line: line) { g in
+    return Tensor(maxima.reshaped(outShape), op: "max", parents: [self], file: file, line: line) { g, graph in
+      if let graph {
+        // g·mask / Σ mask with the mask and the ties constant: max is linear where it is smooth.
+        let broadcastMax = maxima.expanded(to: inputShape)
+        let mask = x.zipSameShape(broadcastMax) { $0 == $1 ? 1 : 0 }
+        let share = mask.zipSameShape(mask.sum(keepingAxes: resolved).expanded(to: inputShape), /)
+        return graph.record { g, _, _ in [g.reshaped(maxima.shape).expanded(to: inputShape) * Tensor(share)] }
+      }
       // mask = 1[x = max]; each maximum's gradient is shared among its ties: g·mask / Σ mask.
       let broadcastMax = maxima.expanded(to: inputShape)
       let mask = x.zipSameShape(broadcastMax) { $0 == $1 ? 1 : 0 }

@@ -7,8 +7,9 @@ extension Tensor {
   public func reshaped(_ newShape: [Int], file: StaticString = #fileID, line: UInt = #line) -> Tensor {
     let resolved = resolveReshape(shape, to: newShape, op: "reshape", file: file, line: line)
     let inputShape = shape
-    return Tensor(storage.reshaped(resolved), op: "reshaped", parents: [self], file: file, line: line) { g in
-      [g.reshaped(inputShape)]
+    return Tensor(storage.reshaped(resolved), op: "reshaped", parents: [self], file: file, line: line) { g, graph in
+      if let graph { return graph.record { g, _, _ in [g.reshaped(inputShape)] } }
+      return [g.reshaped(inputShape)]
     }
   }
 }
@@ -52,7 +53,9 @@ extension Tensor {
     }
     let inputShape = shape
     return Tensor(storage.expanded(to: target), op: "expanded", parents: [self], file: file, line: line) {
-      g in [unbroadcast(g, to: inputShape)]
+      g, graph in
+      if let graph { return graph.record { g, _, _ in [g.summed(to: inputShape)] } }
+      return [unbroadcast(g, to: inputShape)]
     }
   }
 }
@@ -75,7 +78,9 @@ extension Tensor {
     }
     let inputShape = shape
     return Tensor(unbroadcast(storage, to: target), op: "summed", parents: [self], file: file, line: line) {
-      g in [g.expanded(to: inputShape)]
+      g, graph in
+      if let graph { return graph.record { g, _, _ in [g.expanded(to: inputShape)] } }
+      return [g.expanded(to: inputShape)]
     }
   }
 }

@@ -28,7 +28,13 @@ extension Tensor {
       CPU.select(flags, x.buffer.base, y.buffer.base, into: out.buffer.base)
     }
     let (needA, needB) = (a.requiresGrad, b.requiresGrad)
-    return Tensor(out, op: "where", parents: [a, b], file: file, line: line) { g in
+    return Tensor(out, op: "where", parents: [a, b], file: file, line: line) { g, graph in
+      if let graph {
+        let chooseA = Tensor(Storage<Scalar>(flags.map { $0 ? 1 : 0 }, shape: shape))
+        return graph.record { g, _, _ in
+          [needA ? (g * chooseA).summed(to: aShape) : nil, needB ? (g * (1 - chooseA)).summed(to: bShape) : nil]
+        }
+      }
       let ga = needA ? Storage<Scalar>(uninitializedShape: shape) : nil
       let gb = needB ? Storage<Scalar>(uninitializedShape: shape) : nil
       flags.withUnsafeBufferPointer { flags in
@@ -64,7 +70,11 @@ extension Tensor {
     flags.withUnsafeBufferPointer { flags in
       CPU.select(flags, keep: false, x.buffer.base, other: value, into: out.buffer.base)
     }
-    return Tensor(out, op: "maskedFill", parents: [self], file: file, line: line) { g in
+    return Tensor(out, op: "maskedFill", parents: [self], file: file, line: line) { g, graph in
+      if let graph {
+        let kept = Tensor(Storage<Scalar>(flags.map { $0 ? 0 : 1 }, shape: shape))
+        return graph.record { g, _, _ in [(g * kept).summed(to: inputShape)] }
+      }
       let grad = Storage<Scalar>(uninitializedShape: shape)
       flags.withUnsafeBufferPointer { flags in
         CPU.select(flags, keep: false, g.buffer.base, other: 0, into: grad.buffer.base)
@@ -101,7 +111,13 @@ extension Tensor {
       u.isNaN || v.isNaN ? .nan : (prefers(u, v) || u == v ? u : v)
     }
     let (needA, needB) = (a.requiresGrad, b.requiresGrad)
-    return Tensor(out, op: op, parents: [a, b]) { g in
+    return Tensor(out, op: op, parents: [a, b]) { g, graph in
+      if let graph {
+        let share = Tensor(Storage.broadcasting(x, y, op: "\(op)") { u, v in u == v ? 0.5 : (prefers(u, v) ? 1 : 0) })
+        return graph.record { g, _, _ in
+          [needA ? (g * share).summed(to: x.shape) : nil, needB ? (g * (1 - share)).summed(to: y.shape) : nil]
+        }
+      }
       // The share of g that goes to a: 1 where a is chosen, ½ on a tie, 0 where b is chosen.
       let share = Storage.broadcasting(x, y, op: "\(op)") { u, v in u == v ? 0.5 : (prefers(u, v) ? 1 : 0) }
       let ga = needA ? unbroadcast(share.zipSameShape(g, *), to: x.shape) : nil
@@ -120,8 +136,9 @@ extension Tensor {
     let lo = low ?? -.infinity, hi = high ?? .infinity
     let x = storage
     let y = x.map { $0.isNaN ? $0 : Swift.min(Swift.max($0, lo), hi) }
-    return Tensor(y, op: "clamp", parents: [self]) { g in
-      [g.zipSameShape(x) { g, x in x >= lo && x <= hi ? g : 0 }]
+    return Tensor(y, op: "clamp", parents: [self]) { g, graph in
+      if let graph { return graph.record { g, _, _ in [g * Tensor(x.map { $0 >= lo && $0 <= hi ? 1 : 0 })] } }
+      return [g.zipSameShape(x) { g, x in x >= lo && x <= hi ? g : 0 }]
     }
   }
 

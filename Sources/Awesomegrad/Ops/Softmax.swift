@@ -20,7 +20,13 @@ extension Tensor {
       let kept = Storage<Scalar>(uninitializedShape: keptShape)
       CPU.logSumExpRows(x.buffer.base, into: kept.buffer.base, rows: rows, columns: columns)
       let outShape = keepDims ? keptShape : Array(inputShape.dropLast())
-      return Tensor(kept.reshaped(outShape), op: "logSumExp", parents: [self], file: file, line: line) { g in
+      return Tensor(kept.reshaped(outShape), op: "logSumExp", parents: [self], file: file, line: line) { g, graph in
+        if let graph {
+          // ∂/∂x = g·e^(x − y), y broadcast back over the reduced axis.
+          return graph.record { g, x, y in
+            [g.reshaped(keptShape).expanded(to: inputShape) * (x[0] - y.reshaped(keptShape)).exp()]
+          }
+        }
         let gx = Storage<Scalar>(uninitializedShape: inputShape)
         CPU.logSumExpBackwardRows(
           g.buffer.base, x.buffer.base, kept.buffer.base, into: gx.buffer.base, rows: rows, columns: columns)
@@ -34,7 +40,12 @@ extension Tensor {
     let totals = shifted.sum(keepingAxes: resolved)
     let kept = totals.zipSameShape(shift) { Scalar.log($0) + $1 }
     let outShape = keepDims ? kept.shape : reducedShape(inputShape, removing: resolved)
-    return Tensor(kept.reshaped(outShape), op: "logSumExp", parents: [self], file: file, line: line) { g in
+    return Tensor(kept.reshaped(outShape), op: "logSumExp", parents: [self], file: file, line: line) { g, graph in
+      if let graph {
+        return graph.record { g, x, y in
+          [g.reshaped(kept.shape).expanded(to: inputShape) * (x[0] - y.reshaped(kept.shape)).exp()]
+        }
+      }
       let upstream = g.reshaped(kept.shape)
       let softmax = Storage.broadcasting(x, kept, op: "logSumExp") { Scalar.exp($0 - $1) }
       return [Storage.broadcasting(softmax, upstream, op: "logSumExp", *)]
@@ -63,7 +74,9 @@ extension Tensor {
     let x = storage, columns = shape[rank - 1], rows = columns == 0 ? 0 : count / columns
     let y = Storage<Scalar>(uninitializedShape: shape)
     CPU.logSoftmaxRows(x.buffer.base, into: y.buffer.base, rows: rows, columns: columns)
-    return Tensor(y, op: "logSoftmax", parents: [self], file: file, line: line) { g in
+    return Tensor(y, op: "logSoftmax", parents: [self], file: file, line: line) { g, graph in
+      // ∂/∂x = g − e^y·Σg
+      if let graph { return graph.record { g, _, y in [g - y.exp() * g.sum(axes: [-1], keepDims: true)] } }
       let gx = Storage<Scalar>(uninitializedShape: y.shape)
       CPU.logSoftmaxBackwardRows(g.buffer.base, y.buffer.base, into: gx.buffer.base, rows: rows, columns: columns)
       return [gx]
@@ -87,7 +100,9 @@ extension Tensor {
     let x = storage, columns = shape[rank - 1], rows = columns == 0 ? 0 : count / columns
     let y = Storage<Scalar>(uninitializedShape: shape)
     CPU.softmaxRows(x.buffer.base, into: y.buffer.base, rows: rows, columns: columns)
-    return Tensor(y, op: "softmax", parents: [self], file: file, line: line) { g in
+    return Tensor(y, op: "softmax", parents: [self], file: file, line: line) { g, graph in
+      // ∂/∂x = y·(g − Σ g·y)
+      if let graph { return graph.record { g, _, y in [y * (g - (g * y).sum(axes: [-1], keepDims: true))] } }
       let gx = Storage<Scalar>(uninitializedShape: y.shape)
       CPU.softmaxBackwardRows(g.buffer.base, y.buffer.base, into: gx.buffer.base, rows: rows, columns: columns)
       return [gx]

@@ -34,7 +34,11 @@ extension Tensor {
         src + (o * size + lower) * inner, sourceStride: step * inner, into: dst + o * taken * inner,
         targetStride: inner, outer: taken, block: inner, adding: false)
     }
-    return Tensor(out, op: "sliced", parents: [self], file: file, line: line) { g in
+    return Tensor(out, op: "sliced", parents: [self], file: file, line: line) { g, graph in
+      if let graph {
+        let offsets = rowOffsets(Array(stride(from: lower, to: upper, by: step)), outer: outer, size: size, inner: inner)
+        return graph.record { g, _, _ in [g.scatteringElements(at: offsets, shape: inputShape)] }
+      }
       let grad = Storage<Scalar>(repeating: 0, shape: inputShape)
       let gs = g.buffer.base, gd = grad.buffer.base
       for o in 0..<outer {

@@ -34,6 +34,13 @@ extension Tensor {
         rows: rows, columns: columns, keeps)
       return out
     }
-    return Tensor(apply(storage), op: op, parents: [self]) { g in [apply(g)] }
+    return Tensor(apply(storage), op: op, parents: [self]) { g, graph in
+      if let graph {
+        // Linear: g times the constant 0/1 triangle.
+        let kept = Tensor(apply(Storage(repeating: 1, shape: g.shape)))
+        return graph.record { g, _, _ in [g * kept] }
+      }
+      return [apply(g)]
+    }
   }
 }

@@ -29,8 +29,12 @@ public final class Tensor<Scalar: TensorScalar> {
   /// The inputs of the op that made this tensor; empty for a leaf and for a released node.
   @exclusivity(unchecked) var parents: [Tensor]
   /// Maps the gradient of this tensor to the gradients of `parents`, in order. Nil for a leaf and
-  /// for a node whose graph a backward pass released.
-  @exclusivity(unchecked) var pullback: ((Storage<Scalar>) -> [Storage<Scalar>?])?
+  /// for a node whose graph a backward pass released. One closure serves both kinds of backward
+  /// pass (see ``Pullback``).
+  @exclusivity(unchecked) var pullback: Pullback?
+  /// The gradient with its own graph, left by ``backward(gradient:createGraph:retainGraph:file:line:)``
+  /// on a leaf: ``grad`` returns it while ``gradStorage`` is still its storage.
+  @exclusivity(unchecked) var gradientWithGraph: Tensor?
   /// The op that made this tensor (`"leaf"` for a leaf): named in errors and graph pictures.
   public let op: StaticString
   /// The sum of the buffer versions of `parents` and of this tensor when the op ran. Versions only
@@ -66,10 +70,12 @@ public final class Tensor<Scalar: TensorScalar> {
   ///   - line: the line in `file`.
   ///   - pullback: maps ∂L/∂output to [∂L/∂parents[i]], nil where an input gets no gradient. It may
   ///     read the inputs' and the output's storages: backward checks that none changed in between.
+  ///     Given a ``GradientGraph`` (a pass with `createGraph`), it records its gradients as tensor
+  ///     ops instead (``GradientGraph/record(_:)``) and returns `[]`.
   @inline(__always)
   init(
     _ storage: Storage<Scalar>, op: StaticString, parents: [Tensor], file: StaticString = #fileID,
-    line: UInt = #line, pullback: @escaping (Storage<Scalar>) -> [Storage<Scalar>?]
+    line: UInt = #line, pullback: @escaping Pullback
   ) {
     self.storage = storage
     self.op = op
@@ -151,11 +157,21 @@ public final class Tensor<Scalar: TensorScalar> {
   /// The gradient accumulated by ``backward(gradient:retainGraph:file:line:onLeafGradientReady:)``; nil before any backward pass.
   /// Kept for leaves that require grad.
   public var grad: Tensor? {
-    gradStorage.map { Tensor($0) }
+    guard let gradStorage else { return nil }
+    // After backward(createGraph: true), the gradient that carries its graph, unless a later
+    // first-order pass replaced or updated the storage since.
+    // (An in-place update of the gradient copies it first: the graph's tensor shares the buffer.)
+    if let gradientWithGraph, gradientWithGraph.storage.buffer === gradStorage.buffer {
+      return gradientWithGraph
+    }
+    return Tensor(gradStorage)
   }
 
   /// Clears the accumulated gradient.
-  public func zeroGrad() { gradStorage = nil }
+  public func zeroGrad() {
+    gradStorage = nil
+    gradientWithGraph = nil
+  }
 
   /// Marks this leaf, in place, as a parameter whose gradient is wanted (or not), like PyTorch's
   /// `requires_grad_()`, and returns it so that a creation reads as one expression:
@@ -183,7 +199,10 @@ public final class Tensor<Scalar: TensorScalar> {
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
   public func clone() -> Tensor {
-    Tensor(storage.copy(), op: "clone", parents: [self]) { g in [g] }
+    Tensor(storage.copy(), op: "clone", parents: [self]) { g, graph in
+      if let graph { return graph.record { g, _, _ in [g] } }
+      return [g]
+    }
   }
 
   /// Adds `g` to the accumulated gradient, in place when no one else can see the gradient buffer.
