@@ -121,3 +121,69 @@ public struct GradientCheckResult: Sendable, CustomStringConvertible {
       + "element \(worstIndex): backward gave \(worstAnalytic), finite differences \(worstNumeric)"
   }
 }
+
+/// Checks a function's gradients of order 1 or 2 against finite differences; order 2 is PyTorch's
+/// `gradgradcheck`.
+///
+/// Order 1 is ``checkGradients(of:at:epsilon:tolerance:seed:)``. Order 2 checks the gradients of the
+/// first gradients: with a random upstream v of f's shape and random directions uᵢ of the inputs'
+/// shapes, the first gradients gᵢ = ∂⟨f(x), v⟩/∂xᵢ are taken with `createGraph`, and the gradient
+/// of h(x) = Σᵢ ⟨gᵢ(x), uᵢ⟩ by a second backward pass (the Hessian of ⟨f, v⟩ applied to u) is
+/// compared with central differences of h, where h is evaluated by ordinary first-order passes:
+///
+///     ∂h/∂xᵢⱼ ≈ (h(xᵢⱼ + ε) − h(xᵢⱼ − ε)) / 2ε
+///
+/// ```swift
+/// let result = checkGradients(of: { x in (x[0] * x[1]).tanh() }, at: [a, b], order: 2)
+/// #expect(result.passed, "\(result)")
+/// ```
+///
+/// - Parameters:
+///   - f: the function to check; called with leaves that require grad (also for the differences).
+///   - inputs: where to check; their values are copied and not modified.
+///   - order: 1 or 2.
+///   - epsilon: the step ε of the central differences.
+///   - tolerance: an entry passes when |analytic − numeric| ≤ tolerance·(1 + |numeric|).
+///   - seed: seeds the random upstream gradient and directions.
+public func checkGradients<Scalar: TensorScalar>(
+  of f: ([Tensor<Scalar>]) -> Tensor<Scalar>, at inputs: [Tensor<Scalar>], order: Int,
+  epsilon: Double = 1e-6, tolerance: Double = 1e-6, seed: UInt64 = 0
+) -> GradientCheckResult {
+  if order == 1 { return checkGradients(of: f, at: inputs, epsilon: epsilon, tolerance: tolerance, seed: seed) }
+  if order != 2 {
+    argumentFailure("checkGradients", "order must be 1 or 2, got \(order)", file: #fileID, line: #line)
+  }
+  let shapes = inputs.map(\.shape)
+  let values = inputs.map(\.scalars)
+  var generator = SeededGenerator(seed: seed)
+  let output = withoutGrad { f(zip(values, shapes).map { Tensor<Scalar>($0, shape: $1) }) }
+  let upstream = Tensor<Scalar>.randomNormal(output.shape, using: &generator)
+  let directions = shapes.map { Tensor<Scalar>.randomNormal($0, using: &generator) }
+
+  /// h(x) = Σᵢ ⟨∂⟨f(x), v⟩/∂xᵢ, uᵢ⟩, and the leaves it was computed at.
+  func firstOrderObjective(_ point: [[Scalar]], createGraph: Bool) -> (Tensor<Scalar>, [Tensor<Scalar>]) {
+    let leaves = zip(point, shapes).map { Tensor<Scalar>($0, shape: $1, requiresGrad: true) }
+    let y = f(leaves)
+    let first = gradients(of: y, at: leaves, gradient: upstream, createGraph: createGraph)
+    return (innerProduct(first, directions), leaves)
+  }
+  let (h, leaves) = firstOrderObjective(values, createGraph: true)
+  let analytic = gradients(of: h, at: leaves).map(\.scalars)
+
+  var result = GradientCheckResult(tolerance: tolerance)
+  var point = values
+  for input in values.indices {
+    for j in values[input].indices {
+      let original = values[input][j]
+      point[input][j] = Scalar(Double(original) + epsilon)
+      let plus = Double(firstOrderObjective(point, createGraph: false).0.item())
+      point[input][j] = Scalar(Double(original) - epsilon)
+      let minus = Double(firstOrderObjective(point, createGraph: false).0.item())
+      point[input][j] = original
+      let step = Double(Scalar(Double(original) + epsilon)) - Double(Scalar(Double(original) - epsilon))
+      result.record(
+        analytic: Double(analytic[input][j]), numeric: (plus - minus) / step, input: input, index: j)
+    }
+  }
+  return result
+}
