@@ -79,6 +79,13 @@ let package = Package(
       path: "Examples/moons"
     ),
     .executableTarget(
+      name: "pinn",
+      dependencies: [
+        "Awesomegrad", "ExamplePlots", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      path: "Examples/pinn"
+    ),
+    .executableTarget(
       name: "regression",
       dependencies: ["Awesomegrad", .product(name: "ArgumentParser", package: "swift-argument-parser")],
       path: "Examples/regression"

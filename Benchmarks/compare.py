@@ -53,6 +53,9 @@ TARGETS = {
     "fashion-2t-vs-torch": ("reported", lambda r: True),
     "parallel-share": ("≥ 0.97", lambda r: r >= 0.97),
     "soak-allocs": ("constant, reported", lambda r: r == 0),
+    # Higher order (issue 21): the physics-informed Poisson example against its PyTorch twin.
+    "pinn-error": ("≤ 1e-3", lambda r: r <= 1e-3),
+    "pinn-vs-torch": ("≥ 1.0× (no slower)", lambda r: r >= 1.0),
 }
 
 
@@ -334,6 +337,17 @@ def main():
     row("attention-1024 vs PyTorch: forward + backward", "attention-vs-torch", r, f"{r:.2f}×" if r else "",
         f"{fmt_us(swift_attention)} vs {fmt_us(torch_attention)}; {gflops[0] or 0:.1f} vs {gflops[1] or 0:.1f} "
         f"GFLOP/s on the causal half{cpu_detail('attention-1024')}")
+
+    # pinn: 3000 Adam steps of the physics-informed Poisson solver (second derivatives by createGraph)
+    # against its PyTorch twin, 1 thread: the relative L2 error on the 101×101 grid and the time per step.
+    swift_error = med(runs, "pinn", SWIFT, key="relative_l2_error")
+    torch_error = med(runs, "pinn", "pytorch", key="relative_l2_error")
+    row("pinn: relative L2 error after 3000 steps (seed 0)", "pinn-error", swift_error,
+        f"{swift_error:.2e}" if swift_error else "", f"PyTorch twin {torch_error:.2e}" if torch_error else "not run")
+    swift_pinn, torch_pinn = med(runs, "pinn", SWIFT), med(runs, "pinn", "pytorch")
+    r = ratio(torch_pinn, swift_pinn)
+    row("pinn vs PyTorch: time per Adam step", "pinn-vs-torch", r, f"{r:.2f}×" if r else "",
+        f"{fmt_us(swift_pinn)} vs {fmt_us(torch_pinn)}")
 
     # The soak: memory over 10,000 moons-tensor steps.
     soak = runs.get(("moons-tensor-soak", SWIFT, 1), [])

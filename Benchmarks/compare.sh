@@ -86,7 +86,9 @@ $setup_only && exit 0
 swift="${SWIFT:-swift}"
 "$swift" build -c release --product bench
 "$swift" build -c release --product hf-model
+"$swift" build -c release --product pinn
 bench="$("$swift" build -c release --show-bin-path)/bench"
+pinn="$("$swift" build -c release --show-bin-path)/pinn"
 hf_model="$("$swift" build -c release --show-bin-path)/hf-model"
 
 out=.build/compare
@@ -136,6 +138,22 @@ hf_pair() {
   fi
 }
 
+# The physics-informed Poisson example (3000 Adam steps, seed 0, 1 thread) and its PyTorch twin; the
+# Swift side's `pinn --json` gets the workload and engine keys compare.py reads.
+pinn_pair() {
+  local swift_first="$1"
+  local swift_side=(env OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 "$pinn" --steps 3000 --seed 0 --threads 1 --json)
+  local wrap='import json, sys; d = json.load(sys.stdin); d.update(workload="pinn", engine="awesomegrad", threads=1, median_us=d["ms_per_step"] * 1000); print(json.dumps(d))'
+  echo "  ${swift_side[*]}" >&2
+  if $swift_first; then
+    "${swift_side[@]}" | "$python" -c "$wrap" >>"$results"
+    run 1 "$python" Benchmarks/reference/pinn_torch.py --steps 3000 --seed 0
+  else
+    run 1 "$python" Benchmarks/reference/pinn_torch.py --steps 3000 --seed 0
+    "${swift_side[@]}" | "$python" -c "$wrap" >>"$results"
+  fi
+}
+
 # COMPARE_WORKLOADS="charlm charlm-1024 attention-1024" limits a run to those PyTorch pairs (and skips
 # the micrograd, 2-thread, DDP and soak rows); by default every row runs.
 only="${COMPARE_WORKLOADS:-}"
@@ -163,6 +181,7 @@ for round in $(seq 1 "$rounds"); do
     run 2 "$python" Benchmarks/reference/torch_bench.py numpy-gemm-1024
     run 1 "$bench" ddp-fashion-epoch  # 2 MPI ranks of 1 thread against 1 process, both timed by bench
     run 1 "$bench" ddp-cnn            # the CNN the same way: 2 ranks of 32 against 1 process of 64
+    pinn_pair $swift_first
   fi
   hf_pair $swift_first 1
   hf_pair $swift_first 2

@@ -32,11 +32,18 @@ final class GradientGraph<Scalar: TensorScalar> {
   let node: Tensor<Scalar>
   /// What the pullback recorded: one gradient per input, nil where an input gets none.
   var gradients: [Tensor<Scalar>?]?
+  /// Per input: whether the pass needs its gradient (it leads to a wanted tensor). An op skips the
+  /// others, as PyTorch's `autograd.grad` computes only what leads to its inputs.
+  let wanted: [Bool]
 
-  init(upstream: Tensor<Scalar>, node: Tensor<Scalar>) {
+  init(upstream: Tensor<Scalar>, node: Tensor<Scalar>, wanted: [Bool]) {
     self.upstream = upstream
     self.node = node
+    self.wanted = wanted
   }
+
+  /// Whether the pass needs the gradient of input `i`.
+  @inline(__always) func wants(_ i: Int) -> Bool { wanted[i] }
 
   /// Records the op's gradients, written with tensor ops: `formula(g, inputs, output)` returns
   /// ∂L/∂inputs[i] for each input (nil for none). Returns `[]`, the pullback's storage result in
@@ -44,7 +51,8 @@ final class GradientGraph<Scalar: TensorScalar> {
   func record(
     _ formula: (_ g: Tensor<Scalar>, _ inputs: [Tensor<Scalar>], _ output: Tensor<Scalar>) -> [Tensor<Scalar>?]
   ) -> [Storage<Scalar>?] {
-    gradients = formula(upstream, node.parents, node)
+    // An input the pass does not need gets nil, whatever the formula computed for it.
+    gradients = zip(formula(upstream, node.parents, node), wanted).map { $1 ? $0 : nil }
     return []
   }
 
@@ -55,14 +63,14 @@ final class GradientGraph<Scalar: TensorScalar> {
   func recordThrough(_ composite: (_ inputs: [Tensor<Scalar>]) -> Tensor<Scalar>) -> [Storage<Scalar>?] {
     let inputs = node.parents
     let output = composite(inputs)
-    let wanted = inputs.filter(\.requiresGrad)
+    let wanted = inputs.indices.filter { self.wanted[$0] }.map { inputs[$0] }
     let found = gradientPass(
       from: output, seed: upstream, targets: wanted, createGraph: true, retainGraph: true,
       stopAtTargets: true, file: #fileID, line: #line)
     var byInput: [ObjectIdentifier: Tensor<Scalar>] = [:]
     for (input, gradient) in zip(wanted, found) { byInput[ObjectIdentifier(input)] = gradient }
     // An input passed twice (x·x) gets its whole gradient once.
-    gradients = inputs.map { $0.requiresGrad ? byInput.removeValue(forKey: ObjectIdentifier($0)) : nil }
+    gradients = inputs.indices.map { self.wanted[$0] ? byInput.removeValue(forKey: ObjectIdentifier(inputs[$0])) : nil }
     return []
   }
 }
@@ -190,6 +198,14 @@ func gradientPass<Scalar: TensorScalar>(
     stopAtTargets
     ? root.topologicalOrder(stoppingAt: targetIDs, file: file, line: line)
     : root.topologicalOrder(stoppingAt: [], file: file, line: line)
+  // The tensors whose gradient leads to a target (parents come first in `order`): only their
+  // gradients are computed and kept.
+  var leadsToTarget = targetIDs
+  for node in order where !leadsToTarget.contains(ObjectIdentifier(node)) {
+    if node.parents.contains(where: { leadsToTarget.contains(ObjectIdentifier($0)) }) {
+      leadsToTarget.insert(ObjectIdentifier(node))
+    }
+  }
   var state = GradMode.state
   state.recordsGraph = createGraph
   state.backwardPass += 1
@@ -197,11 +213,13 @@ func gradientPass<Scalar: TensorScalar>(
     for node in order.reversed() {
       let id = ObjectIdentifier(node)
       guard let pullback = node.pullback, let upstream = gradients[id] else { continue }
+      if !leadsToTarget.contains(id) { continue }
       if !targetIDs.contains(id) { gradients[id] = nil }  // an interior gradient is not kept
       node.checkSavedVersions(file: file, line: line)
       let inputGradients: [Tensor<Scalar>?]
       if createGraph {
-        let graph = GradientGraph(upstream: upstream, node: node)
+        let wanted = node.parents.map { $0.requiresGrad && leadsToTarget.contains(ObjectIdentifier($0)) }
+        let graph = GradientGraph(upstream: upstream, node: node, wanted: wanted)
         _ = pullback(upstream.storage, graph)
         guard let recorded = graph.gradients else { noDoubleBackwardFailure(node, file: file, line: line) }
         if recorded.count != node.parents.count {
@@ -216,8 +234,8 @@ func gradientPass<Scalar: TensorScalar>(
       for (i, gradient) in inputGradients.enumerated() {
         guard let gradient, i < node.parents.count else { continue }
         let parent = node.parents[i]
-        guard parent.requiresGrad else { continue }
         let key = ObjectIdentifier(parent)
+        guard parent.requiresGrad, leadsToTarget.contains(key) else { continue }
         if gradient.shape != parent.shape {
           shapeFailure(
             "\(node.op)", "its pullback returned a gradient of the wrong shape",

@@ -66,11 +66,13 @@ extension Tensor {
     return Tensor(y, op: "linear", parents: [self, weight, bias], file: file, line: line) { g, graph in
       if let graph {
         return graph.record { g, p, _ in
-          let g2 = g.reshaped([rows, outputs]), x2 = p[0].reshaped([rows, inputs])
+          // As matrices (no node when they already are).
+          let g2 = g.rank == 2 ? g : g.reshaped([rows, outputs])
+          let x2 = p[0].rank == 2 ? p[0] : p[0].reshaped([rows, inputs])
           return [
-            needX ? g2.matmul(p[1], transposeB: inputsFirst).reshaped(x.shape) : nil,
-            needW ? (inputsFirst ? x2.matmul(g2, transposeA: true) : g2.matmul(x2, transposeA: true)) : nil,
-            needB ? g.summed(to: b.shape) : nil,
+            graph.wants(0) ? g2.matmul(p[1], transposeB: inputsFirst).reshapedIfNeeded(x.shape) : nil,
+            graph.wants(1) ? (inputsFirst ? x2.matmul(g2, transposeA: true) : g2.matmul(x2, transposeA: true)) : nil,
+            graph.wants(2) ? g.summed(to: b.shape) : nil,
           ]
         }
       }

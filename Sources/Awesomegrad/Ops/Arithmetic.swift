@@ -13,7 +13,7 @@ extension Tensor {
     return Tensor(Storage.broadcasting(lhs.storage, rhs.storage, op: "add", ScalarFunction.Add()), op: "add", parents: [lhs, rhs]) { g, graph in
       if let graph {
         return graph.record { g, _, _ in
-          [needA ? g.summed(to: ls) : nil, needB ? g.summed(to: rs) : nil]
+          [graph.wants(0) ? g.summed(to: ls) : nil, graph.wants(1) ? g.summed(to: rs) : nil]
         }
       }
       return [needA ? unbroadcast(g, to: ls) : nil, needB ? unbroadcast(g, to: rs) : nil]
@@ -29,7 +29,7 @@ extension Tensor {
     return Tensor(Storage.broadcasting(lhs.storage, rhs.storage, op: "sub", ScalarFunction.Subtract()), op: "sub", parents: [lhs, rhs]) { g, graph in
       if let graph {
         return graph.record { g, _, _ in
-          [needA ? g.summed(to: ls) : nil, needB ? (-g).summed(to: rs) : nil]
+          [graph.wants(0) ? g.summed(to: ls) : nil, graph.wants(1) ? (-g).summed(to: rs) : nil]
         }
       }
       return [needA ? unbroadcast(g, to: ls) : nil, needB ? unbroadcast(g.map(ScalarFunction.Negate()), to: rs) : nil]
@@ -48,7 +48,10 @@ extension Tensor {
     return Tensor(Storage.broadcasting(a, b, op: "mul", ScalarFunction.Multiply()), op: "mul", parents: [lhs, rhs]) { g, graph in
       if let graph {
         return graph.record { g, x, _ in
-          [needA ? (g * x[1]).summed(to: a.shape) : nil, needB ? (g * x[0]).summed(to: b.shape) : nil]
+          [
+            graph.wants(0) ? (g * x[1]).summed(to: a.shape) : nil,
+            graph.wants(1) ? (g * x[0]).summed(to: b.shape) : nil,
+          ]
         }
       }
       return [
@@ -70,8 +73,8 @@ extension Tensor {
         // ∂/∂a = g/b, ∂/∂b = −g·a/b².
         return graph.record { g, x, _ in
           [
-            needA ? (g / x[1]).summed(to: a.shape) : nil,
-            needB ? (-(g * x[0]) / (x[1] * x[1])).summed(to: b.shape) : nil,
+            graph.wants(0) ? (g / x[1]).summed(to: a.shape) : nil,
+            graph.wants(1) ? (-(g * x[0]) / (x[1] * x[1])).summed(to: b.shape) : nil,
           ]
         }
       }

@@ -29,8 +29,29 @@ extension Tensor {
   public func tanh(file: StaticString = #fileID, line: UInt = #line) -> Tensor {
     let y = storage.map(grain: CPU.transcendentalGrain, ScalarFunction.Tanh())
     return Tensor(y, op: "tanh", parents: [self], file: file, line: line) { g, graph in
-      if let graph { return graph.record { g, _, y in [g * (1 - y * y)] } }
+      if let graph { return graph.record { g, _, y in [Tensor.tanhBackward(g, y)] } }
       return [g.zipSameShape(y, ScalarFunction.TanhGradient())]
+    }
+  }
+
+  /// g·(1 − y²), tanh's pullback as an op of its own (PyTorch's `tanh_backward`), so that a gradient
+  /// recorded with createGraph is one node, not three.  ∂/∂g = 1 − y², ∂/∂y = −2·g·y.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  static func tanhBackward(_ gradient: Tensor, _ output: Tensor) -> Tensor {
+    let (g, y) = (gradient.storage, output.storage)
+    let (needG, needY) = (gradient.requiresGrad, output.requiresGrad)
+    return Tensor(g.zipSameShape(y, ScalarFunction.TanhGradient()), op: "tanhBackward", parents: [gradient, output]) {
+      upstream, graph in
+      if let graph {
+        return graph.record { u, p, _ in
+          [graph.wants(0) ? Tensor.tanhBackward(u, p[1]) : nil, graph.wants(1) ? -2 * u * p[0] * p[1] : nil]
+        }
+      }
+      return [
+        needG ? upstream.zipSameShape(y, ScalarFunction.TanhGradient()) : nil,
+        needY ? upstream.zipSameShape(g.zipSameShape(y, *)) { u, gy in -2 * u * gy } : nil,
+      ]
     }
   }
 
@@ -113,8 +134,8 @@ extension Tensor {
       if let graph {
         return graph.record { g, x, y in
           [
-            needA ? (g * x[1] * Tensor.pow(x[0], x[1] - 1)).summed(to: a.shape) : nil,
-            needB ? (g * y * (x[0] * Tensor(logMask!) + (1 - Tensor(logMask!))).log()).summed(to: b.shape) : nil,
+            graph.wants(0) ? (g * x[1] * Tensor.pow(x[0], x[1] - 1)).summed(to: a.shape) : nil,
+            graph.wants(1) ? (g * y * (x[0] * Tensor(logMask!) + (1 - Tensor(logMask!))).log()).summed(to: b.shape) : nil,
           ]
         }
       }

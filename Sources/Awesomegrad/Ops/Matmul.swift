@@ -61,11 +61,14 @@ extension Tensor {
       if let graph {
         return graph.record { g, x, _ in
           let (a, b) = (x[0], x[1])
-          let ga =
-            transposeA ? b.matmul(g, transposeA: transposeB, transposeB: true) : g.matmul(b, transposeB: !transposeB)
-          let gb =
-            transposeB ? g.matmul(a, transposeA: true, transposeB: transposeA) : a.matmul(g, transposeA: !transposeA)
-          return [needA ? ga.summed(to: a.shape) : nil, needB ? gb.summed(to: b.shape) : nil]
+          var (ga, gb): (Tensor?, Tensor?) = (nil, nil)
+          if graph.wants(0) {
+            ga = transposeA ? b.matmul(g, transposeA: transposeB, transposeB: true) : g.matmul(b, transposeB: !transposeB)
+          }
+          if graph.wants(1) {
+            gb = transposeB ? g.matmul(a, transposeA: true, transposeB: transposeA) : a.matmul(g, transposeA: !transposeA)
+          }
+          return [ga?.summed(to: a.shape), gb?.summed(to: b.shape)]
         }
       }
       var ga: Storage<Scalar>?

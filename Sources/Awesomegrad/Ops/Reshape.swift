@@ -14,6 +14,14 @@ extension Tensor {
   }
 }
 
+extension Tensor {
+  /// This tensor when it already has `newShape`, else ``reshaped(_:file:line:)``: for the formulas of
+  /// gradients of gradients, which should not add a node that changes nothing.
+  func reshapedIfNeeded(_ newShape: [Int]) -> Tensor {
+    shape == newShape ? self : reshaped(newShape)
+  }
+}
+
 /// Adding and removing axes of size 1, and broadcasting to a larger shape.
 extension Tensor {
   /// The same elements with a new axis of size 1 inserted at `axis` (which may be `rank`, or
@@ -71,6 +79,7 @@ extension Tensor {
   /// let biasGradient = g.summed(to: [3])
   /// ```
   public func summed(to target: [Int], file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+    if target == shape { return self }  // nothing to sum, as PyTorch's sum_to_size
     guard broadcastShape(target, shape) == shape else {
       shapeFailure(
         "summed", "\(target) does not broadcast to the tensor's shape", shapes: [shape, target],
