@@ -144,16 +144,18 @@ let package = Package(
 
     // MARK: - Tests
     .testTarget(name: "MicrogradTests", dependencies: ["Micrograd"], resources: [.copy("Fixtures")]),
+    /// Runs the package's executables for the tests that start, signal and restart them.
+    .target(name: "TestSupport", path: "Tests/TestSupport"),
     .testTarget(
       name: "AwesomegradTests",
-      dependencies: ["Awesomegrad", "Micrograd", "TorchConformance", "CBLAS", "AwesomegradKernels"],
+      dependencies: ["Awesomegrad", "Micrograd", "TorchConformance", "CBLAS", "AwesomegradKernels", "TestSupport"],
       resources: [.copy("Fixtures")]
     ),
     .testTarget(
       name: "AwesomegradModelsTests", dependencies: ["AwesomegradModels", "AwesomegradTokenizers", "Awesomegrad"],
       resources: [.copy("Fixtures")]),
     .testTarget(
-      name: "AwesomegradDistributedTests", dependencies: ["AwesomegradDistributed", "Awesomegrad"]),
+      name: "AwesomegradDistributedTests", dependencies: ["AwesomegradDistributed", "Awesomegrad", "TestSupport"]),
   ],
   swiftLanguageModes: [.v6]
 )
