@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `pinn` (Examples/pinn) runs a few steps and prints the JSON keys of the interface list, and writes
