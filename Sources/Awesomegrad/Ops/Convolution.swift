@@ -161,23 +161,6 @@ public func conv2d<Scalar: TensorScalar>(
   }
 }
 
-/// 1-D convolution of a batch of sequences, as PyTorch's `torch.nn.functional.conv1d`:
-///
-///     out[n, o, i] = b[o] + Σ_{c ∈ group(o)} Σ_k W[o, c, k] · x[n, c, i·s − p + k·d]
-///
-/// It is ``conv2d(_:weight:bias:stride:padding:dilation:groups:file:line:)`` on images of height 1.
-///
-/// - Parameters:
-///   - input: `[batch, channels, length]` (NCL).
-///   - weight: `[outChannels, channels / groups, kernel]`.
-///   - bias: `[outChannels]`, or nil.
-///   - stride: the step between windows.
-///   - padding: zeros added on each side.
-///   - dilation: the spacing of the kernel's taps.
-///   - groups: the number of channel groups (`channels` for a depthwise convolution).
-///   - file: the caller's file (`#fileID`), named in error messages and by anomaly mode.
-///   - line: the caller's line.
-/// - Returns: `[batch, outChannels, ⌊(L + 2p − d·(k − 1) − 1) / s⌋ + 1]`.
 /// conv2d written with differentiable ops, for gradients of gradients: the input is padded (a
 /// scatter into zeros), unfolded into columns `[N, groups, C/groups·kh·kw, oH·oW]` (a gather), and
 /// multiplied by the weight viewed as `[1, groups, O/groups, C/groups·kh·kw]`, then the bias is added.
@@ -224,6 +207,23 @@ func unfoldedConvolution<Scalar: TensorScalar>(
   return out
 }
 
+/// 1-D convolution of a batch of sequences, as PyTorch's `torch.nn.functional.conv1d`:
+///
+///     out[n, o, i] = b[o] + Σ_{c ∈ group(o)} Σ_k W[o, c, k] · x[n, c, i·s − p + k·d]
+///
+/// It is ``conv2d(_:weight:bias:stride:padding:dilation:groups:file:line:)`` on images of height 1.
+///
+/// - Parameters:
+///   - input: `[batch, channels, length]` (NCL).
+///   - weight: `[outChannels, channels / groups, kernel]`.
+///   - bias: `[outChannels]`, or nil.
+///   - stride: the step between windows.
+///   - padding: zeros added on each side.
+///   - dilation: the spacing of the kernel's taps.
+///   - groups: the number of channel groups (`channels` for a depthwise convolution).
+///   - file: the caller's file (`#fileID`), named in error messages and by anomaly mode.
+///   - line: the caller's line.
+/// - Returns: `[batch, outChannels, ⌊(L + 2p − d·(k − 1) − 1) / s⌋ + 1]`.
 public func conv1d<Scalar: TensorScalar>(
   _ input: Tensor<Scalar>, weight: Tensor<Scalar>, bias: Tensor<Scalar>? = nil, stride: Int = 1,
   padding: Int = 0, dilation: Int = 1, groups: Int = 1,
