@@ -139,7 +139,9 @@ let package = Package(
     .testTarget(name: "MicrogradTests", dependencies: ["Micrograd"], resources: [.copy("Fixtures")]),
     .testTarget(
       name: "AwesomegradTests",
-      dependencies: ["Awesomegrad", "Micrograd", "TorchConformance", "CBLAS", "AwesomegradKernels"],
+      dependencies: [
+        "Awesomegrad", "Micrograd", "TorchConformance", "CBLAS", "AwesomegradKernels", "AwesomegradModels",
+      ],
       resources: [.copy("Fixtures")]
     ),
     .testTarget(
