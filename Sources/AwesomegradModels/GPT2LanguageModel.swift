@@ -179,10 +179,10 @@ public final class GPT2Attention: Module<Float> {
     func split(_ part: Int) -> Tensor<Float> {
       qkv.sliced(axis: 2, start: part * c, end: (part + 1) * c).reshaped([b, t, heads, d]).permuted([0, 2, 1, 3])
     }
-    var (key, value) = (split(1), split(2))
-    let past = cache?.count ?? 0
-    if let cache { (key, value) = cache.update(layer: layer, key: key, value: value) }
-    let out = causalAttention(query: split(0), key: key, value: value, offset: past, keyMask: keyMask)
+    let (query, key, value) = (split(0), split(1), split(2))
+    let out =
+      cache?.attention(layer: layer, query: query, key: key, value: value, keyMask: keyMask)
+      ?? causalAttention(query: query, key: key, value: value, keyMask: keyMask)
     return c_proj(out.permuted([0, 2, 1, 3]).reshaped([b, t, c]))
   }
 }

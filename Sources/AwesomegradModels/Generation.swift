@@ -80,7 +80,9 @@ extension CausalLanguageModel {
     var nextPosition = prompts.map(\.count)
     let positions = IndexTensor(
       prompts.flatMap { p in [Int](repeating: 1, count: length - p.count) + Array(0..<p.count) }, shape: [b, length])
-    let cache = makeCache(batchSize: b, capacity: length + options.maxNewTokens)
+    // The cache holds the model's whole context, allocated once (untouched pages cost nothing); a
+    // longer request (Llama's rotary positions extend past it) gets what it needs.
+    let cache = makeCache(batchSize: b, capacity: max(configuration.contextLength, length + options.maxNewTokens))
 
     var outputs = [[Int]](repeating: [], count: b)
     var finished = [Bool](repeating: false, count: b)

@@ -3,10 +3,13 @@ import Awesomegrad
 /// The keys and values of every position a model has already read, per layer, so that each new
 /// token costs one position of work instead of the whole sequence again.
 ///
-/// Each layer's keys and values are one buffer `[batch, keyValueHeads, capacity, headDimension]`
-/// allocated up front (pages the sequence never reaches are never touched). A forward pass over T
-/// new tokens writes them at positions `count ..< count + T` of every layer and then advances
-/// ``count``. The cache is for inference: the tensors it hands out are constants.
+/// Each layer's keys and values are one tensor `[batch, keyValueHeads, capacity, headDimension]`,
+/// allocated once, up front, for the model's whole context (the pages a sequence never reaches are
+/// never touched, so they cost no memory). A forward pass over T new tokens writes them at positions
+/// `count ..< count + T` of its layer, attends over the first `count + T` positions in place, through
+/// the library's fused ``cachedAttention(query:keyCache:valueCache:length:mask:isCausal:scale:file:line:)``
+/// (no copy of the cache, no `[T, count + T]` score matrix), and the model then advances ``count``.
+/// The cache is for inference: nothing it returns records a graph.
 public final class KVCache {
   /// The number of sequences.
   public let batchSize: Int
@@ -21,8 +24,9 @@ public final class KVCache {
   /// The positions already written (the same in every layer once a forward pass is over).
   public private(set) var count = 0
 
-  private let keys: [UnsafeMutablePointer<Float>]
-  private let values: [UnsafeMutablePointer<Float>]
+  /// Per layer, `[batchSize, keyValueHeads, capacity, headDimension]`; positions `0..<count` hold data.
+  private let keys: [Tensor<Float>]
+  private let values: [Tensor<Float>]
 
   /// A cache for `batchSize` sequences of at most `capacity` positions.
   public init(batchSize: Int, capacity: Int, layers: Int, keyValueHeads: Int, headDimension: Int) {
@@ -36,92 +40,90 @@ public final class KVCache {
     self.layers = layers
     self.keyValueHeads = keyValueHeads
     self.headDimension = headDimension
-    let size = batchSize * keyValueHeads * capacity * headDimension
-    keys = (0..<layers).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: size) }
-    values = (0..<layers).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: size) }
+    let shape = [batchSize, keyValueHeads, capacity, headDimension]
+    // Uninitialised: only positions below `count` are ever read.
+    keys = (0..<layers).map { _ in Tensor(Storage(uninitializedShape: shape)) }
+    values = (0..<layers).map { _ in Tensor(Storage(uninitializedShape: shape)) }
   }
 
-  deinit {
-    for p in keys { p.deallocate() }
-    for p in values { p.deallocate() }
-  }
-
-  /// Writes `key` and `value` (`[batch, keyValueHeads, T, headDimension]`, the new positions) into
-  /// layer `layer` after the ``count`` cached positions, and returns the keys and values of all
-  /// `count + T` positions. Before anything is cached the new tensors are returned as they are.
-  func update(layer: Int, key: Tensor<Float>, value: Tensor<Float>) -> (key: Tensor<Float>, value: Tensor<Float>) {
+  /// Causal attention of T new positions over everything cached before them and themselves.
+  ///
+  /// Writes `key` and `value` (`[batch, keyValueHeads, T, headDimension]`) at positions
+  /// `count ..< count + T` of layer `layer`, then computes, for query head h (key/value head
+  /// h / (heads / keyValueHeads), as `repeat_kv`, without repeating the cache):
+  ///
+  ///     out[b, h, i] = softmax_s(q[b, h, i]·k[b, h/g, s] / √d) · v[b, h/g, s],
+  ///     s ≤ count + i, and keyMask[b, s] when given
+  ///
+  /// - Parameters:
+  ///   - query: `[batch, heads, T, headDimension]`.
+  ///   - keyMask: `[batch, count + T]`, false at padding (left-padded batched prompts); nil for none.
+  /// - Returns: `[batch, heads, T, headDimension]`.
+  func attention(
+    layer: Int, query: Tensor<Float>, key: Tensor<Float>, value: Tensor<Float>, keyMask: MaskTensor?
+  ) -> Tensor<Float> {
     let t = key.shape[2]
     if key.shape != [batchSize, keyValueHeads, t, headDimension] || value.shape != key.shape
       || count + t > capacity
     {
       modelArgumentFailure(
-        "KVCache.update", "keys \(key.shape) and values \(value.shape) must be [\(batchSize), "
+        "KVCache.attention", "keys \(key.shape) and values \(value.shape) must be [\(batchSize), "
           + "\(keyValueHeads), T, \(headDimension)] with \(count) + T ≤ \(capacity)", file: #fileID, line: #line)
     }
-    let d = headDimension
-    let (start, total) = (count, count + t)
+    let (d, start, length) = (headDimension, count, count + t)
     for (source, destination) in [(key, keys[layer]), (value, values[layer])] {
       source.storage.withUnsafeBufferPointer { new in
-        for row in 0..<(batchSize * keyValueHeads) {
-          (destination + (row * capacity + start) * d).update(from: new.baseAddress! + row * t * d, count: t * d)
+        destination.updateValues { cached in
+          for row in 0..<(batchSize * keyValueHeads) {
+            (cached.baseAddress! + (row * capacity + start) * d).update(from: new.baseAddress! + row * t * d, count: t * d)
+          }
         }
       }
     }
-    if start == 0 { return (key, value) }
-    return (gathered(keys[layer], positions: total), gathered(values[layer], positions: total))
+    let mask = keyMask.map { MaskTensor($0.scalars, shape: [batchSize, 1, 1, length]) }
+    return cachedAttention(
+      query: query, keyCache: keys[layer], valueCache: values[layer], length: length, mask: mask, isCausal: true)
   }
 
   /// Marks `n` more positions as written, after every layer has stored them.
   func advance(by n: Int) { count += n }
-
-  /// The first `positions` positions of a layer's buffer as a tensor `[batch, heads, positions, d]`.
-  private func gathered(_ buffer: UnsafeMutablePointer<Float>, positions: Int) -> Tensor<Float> {
-    let d = headDimension
-    let shape = [batchSize, keyValueHeads, positions, d]
-    return Tensor(
-      Storage(shape: shape) { out in
-        for row in 0..<(batchSize * keyValueHeads) {
-          (out.baseAddress! + row * positions * d).update(from: buffer + row * capacity * d, count: positions * d)
-        }
-      })
-  }
 }
 
-/// Causal attention of new queries over cached and new keys, with grouped-query heads and an
-/// optional padding mask, through the library's ``scaledDotProductAttention(query:key:value:mask:isCausal:scale:file:line:)``.
+/// Causal attention over a whole sequence (no cache), with grouped-query heads and an optional
+/// padding mask, through the library's ``scaledDotProductAttention(query:key:value:mask:isCausal:scale:file:line:)``,
+/// which records the graph that training needs.
+///
+///     out[b, h, i] = softmax_j(q[b, h, i]·k[b, h/g, j] / √d) · v[b, h/g, j],  j ≤ i, keyMask[b, j]
 ///
 /// - Parameters:
-///   - query: `[B, heads, T, d]`, the T new positions, which come after `offset` earlier ones.
-///   - key: `[B, keyValueHeads, offset + T, d]`; query head h reads key/value head
-///     h / (heads / keyValueHeads), as `repeat_kv` lays them out. The query is viewed as
-///     `[B, keyValueHeads, rep·T, d]` so the keys are never repeated.
+///   - query: `[B, heads, T, d]`.
+///   - key: `[B, keyValueHeads, T, d]`; query head h reads key/value head h / (heads / keyValueHeads),
+///     as `repeat_kv` lays them out. The query is viewed as `[B, keyValueHeads, rep·T, d]` so the keys
+///     are never repeated.
 ///   - value: as `key`.
-///   - offset: the positions before the new ones.
-///   - keyMask: `[B, offset + T]`, false at padding (left padding of batched prompts); nil for none.
+///   - keyMask: `[B, T]`, false at padding (left padding of batched prompts); nil for none.
 /// - Returns: `[B, heads, T, d]`.
 func causalAttention(
-  query: Tensor<Float>, key: Tensor<Float>, value: Tensor<Float>, offset: Int, keyMask: MaskTensor?
+  query: Tensor<Float>, key: Tensor<Float>, value: Tensor<Float>, keyMask: MaskTensor?
 ) -> Tensor<Float> {
   let (b, heads, t, d) = (query.shape[0], query.shape[1], query.shape[2], query.shape[3])
-  let (keyValueHeads, s) = (key.shape[1], key.shape[2])
-  let repeats = heads / keyValueHeads
-  let grouped = repeats == 1 ? query : query.reshaped([b, keyValueHeads, repeats * t, d])
-  if keyMask == nil && (t == 1 || (offset == 0 && repeats == 1)) {
-    // One new query sees every key; a plain causal square is the library's isCausal.
-    let out = scaledDotProductAttention(query: grouped, key: key, value: value, isCausal: t > 1)
-    return repeats == 1 ? out : out.reshaped([b, heads, t, d])
+  let repeats = heads / key.shape[1]
+  if keyMask == nil && repeats == 1 {
+    return scaledDotProductAttention(query: query, key: key, value: value, isCausal: true)
   }
-  // Row r·T + i of a group is query i, at position offset + i: it sees keys j ≤ offset + i.
-  var flags = [Bool](repeating: false, count: (keyMask == nil ? 1 : b) * repeats * t * s)
-  for batch in 0..<(keyMask == nil ? 1 : b) {
+  let grouped = repeats == 1 ? query : query.reshaped([b, key.shape[1], repeats * t, d])
+  // Row r·T + i of a group is query i: it sees keys j ≤ i (and not padding).
+  let batches = keyMask == nil ? 1 : b
+  var flags = [Bool](repeating: false, count: batches * repeats * t * t)
+  for batch in 0..<batches {
     for r in 0..<repeats {
       for i in 0..<t {
         let row = (batch * repeats + r) * t + i
-        for j in 0...(offset + i) where keyMask?.scalars[batch * s + j] ?? true { flags[row * s + j] = true }
+        for j in 0...i where keyMask?.scalars[batch * t + j] ?? true { flags[row * t + j] = true }
       }
     }
   }
-  let mask = MaskTensor(flags, shape: [keyMask == nil ? 1 : b, 1, repeats * t, s])
+  let mask = MaskTensor(flags, shape: [batches, 1, repeats * t, t])
   let out = scaledDotProductAttention(query: grouped, key: key, value: value, mask: mask)
   return repeats == 1 ? out : out.reshaped([b, heads, t, d])
 }

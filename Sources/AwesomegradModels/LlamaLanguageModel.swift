@@ -181,11 +181,11 @@ public final class LlamaAttention: Module<Float> {
     let (b, t, d) = (x.shape[0], x.shape[1], headDimension)
     func heads(_ y: Tensor<Float>, _ n: Int) -> Tensor<Float> { y.reshaped([b, t, n, d]).permuted([0, 2, 1, 3]) }
     let query = heads(q_proj(x), self.heads).rotaryEmbedded(cos: cos, sin: sin)
-    var key = heads(k_proj(x), keyValueHeads).rotaryEmbedded(cos: cos, sin: sin)
-    var value = heads(v_proj(x), keyValueHeads)
-    let past = cache?.count ?? 0
-    if let cache { (key, value) = cache.update(layer: layer, key: key, value: value) }
-    let out = causalAttention(query: query, key: key, value: value, offset: past, keyMask: keyMask)
+    let key = heads(k_proj(x), keyValueHeads).rotaryEmbedded(cos: cos, sin: sin)
+    let value = heads(v_proj(x), keyValueHeads)
+    let out =
+      cache?.attention(layer: layer, query: query, key: key, value: value, keyMask: keyMask)
+      ?? causalAttention(query: query, key: key, value: value, keyMask: keyMask)
     return o_proj(out.permuted([0, 2, 1, 3]).reshaped([b, t, self.heads * d]))
   }
 }

@@ -21,8 +21,9 @@ public struct Storage<Scalar: TensorScalar> {
     self.buffer = buffer
   }
 
-  /// A storage whose elements the caller must write before reading.
-  init(uninitializedShape shape: [Int]) {
+  /// A storage whose elements the caller must write before reading (`package`: the models' KV cache
+  /// allocates a whole context this way, so that pages it never reaches cost no memory).
+  package init(uninitializedShape shape: [Int]) {
     self.init(shape: shape, buffer: Buffer.make(uninitializedCount: elementCount(shape)))
   }
 
