@@ -13,7 +13,11 @@ let package = Package(
     .library(name: "Micrograd", targets: ["Micrograd"]),
     .library(name: "AwesomegradDistributed", targets: ["AwesomegradDistributed"]),
     /// Hugging Face GPT-2 and Llama checkpoints and their byte-level BPE tokenizers.
+    /// nanoGPT's GPT and its blocks, Hugging Face GPT-2 and Llama checkpoints and their byte-level BPE
+    /// tokenizers: the models, kept out of the core.
     .library(name: "AwesomegradModels", targets: ["AwesomegradModels", "AwesomegradTokenizers"]),
+    /// The data sets of the examples (moons, MNIST/Fashion-MNIST); the file formats stay in the core.
+    .library(name: "AwesomegradDatasets", targets: ["AwesomegradDatasets"]),
   ],
   // MARK: - Dependencies
   dependencies: [
@@ -56,6 +60,8 @@ let package = Package(
     .target(
       name: "AwesomegradDistributed", dependencies: ["Awesomegrad", "AwesomegradKernels", "CMPI"],
       path: "Sources/AwesomegradDistributed"),
+    /// The examples' data sets over the core's readers: moons, and MNIST-style IDX folders.
+    .target(name: "AwesomegradDatasets", dependencies: ["Awesomegrad"], path: "Sources/AwesomegradDatasets"),
     /// Byte-level BPE tokenizers read from `tokenizer.json` (Foundation only, no tensors).
     .target(name: "AwesomegradTokenizers", path: "Sources/AwesomegradTokenizers"),
     /// Pretrained transformers in the Hugging Face layout: GPT-2 and Llama, loading, generation with
@@ -86,7 +92,7 @@ let package = Package(
     .executableTarget(
       name: "fashion-mnist",
       dependencies: [
-        "Awesomegrad", "AwesomegradDistributed", "ExamplePlots",
+        "Awesomegrad", "AwesomegradDatasets", "AwesomegradDistributed", "ExamplePlots",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       path: "Examples/fashion-mnist"
@@ -94,7 +100,8 @@ let package = Package(
     .executableTarget(
       name: "char-lm",
       dependencies: [
-        "Awesomegrad", "ExamplePlots", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "Awesomegrad", "AwesomegradModels", "ExamplePlots",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       path: "Examples/char-lm"
     ),
@@ -111,7 +118,8 @@ let package = Package(
     .executableTarget(
       name: "bench",
       dependencies: [
-        "Micrograd", "Awesomegrad", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "Micrograd", "Awesomegrad", "AwesomegradDatasets", "AwesomegradModels",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "MallocInterposerSwift", package: "malloc-interposer"),
         "AwesomegradDistributed",
       ],
@@ -141,6 +149,7 @@ let package = Package(
       name: "AwesomegradTests",
       dependencies: [
         "Awesomegrad", "Micrograd", "TorchConformance", "CBLAS", "AwesomegradKernels", "AwesomegradModels",
+        "AwesomegradDatasets",
       ],
       resources: [.copy("Fixtures")]
     ),

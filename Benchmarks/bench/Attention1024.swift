@@ -1,4 +1,5 @@
 import Awesomegrad
+import AwesomegradModels
 
 /// Causal attention alone, forward and backward, Float: q, k, v `[2, 4, 1024, 32]` (batch 2, 4 heads,
 /// context 1024, head size 32: the char GPT's heads at context 1024), PyTorch's

@@ -1,4 +1,5 @@
 import Awesomegrad
+import AwesomegradModels
 
 /// `bench attention-crossover`: attention forward and backward through each kernel
 /// (`withAttentionKernel`) at contexts 64 to 1024, for the dispatch's crossover. Each context keeps
