@@ -24,6 +24,9 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     // Counts malloc calls and bytes for `bench`'s allocations-per-step and graph-memory columns.
     .package(url: "https://github.com/ordo-one/malloc-interposer", from: "1.6.0"),
+    // `Real` (RealModule): the scalar protocol's elementary functions, so the library adds no public
+    // members to Float and Double and `import RealModule` beside it is unambiguous.
+    .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
     // `make docs`: the DocC catalogs in Sources/<Target>/<Target>.docc as a static site.
     .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
   ],
@@ -52,7 +55,12 @@ let package = Package(
 
     // MARK: - Libraries
     .target(name: "Micrograd", path: "Sources/Micrograd"),
-    .target(name: "Awesomegrad", dependencies: ["CBLAS", "CZlib", "AwesomegradKernels"], path: "Sources/Awesomegrad"),
+    .target(
+      name: "Awesomegrad",
+      dependencies: [
+        "CBLAS", "CZlib", "AwesomegradKernels", .product(name: "RealModule", package: "swift-numerics"),
+      ],
+      path: "Sources/Awesomegrad"),
     /// The Float vector kernels (Adam, exact GELU) compiled for the baseline, AVX2 and AVX-512F; the
     /// library picks one per process from CPUFeatures.
     .target(name: "AwesomegradKernels", path: "Sources/AwesomegradKernels"),
@@ -149,7 +157,7 @@ let package = Package(
       name: "AwesomegradTests",
       dependencies: [
         "Awesomegrad", "Micrograd", "TorchConformance", "CBLAS", "AwesomegradKernels", "AwesomegradModels",
-        "AwesomegradDatasets",
+        "AwesomegradDatasets", .product(name: "RealModule", package: "swift-numerics"),
       ],
       resources: [.copy("Fixtures")]
     ),

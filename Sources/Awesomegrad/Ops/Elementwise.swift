@@ -14,7 +14,7 @@ extension Tensor {
   @_specialize(where Scalar == Double)
   public func log(file: StaticString = #fileID, line: UInt = #line) -> Tensor {
     let x = storage
-    return Tensor(x.map(grain: CPU.transcendentalGrain, Scalar.log), op: "log", parents: [self], file: file, line: line) { g in
+    return Tensor(x.map(grain: CPU.transcendentalGrain) { Scalar.log($0) }, op: "log", parents: [self], file: file, line: line) { g in
       [g.zipSameShape(x, /)]
     }
   }
@@ -60,7 +60,7 @@ extension Tensor {
       switch exponent {
       case 2: x.map { $0 * $0 }
       case 1: x.copy()
-      default: x.map(grain: CPU.transcendentalGrain) { Scalar.pow($0, exponent) }
+      default: x.map(grain: CPU.transcendentalGrain) { Scalar.cPow($0, exponent) }
       }
     return Tensor(y, op: "pow", parents: [self], file: file, line: line) { g in
       let p = exponent
@@ -70,7 +70,7 @@ extension Tensor {
           case 0: 0
           case 1: g
           case 2: g * 2 * x
-          default: g * p * Scalar.pow(x, p - 1)
+          default: g * p * Scalar.cPow(x, p - 1)
           }
         }
       ]
