@@ -153,11 +153,13 @@ let package = Package(
 
     // MARK: - Tests
     .testTarget(name: "MicrogradTests", dependencies: ["Micrograd"], resources: [.copy("Fixtures")]),
+    /// Runs the package's executables for the tests that start, signal and restart them.
+    .target(name: "TestSupport", path: "Tests/TestSupport"),
     .testTarget(
       name: "AwesomegradTests",
       dependencies: [
-        "Awesomegrad", "Micrograd", "TorchConformance", "CBLAS", "AwesomegradKernels", "AwesomegradModels",
-        "AwesomegradDatasets", .product(name: "RealModule", package: "swift-numerics"),
+        "Awesomegrad", "Micrograd", "TorchConformance", "CBLAS", "AwesomegradKernels", "TestSupport",
+        "AwesomegradModels", "AwesomegradDatasets", .product(name: "RealModule", package: "swift-numerics"),
       ],
       resources: [.copy("Fixtures")]
     ),
@@ -165,7 +167,7 @@ let package = Package(
       name: "AwesomegradModelsTests", dependencies: ["AwesomegradModels", "AwesomegradTokenizers", "Awesomegrad"],
       resources: [.copy("Fixtures")]),
     .testTarget(
-      name: "AwesomegradDistributedTests", dependencies: ["AwesomegradDistributed", "Awesomegrad"]),
+      name: "AwesomegradDistributedTests", dependencies: ["AwesomegradDistributed", "Awesomegrad", "TestSupport"]),
   ],
   swiftLanguageModes: [.v6]
 )

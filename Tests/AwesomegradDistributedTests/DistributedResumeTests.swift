@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `mpirun -np 2 fashion-mnist --distributed --model cnn --checkpoint-dir D`: when a rank dies the job

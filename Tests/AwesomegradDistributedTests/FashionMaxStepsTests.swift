@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `fashion-mnist --max-steps N` stops after N global batches, in one process and on 2 ranks, and the
@@ -34,7 +35,7 @@ import Testing
     let data = try Self.makeData(train: 12, test: 6)
     defer { try? FileManager.default.removeItem(at: data) }
     let example = try #require(
-      MPIEquivalenceTests.findExecutable("fashion-mnist"),
+      ExampleProcess.executable("fashion-mnist"),
       "the fashion-mnist executable is not next to the test bundle")
     var environment = ProcessInfo.processInfo.environment
     environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Runs the `ddp-check` tool under `mpirun -np 2` on this machine and checks what it reports.
@@ -164,25 +165,5 @@ import Testing
       .first { FileManager.default.isExecutableFile(atPath: $0.path) }
   }
 
-  static func findDDPCheck() -> URL? { findExecutable("ddp-check") }
-
-  /// SwiftPM builds every executable of the package into the directory that holds the test bundle
-  /// (`.build/<triple>/debug`); on macOS the test binary sits three levels inside the `.xctest` bundle.
-  static func findExecutable(_ name: String) -> URL? {
-    var candidates: [URL] = []
-    #if os(Linux)
-      candidates.append(URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath())
-    #endif
-    if let main = Bundle.main.executableURL { candidates.append(main) }
-    candidates.append(URL(fileURLWithPath: CommandLine.arguments[0]))
-    for start in candidates {
-      var directory = start.deletingLastPathComponent()
-      for _ in 0..<5 {
-        let tool = directory.appendingPathComponent(name)
-        if FileManager.default.isExecutableFile(atPath: tool.path) { return tool }
-        directory = directory.deletingLastPathComponent()
-      }
-    }
-    return nil
-  }
+  static func findDDPCheck() -> URL? { ExampleProcess.executable("ddp-check") }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The examples as a user runs them: killed with SIGKILL in the middle of a run, or stopped with

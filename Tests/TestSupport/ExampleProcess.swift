@@ -1,17 +1,19 @@
 import Foundation
 import Testing
 
+/// Shared by the test targets that run the package's executables.
+///
 /// One run of an example executable, its output going to files (a pipe could fill and block it), for
 /// the tests that kill, signal and restart the examples.
-final class ExampleProcess {
-  let process = Process()
-  let outputURL: URL
-  let errorURL: URL
+public final class ExampleProcess {
+  public let process = Process()
+  public let outputURL: URL
+  public let errorURL: URL
   private let outputHandle: FileHandle
   private let errorHandle: FileHandle
 
   /// Starts `executable` with `arguments`; its output goes to files in `directory`, named after `label`.
-  init(_ executable: URL, _ arguments: [String], in directory: String, label: String) throws {
+  public init(_ executable: URL, _ arguments: [String], in directory: String, label: String) throws {
     outputURL = URL(fileURLWithPath: directory).appendingPathComponent("\(label).out")
     errorURL = URL(fileURLWithPath: directory).appendingPathComponent("\(label).err")
     _ = FileManager.default.createFile(atPath: outputURL.path, contents: nil)
@@ -32,7 +34,7 @@ final class ExampleProcess {
 
   /// Runs to the end (or `deadline` seconds, then it is killed and the test fails).
   @discardableResult
-  static func run(
+  public static func run(
     _ executable: URL, _ arguments: [String], in directory: String, label: String, deadline: Double = 300
   ) throws -> ExampleProcess {
     let run = try ExampleProcess(executable, arguments, in: directory, label: label)
@@ -42,7 +44,7 @@ final class ExampleProcess {
 
   /// Waits until `condition` holds or the process ends; returns whether the condition held.
   @discardableResult
-  func wait(until condition: () -> Bool, deadline: Double = 300) -> Bool {
+  public func wait(until condition: () -> Bool, deadline: Double = 300) -> Bool {
     let end = Date().addingTimeInterval(deadline)
     while Date() < end {
       if condition() { return true }
@@ -55,7 +57,7 @@ final class ExampleProcess {
   /// Waits for the end, at most `deadline` seconds (then kills it and records an issue); returns
   /// whether it ended in time.
   @discardableResult
-  func wait(deadline: Double = 300) -> Bool {
+  public func wait(deadline: Double = 300) -> Bool {
     let end = Date().addingTimeInterval(deadline)
     while process.isRunning && Date() < end { usleep(5_000) }
     if process.isRunning {
@@ -69,12 +71,12 @@ final class ExampleProcess {
   }
 
   /// Sends `signal` to the process.
-  func send(_ signal: Int32) { kill(process.processIdentifier, signal) }
+  public func send(_ signal: Int32) { kill(process.processIdentifier, signal) }
 
   /// What it printed on stdout so far.
-  var output: String { (try? String(contentsOf: outputURL, encoding: .utf8)) ?? "" }
+  public var output: String { (try? String(contentsOf: outputURL, encoding: .utf8)) ?? "" }
   /// What it printed on stderr so far.
-  var errors: String { (try? String(contentsOf: errorURL, encoding: .utf8)) ?? "" }
+  public var errors: String { (try? String(contentsOf: errorURL, encoding: .utf8)) ?? "" }
 
   deinit {
     if process.isRunning {
@@ -88,7 +90,7 @@ final class ExampleProcess {
   /// The package's executable `name`, built next to the test bundle (`swift test` builds every
   /// product; `.build/<triple>/debug`). On macOS the test binary sits three levels inside the
   /// `.xctest` bundle.
-  static func executable(_ name: String) -> URL? {
+  public static func executable(_ name: String) -> URL? {
     var candidates: [URL] = []
     #if os(Linux)
       candidates.append(URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath())
@@ -107,7 +109,7 @@ final class ExampleProcess {
   }
 
   /// A scratch folder, removed by the caller.
-  static func scratch(_ label: String) throws -> String {
+  public static func scratch(_ label: String) throws -> String {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("\(label)-\(UUID().uuidString)")
       .path
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
@@ -116,7 +118,7 @@ final class ExampleProcess {
 
   /// A small Fashion-MNIST look-alike in `directory`: `trainCount` training and `testCount` test images
   /// of 28×28 random bytes with random labels 0–9, as uncompressed IDX files under the standard names.
-  static func writeTinyFashionMNIST(to directory: String, trainCount: Int, testCount: Int) throws {
+  public static func writeTinyFashionMNIST(to directory: String, trainCount: Int, testCount: Int) throws {
     var seeded = UInt64(12345)
     func next() -> UInt8 {  // a fixed sequence (SplitMix64's increment, top byte), not the system's
       seeded &+= 0x9E37_79B9_7F4A_7C15
