@@ -23,9 +23,9 @@ final class Attention1024: Workload {
   init() {
     var rng = SeededGenerator(seed: 0)
     let shape = [Self.batch, Self.heads, Self.context, Self.depth]
-    q = Tensor<Float>.randomNormal(shape, using: &rng).requiringGrad()
-    k = Tensor<Float>.randomNormal(shape, using: &rng).requiringGrad()
-    v = Tensor<Float>.randomNormal(shape, using: &rng).requiringGrad()
+    q = Tensor<Float>.randomNormal(shape, using: &rng).requireGrad()
+    k = Tensor<Float>.randomNormal(shape, using: &rng).requireGrad()
+    v = Tensor<Float>.randomNormal(shape, using: &rng).requireGrad()
     upstream = Tensor<Float>.randomNormal(shape, using: &rng)
   }
 

@@ -72,7 +72,7 @@ enum AttentionCrossover {
     var rng = SeededGenerator(seed: 0)
     let batch = tokens / context
     if isCausal {
-      let qkv = Tensor<Float>.randomNormal([batch, context, 3 * heads * depth], using: &rng).requiringGrad()
+      let qkv = Tensor<Float>.randomNormal([batch, context, 3 * heads * depth], using: &rng).requireGrad()
       let upstream = Tensor<Float>.randomNormal([batch, context, heads * depth], using: &rng)
       return {
         qkv.zeroGrad()
@@ -81,9 +81,9 @@ enum AttentionCrossover {
     }
     let shape = [batch, heads, context, depth]
     let (q, k, v) = (
-      Tensor<Float>.randomNormal(shape, using: &rng).requiringGrad(),
-      Tensor<Float>.randomNormal(shape, using: &rng).requiringGrad(),
-      Tensor<Float>.randomNormal(shape, using: &rng).requiringGrad()
+      Tensor<Float>.randomNormal(shape, using: &rng).requireGrad(),
+      Tensor<Float>.randomNormal(shape, using: &rng).requireGrad(),
+      Tensor<Float>.randomNormal(shape, using: &rng).requireGrad()
     )
     let upstream = Tensor<Float>.randomNormal(shape, using: &rng)
     return {

@@ -39,7 +39,7 @@ public final class RMSNorm<Scalar: TensorScalar>: Module<Scalar> {
         "RMSNorm", "input must end in the norm's dimension \(weight.count)", shapes: [x.shape, weight.shape],
         file: #fileID, line: #line)
     }
-    let meanSquare = (x * x).mean(axes: [-1], keepDims: true)
+    let meanSquare = (x * x).mean(axes: [-1], keepingDimensions: true)
     return x / (meanSquare + Scalar(eps)).sqrt() * weight
   }
 }

@@ -7,7 +7,7 @@ extension Tensor {
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
   public func logSumExp(
-    axes: [Int]? = nil, keepDims: Bool = false, file: StaticString = #fileID, line: UInt = #line
+    axes: [Int]? = nil, keepingDimensions: Bool = false, file: StaticString = #fileID, line: UInt = #line
   ) -> Tensor {
     let inputShape = shape
     let resolved = normalizeAxes(axes, rank: rank, op: "logSumExp", shape: inputShape, file: file, line: line)
@@ -19,7 +19,7 @@ extension Tensor {
       keptShape[rank - 1] = 1
       let kept = Storage<Scalar>(uninitializedShape: keptShape)
       CPU.logSumExpRows(x.buffer.base, into: kept.buffer.base, rows: rows, columns: columns)
-      let outShape = keepDims ? keptShape : Array(inputShape.dropLast())
+      let outShape = keepingDimensions ? keptShape : Array(inputShape.dropLast())
       return Tensor(kept.reshaped(outShape), op: "logSumExp", parents: [self], file: file, line: line) { g in
         let gx = Storage<Scalar>(uninitializedShape: inputShape)
         CPU.logSumExpBackwardRows(
@@ -33,7 +33,7 @@ extension Tensor {
     let shifted = Storage.broadcasting(x, shift, op: "logSumExp") { Scalar.exp($0 - $1) }
     let totals = shifted.sum(keepingAxes: resolved)
     let kept = totals.zipSameShape(shift) { Scalar.log($0) + $1 }
-    let outShape = keepDims ? kept.shape : reducedShape(inputShape, removing: resolved)
+    let outShape = keepingDimensions ? kept.shape : reducedShape(inputShape, removing: resolved)
     return Tensor(kept.reshaped(outShape), op: "logSumExp", parents: [self], file: file, line: line) { g in
       let upstream = g.reshaped(kept.shape)
       let softmax = Storage.broadcasting(x, kept, op: "logSumExp") { Scalar.exp($0 - $1) }
