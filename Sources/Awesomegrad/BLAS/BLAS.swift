@@ -171,6 +171,15 @@ enum BLAS {
     m * n * k <= 1_000_000 && (m * n > 1200 || k < 32)
   }
 
+  /// Whether ``gemm`` would copy Bᵀ for an A·Bᵀ of this size (see ``smallProductRefusesTN(m:n:k:)``).
+  /// A caller that multiplies by tiles of the same B many times (the fused attention kernel's
+  /// Q·Kᵀ tiles) transposes B once instead, and calls gemm with B as it is.
+  @inline(__always)
+  static func copiesTransposedB(m: Int, n: Int, k: Int) -> Bool {
+    m > 1 && checkedCore.smallTransposedBIsSlow && smallProductRefusesTN(m: m, n: n, k: k)
+      && n * k <= maxCopiedTransposeCount
+  }
+
   /// The largest B (in scalars) that `gemm` copies transposed for the small-matrix path: 16 Ki
   /// scalars, 128 KiB in Double, so the copy stays small next to the product.
   static let maxCopiedTransposeCount = 16_384

@@ -28,11 +28,13 @@ struct GemmBlocks: Equatable {
   /// block stays under 1% of the product.
   static let maximumCount = 32
   /// A block of rows packs all of B again (a block of columns, all of A): OpenBLAS cannot share one
-  /// packed copy between separate calls. A block of e rows does e multiply-adds per element it
-  /// repacks, so 128 rows keep the repacking to a few percent of the block (with 32, the fashion
-  /// MLP's `[64, 784]·[784, 256]` ran as 6 blocks, each packing the 784 × 64 input again: packing rose
-  /// from 4.0% to 8.7% of the epoch's profile and the 1-thread epoch slowed from 0.443 to 0.523 s).
-  static let minimumExtent = 128
+  /// packed copy between separate calls, so a block of e rows does e multiply-adds per element it
+  /// repacks. 32 made the fashion MLP's `[64, 784]·[784, 256]` 6 blocks, each packing the input again
+  /// (packing rose from 4.0% to 8.7% of the epoch's profile); 128 left products such as a weight
+  /// gradient `[128, 2048]·[2048, 128]` in one block, so the parallel share of a 1-thread step fell
+  /// from 0.995 to 0.94 (charlm) and from 0.99 to 0.96 (cnn-fashion) (`bench W --threads 1`). 64 keeps
+  /// both shares at 0.99 with a third fewer blocks than 32.
+  static let minimumExtent = 64
   /// A row vector times a matrix runs as gemv, which packs nothing: 32 columns per block suffice.
   static let minimumVectorExtent = 32
 

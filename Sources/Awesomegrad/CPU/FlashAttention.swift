@@ -109,6 +109,8 @@ enum FlashAttention {
   ) {
     let (tileRows, tileColumns) = (plan.tiling.queryTile, plan.tiling.keyTile)
     let queryTiles = plan.queryTiles
+    let keysTransposed = transposedOnce(k, geometry.key, width: geometry.depth, geometry, plan: plan, recorder: recorder)
+    defer { keysTransposed?.deallocate() }
     parallelChunks(geometry.batch * queryTiles) { chunk in
       // The last query tiles see the most keys under the causal rule: hand them out first.
       let n = chunk / queryTiles
@@ -116,7 +118,7 @@ enum FlashAttention {
       let scratch = attentionScratch(forwardScratch(plan.tiling), of: Scalar.self, recorder: recorder)
       defer { scratch.deallocate() }
       forwardTile(
-        geometry, plan: plan, matrix: n, queryTile: qi, q: q, k: k, v: v, out: out,
+        geometry, plan: plan, matrix: n, queryTile: qi, q: q, k: k, keysTransposed: keysTransposed, v: v, out: out,
         logSumExp: logSumExp + n * geometry.queries, recorder: recorder, scores: scratch,
         rowMax: scratch + tileRows * tileColumns, rowSum: scratch + tileRows * tileColumns + tileRows,
         rescale: scratch + tileRows * tileColumns + 2 * tileRows)
@@ -127,7 +129,8 @@ enum FlashAttention {
   @inline(__always)
   static func forwardTile<Scalar: TensorScalar>(
     _ geometry: AttentionGeometry<Scalar>, plan: Plan, matrix n: Int, queryTile qi: Int,
-    q: UnsafePointer<Scalar>, k: UnsafePointer<Scalar>, v: UnsafePointer<Scalar>, out: UnsafeMutablePointer<Scalar>,
+    q: UnsafePointer<Scalar>, k: UnsafePointer<Scalar>, keysTransposed: UnsafeMutablePointer<Scalar>?,
+    v: UnsafePointer<Scalar>, out: UnsafeMutablePointer<Scalar>,
     logSumExp: UnsafeMutablePointer<Scalar>, recorder: AttentionWorkspace?, scores: UnsafeMutablePointer<Scalar>,
     rowMax: UnsafeMutablePointer<Scalar>, rowSum: UnsafeMutablePointer<Scalar>, rescale: UnsafeMutablePointer<Scalar>
   ) {
@@ -156,9 +159,10 @@ enum FlashAttention {
       recorder?.recordTile()
       let columnStart = kj * plan.tiling.keyTile
       let columns = Swift.min(plan.tiling.keyTile, geometry.keys - columnStart)
-      BLAS.gemm(
-        transposeA: false, transposeB: true, m: rows, n: columns, k: geometry.depth, alpha: geometry.scale,
-        a: qn, lda: ldq, b: kn + columnStart * ldk, ldb: ldk, beta: 0, c: scores, ldc: columns)
+      tileProductWithTransposed(
+        m: rows, n: columns, k: geometry.depth, alpha: geometry.scale, a: qn, lda: ldq, b: kn + columnStart * ldk,
+        ldb: ldk, transposed: transposedTile(keysTransposed, matrix: n, keyTile: kj, width: geometry.depth, plan: plan),
+        ldTransposed: plan.tiling.keyTile, c: scores, ldc: columns)
       if block == .some {
         AttentionRows.mask(
           scores, rows: rows, columns: columns, ld: columns, rowStart: rowStart, columnStart: columnStart,
@@ -216,6 +220,13 @@ enum FlashAttention {
         rowDot[n * l + r] = dot
       }
     }
+    let keysTransposed = transposedOnce(k, geometry.key, width: d, geometry, plan: plan, recorder: recorder)
+    let valuesTransposed = transposedOnce(
+      v, geometry.value, width: geometry.valueDepth, geometry, plan: plan, recorder: recorder)
+    defer {
+      keysTransposed?.deallocate()
+      valuesTransposed?.deallocate()
+    }
     let groups = backwardGroups(batch: batch, keyTiles: plan.keyTiles)
     // With one group a chunk owns its matrix's ∂Q; with more, each writes a partial [L, d].
     let partials: UnsafeMutablePointer<Scalar>? =
@@ -232,6 +243,9 @@ enum FlashAttention {
       for kj in stride(from: group, to: plan.keyTiles, by: groups) {
         backwardKeyTile(
           geometry, plan: plan, matrix: n, keyTile: kj, g: g, q: q, k: k, v: v,
+          keysTransposed: transposedTile(keysTransposed, matrix: n, keyTile: kj, width: d, plan: plan),
+          valuesTransposed: transposedTile(
+            valuesTransposed, matrix: n, keyTile: kj, width: geometry.valueDepth, plan: plan),
           logSumExp: logSumExp + n * l, rowDot: rowDot + n * l, dq: dqTarget, lddq: lddq, dk: dk, dv: dv,
           recorder: recorder, p: scratch, dp: scratch + plan.tiling.queryTile * plan.tiling.keyTile)
       }
@@ -258,6 +272,7 @@ enum FlashAttention {
   static func backwardKeyTile<Scalar: TensorScalar>(
     _ geometry: AttentionGeometry<Scalar>, plan: Plan, matrix n: Int, keyTile kj: Int,
     g: UnsafePointer<Scalar>, q: UnsafePointer<Scalar>, k: UnsafePointer<Scalar>, v: UnsafePointer<Scalar>,
+    keysTransposed: UnsafeMutablePointer<Scalar>?, valuesTransposed: UnsafeMutablePointer<Scalar>?,
     logSumExp: UnsafePointer<Scalar>, rowDot: UnsafePointer<Scalar>, dq: UnsafeMutablePointer<Scalar>,
     lddq: Int, dk: UnsafeMutablePointer<Scalar>, dv: UnsafeMutablePointer<Scalar>, recorder: AttentionWorkspace?,
     p: UnsafeMutablePointer<Scalar>, dp: UnsafeMutablePointer<Scalar>
@@ -289,9 +304,9 @@ enum FlashAttention {
       let rows = Swift.min(plan.tiling.queryTile, geometry.queries - rowStart)
       let (qi0, gi0) = (qn + rowStart * ldq, gn + rowStart * ldo)
       // P = e^(c·Qᵢ·Kⱼᵀ − L), masked entries 0.
-      BLAS.gemm(
-        transposeA: false, transposeB: true, m: rows, n: columns, k: d, alpha: geometry.scale, a: qi0, lda: ldq,
-        b: kj0, ldb: ldk, beta: 0, c: p, ldc: columns)
+      tileProductWithTransposed(
+        m: rows, n: columns, k: d, alpha: geometry.scale, a: qi0, lda: ldq, b: kj0, ldb: ldk,
+        transposed: keysTransposed, ldTransposed: plan.tiling.keyTile, c: p, ldc: columns)
       if block == .some {
         AttentionRows.mask(
           p, rows: rows, columns: columns, ld: columns, rowStart: rowStart, columnStart: columnStart, matrix: n,
@@ -302,9 +317,9 @@ enum FlashAttention {
       BLAS.gemm(
         transposeA: true, transposeB: false, m: columns, n: dvalue, k: rows, alpha: 1, a: p, lda: columns,
         b: gi0, ldb: ldo, beta: 1, c: dvj, ldc: ldv)
-      BLAS.gemm(
-        transposeA: false, transposeB: true, m: rows, n: columns, k: dvalue, alpha: 1, a: gi0, lda: ldo,
-        b: vj0, ldb: ldv, beta: 0, c: dp, ldc: columns)
+      tileProductWithTransposed(
+        m: rows, n: columns, k: dvalue, alpha: 1, a: gi0, lda: ldo, b: vj0, ldb: ldv,
+        transposed: valuesTransposed, ldTransposed: plan.tiling.keyTile, c: dp, ldc: columns)
       AttentionRows.scoreGradient(p, dp, rows: rows, columns: columns, ld: columns, rowDot: rowDot + rowStart)
       // ∂Qᵢ += c·∂S·Kⱼ, ∂Kⱼ += c·∂Sᵀ·Qᵢ.
       BLAS.gemm(
@@ -313,6 +328,67 @@ enum FlashAttention {
       BLAS.gemm(
         transposeA: true, transposeB: false, m: columns, n: d, k: rows, alpha: geometry.scale, a: dp,
         lda: columns, b: qi0, ldb: ldq, beta: 1, c: dkj, ldc: ldk)
+    }
+  }
+
+  /// Kᵀ (or Vᵀ) of every matrix, tile by tile of keys, `[batch, keyTiles, width, keyTile]`, when the
+  /// tile products A·Bᵀ would otherwise copy each tile of B transposed for OpenBLAS's small-matrix
+  /// kernels (``BLAS/copiesTransposedB(m:n:k:)``, its AVX-512 cores): every query tile reuses a key
+  /// tile, so one copy per matrix replaces one per tile (charlm-1024 spent 6% of its step in those
+  /// copies). Tiles stay `keyTile` wide, as the per-tile copy was: one `[width, S]` matrix would put
+  /// the rows S scalars apart, 4 KiB at S = 1024, and the small kernel's reads of B then collide in
+  /// the cache (its share of the step rose by 6 points). Nil when the products take B as it is, and
+  /// for one query row (decoding), whose products are matrix-vector. O(S·width) per matrix.
+  static func transposedOnce<Scalar: TensorScalar>(
+    _ x: UnsafePointer<Scalar>, _ layout: MatrixLayout, width: Int, _ geometry: AttentionGeometry<Scalar>,
+    plan: Plan, recorder: AttentionWorkspace?
+  ) -> UnsafeMutablePointer<Scalar>? {
+    let (s, tile) = (geometry.keys, plan.tiling.keyTile)
+    guard BLAS.copiesTransposedB(m: Swift.min(plan.tiling.queryTile, geometry.queries), n: Swift.min(tile, s), k: width)
+    else { return nil }
+    let perMatrix = plan.keyTiles * width * tile
+    let transposed = attentionScratch(geometry.batch * perMatrix, of: Scalar.self, recorder: recorder)
+    parallelChunks(geometry.batch) { n in
+      let source = x + layout.offset(n, heads: geometry.heads)
+      for kj in 0..<plan.keyTiles {
+        let target = transposed + n * perMatrix + kj * width * tile
+        let columnStart = kj * tile
+        // Blocks of 16 keys: the writes of a block stay in a few cache lines per row of the tile.
+        for j0 in stride(from: 0, to: Swift.min(tile, s - columnStart), by: 16) {
+          let j1 = Swift.min(j0 + 16, tile, s - columnStart)
+          for c in 0..<width {
+            for j in j0..<j1 { target[c * tile + j] = source[(columnStart + j) * layout.leading + c] }
+          }
+        }
+      }
+    }
+    return transposed
+  }
+
+  /// Where key tile `kj` of matrix `n` starts in ``transposedOnce(_:_:width:_:plan:recorder:)``'s copy.
+  @inline(__always)
+  static func transposedTile<Scalar>(
+    _ transposed: UnsafeMutablePointer<Scalar>?, matrix n: Int, keyTile kj: Int, width: Int, plan: Plan
+  ) -> UnsafeMutablePointer<Scalar>? {
+    transposed.map { $0 + (n * plan.keyTiles + kj) * width * plan.tiling.keyTile }
+  }
+
+  /// C = α·A·Bᵀ for one tile: through `transposed` (Bᵀ, rows `ldTransposed` apart) when the matrix
+  /// was transposed once, else through gemm's own transposition flag.
+  @inline(__always)
+  static func tileProductWithTransposed<Scalar: TensorScalar>(
+    m: Int, n: Int, k: Int, alpha: Scalar, a: UnsafePointer<Scalar>, lda: Int, b: UnsafePointer<Scalar>,
+    ldb: Int, transposed: UnsafeMutablePointer<Scalar>?, ldTransposed: Int, c: UnsafeMutablePointer<Scalar>,
+    ldc: Int
+  ) {
+    if let transposed {
+      BLAS.gemm(
+        transposeA: false, transposeB: false, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: transposed,
+        ldb: ldTransposed, beta: 0, c: c, ldc: ldc)
+    } else {
+      BLAS.gemm(
+        transposeA: false, transposeB: true, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+        beta: 0, c: c, ldc: ldc)
     }
   }
 }
