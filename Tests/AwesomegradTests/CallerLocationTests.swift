@@ -46,6 +46,17 @@ import Testing
     #expect(!message.contains("(at AwesomegradModels/"), "\(message)")
   }
 
+  /// Layer and optimizer initialisers take `file:line`, so their checks name the caller's line even
+  /// where no debug information lets the stack be read (release builds).
+  @Test func layerInitializersTakeTheCallersLine() async {
+    let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+      _ = BatchNorm2d<Float>(features: 4, momentum: 2)
+    }
+    let message = Self.standardError(result)
+    #expect(message.contains("BatchNorm2d<Float>: momentum must be in [0, 1], got 2.0"), "\(message)")
+    #expect(message.contains("(at AwesomegradTests/CallerLocationTests.swift:"), "\(message)")
+  }
+
   /// A user's own call keeps its `file:line` as given, without a stack walk.
   @Test func aDirectCallNamesItsLine() async {
     let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {

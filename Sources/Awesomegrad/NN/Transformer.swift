@@ -11,12 +11,13 @@ public final class Embedding<Scalar: TensorScalar>: Module<Scalar> {
 
   /// A table drawn from N(0, `standardDeviation`²); PyTorch's default is N(0, 1), GPT-2's N(0, 0.02²).
   public init<G: RandomNumberGenerator>(
-    count: Int, dimensions: Int, standardDeviation: Scalar = 1, using generator: inout G
+    count: Int, dimensions: Int, standardDeviation: Scalar = 1, using generator: inout G,
+    file: StaticString = #fileID, line: UInt = #line
   ) {
     if count <= 0 || dimensions <= 0 {
       argumentFailure(
-        "Embedding", "count and dimensions must be positive, got \(count) and \(dimensions)", file: #fileID,
-        line: #line)
+        "Embedding", "count and dimensions must be positive, got \(count) and \(dimensions)", file: file,
+        line: line)
     }
     weight = .randomNormal([count, dimensions], standardDeviation: standardDeviation, using: &generator)
     super.init()
@@ -57,16 +58,20 @@ public final class LayerNorm<Scalar: TensorScalar>: Module<Scalar> {
   public let eps: Double
 
   /// Normalises over the last axis, of size `dimensions`.
-  public convenience init(dimensions: Int, eps: Double = 1e-5, bias: Bool = true) {
-    self.init(normalizedShape: [dimensions], eps: eps, bias: bias)
+  public convenience init(
+    dimensions: Int, eps: Double = 1e-5, bias: Bool = true, file: StaticString = #fileID, line: UInt = #line
+  ) {
+    self.init(normalizedShape: [dimensions], eps: eps, bias: bias, file: file, line: line)
   }
 
   /// Normalises over the trailing axes `normalizedShape`.
-  public init(normalizedShape: [Int], eps: Double = 1e-5, bias: Bool = true) {
+  public init(
+    normalizedShape: [Int], eps: Double = 1e-5, bias: Bool = true, file: StaticString = #fileID, line: UInt = #line
+  ) {
     if normalizedShape.isEmpty || normalizedShape.contains(where: { $0 <= 0 }) {
       argumentFailure(
-        "LayerNorm", "normalizedShape must be non-empty and positive, got \(normalizedShape)", file: #fileID,
-        line: #line)
+        "LayerNorm", "normalizedShape must be non-empty and positive, got \(normalizedShape)", file: file,
+        line: line)
     }
     self.normalizedShape = normalizedShape
     self.eps = eps

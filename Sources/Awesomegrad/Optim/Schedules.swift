@@ -34,9 +34,9 @@ public struct LinearDecay: LearningRateSchedule {
   public var totalSteps: Int
 
   /// From `initial` at step 0 to `final` at `totalSteps`, linearly.
-  public init(initial: Double, final: Double, totalSteps: Int) {
+  public init(initial: Double, final: Double, totalSteps: Int, file: StaticString = #fileID, line: UInt = #line) {
     if totalSteps <= 0 {
-      argumentFailure("LinearDecay", "totalSteps must be positive, got \(totalSteps)", file: #fileID, line: #line)
+      argumentFailure("LinearDecay", "totalSteps must be positive, got \(totalSteps)", file: file, line: line)
     }
     self.initial = initial
     self.final = final
@@ -61,9 +61,11 @@ public struct StepDecay: LearningRateSchedule {
   public var gamma: Double
 
   /// `initial`·γ^⌊step / stepSize⌋.
-  public init(initial: Double, stepSize: Int, gamma: Double = 0.1) {
+  public init(
+    initial: Double, stepSize: Int, gamma: Double = 0.1, file: StaticString = #fileID, line: UInt = #line
+  ) {
     if stepSize <= 0 {
-      argumentFailure("StepDecay", "stepSize must be positive, got \(stepSize)", file: #fileID, line: #line)
+      argumentFailure("StepDecay", "stepSize must be positive, got \(stepSize)", file: file, line: line)
     }
     self.initial = initial
     self.stepSize = stepSize
@@ -91,11 +93,14 @@ public struct CosineWithWarmup: LearningRateSchedule {
   public var totalSteps: Int
 
   /// Linear warm-up to `peak` over `warmupSteps`, then cosine decay to `minimum` at `totalSteps`.
-  public init(peak: Double, minimum: Double = 0, warmupSteps: Int, totalSteps: Int) {
+  public init(
+    peak: Double, minimum: Double = 0, warmupSteps: Int, totalSteps: Int, file: StaticString = #fileID,
+    line: UInt = #line
+  ) {
     if !(warmupSteps >= 0 && totalSteps > warmupSteps) {
       argumentFailure(
         "CosineWithWarmup", "need 0 ≤ warmupSteps < totalSteps, got \(warmupSteps) and \(totalSteps)",
-        file: #fileID, line: #line)
+        file: file, line: line)
     }
     self.peak = peak
     self.minimum = minimum
