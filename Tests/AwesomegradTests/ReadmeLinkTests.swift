@@ -55,4 +55,25 @@ import Testing
     }
     #expect(checked >= 10, "the README links into the articles; found only \(checked) relative links")
   }
+
+  /// No merge left its conflict markers in the documents (a merge once committed them into the
+  /// README's feature table, and every link still resolved): lines that start with seven `<`, `=`
+  /// or `>` and, for `<` and `>`, a space, in the README, DESIGN.md and every DocC article.
+  @Test func noConflictMarkersInTheDocuments() throws {
+    var documents = [Self.root.appendingPathComponent("README.md"), Self.root.appendingPathComponent("docs/DESIGN.md")]
+    let sources = Self.root.appendingPathComponent("Sources")
+    for case let url as URL in FileManager.default.enumerator(at: sources, includingPropertiesForKeys: nil)!
+    where url.pathExtension == "md" {
+      documents.append(url)
+    }
+    #expect(documents.count > 10)
+    for document in documents {
+      let lines = try String(contentsOf: document, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+      for (number, line) in lines.enumerated()
+      where line.hasPrefix("<<<<<<< ") || line.hasPrefix(">>>>>>> ") || line == "======="
+      {
+        Issue.record("\(document.path.dropFirst(Self.root.path.count + 1)):\(number + 1): a merge-conflict marker")
+      }
+    }
+  }
 }
