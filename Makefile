@@ -100,8 +100,8 @@ SECONDS ?= 60
 fuzz: deps
 	@bash scripts/fuzz --seconds $(SECONDS)
 
-## Build the DocC documentation of Awesomegrad, Micrograd, AwesomegradModels and AwesomegradTokenizers
-## as a static site under .build/docs
+## Build the DocC documentation of Awesomegrad, Micrograd, AwesomegradModels, AwesomegradTokenizers and
+## AwesomegradDatasets as a static site under .build/docs
 ## (warnings are errors; prints DocC's documentation-coverage summary).
 docs:
 	SWIFT="$(SWIFT)" bash scripts/docs

@@ -13,13 +13,20 @@ let package = Package(
     .library(name: "Micrograd", targets: ["Micrograd"]),
     .library(name: "AwesomegradDistributed", targets: ["AwesomegradDistributed"]),
     /// Hugging Face GPT-2 and Llama checkpoints and their byte-level BPE tokenizers.
+    /// nanoGPT's GPT and its blocks, Hugging Face GPT-2 and Llama checkpoints and their byte-level BPE
+    /// tokenizers: the models, kept out of the core.
     .library(name: "AwesomegradModels", targets: ["AwesomegradModels", "AwesomegradTokenizers"]),
+    /// The data sets of the examples (moons, MNIST/Fashion-MNIST); the file formats stay in the core.
+    .library(name: "AwesomegradDatasets", targets: ["AwesomegradDatasets"]),
   ],
   // MARK: - Dependencies
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     // Counts malloc calls and bytes for `bench`'s allocations-per-step and graph-memory columns.
     .package(url: "https://github.com/ordo-one/malloc-interposer", from: "1.6.0"),
+    // `Real` (RealModule): the scalar protocol's elementary functions, so the library adds no public
+    // members to Float and Double and `import RealModule` beside it is unambiguous.
+    .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
     // `make docs`: the DocC catalogs in Sources/<Target>/<Target>.docc as a static site.
     .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
   ],
@@ -48,7 +55,12 @@ let package = Package(
 
     // MARK: - Libraries
     .target(name: "Micrograd", path: "Sources/Micrograd"),
-    .target(name: "Awesomegrad", dependencies: ["CBLAS", "CZlib", "AwesomegradKernels"], path: "Sources/Awesomegrad"),
+    .target(
+      name: "Awesomegrad",
+      dependencies: [
+        "CBLAS", "CZlib", "AwesomegradKernels", .product(name: "RealModule", package: "swift-numerics"),
+      ],
+      path: "Sources/Awesomegrad"),
     /// The Float vector kernels (Adam, exact GELU) compiled for the baseline, AVX2 and AVX-512F; the
     /// library picks one per process from CPUFeatures.
     .target(name: "AwesomegradKernels", path: "Sources/AwesomegradKernels"),
@@ -56,6 +68,8 @@ let package = Package(
     .target(
       name: "AwesomegradDistributed", dependencies: ["Awesomegrad", "AwesomegradKernels", "CMPI"],
       path: "Sources/AwesomegradDistributed"),
+    /// The examples' data sets over the core's readers: moons, and MNIST-style IDX folders.
+    .target(name: "AwesomegradDatasets", dependencies: ["Awesomegrad"], path: "Sources/AwesomegradDatasets"),
     /// Byte-level BPE tokenizers read from `tokenizer.json` (Foundation only, no tensors).
     .target(name: "AwesomegradTokenizers", path: "Sources/AwesomegradTokenizers"),
     /// Pretrained transformers in the Hugging Face layout: GPT-2 and Llama, loading, generation with
@@ -93,7 +107,7 @@ let package = Package(
     .executableTarget(
       name: "fashion-mnist",
       dependencies: [
-        "Awesomegrad", "AwesomegradDistributed", "ExamplePlots",
+        "Awesomegrad", "AwesomegradDatasets", "AwesomegradDistributed", "ExamplePlots",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       path: "Examples/fashion-mnist"
@@ -101,7 +115,8 @@ let package = Package(
     .executableTarget(
       name: "char-lm",
       dependencies: [
-        "Awesomegrad", "ExamplePlots", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "Awesomegrad", "AwesomegradModels", "ExamplePlots",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       path: "Examples/char-lm"
     ),
@@ -118,7 +133,8 @@ let package = Package(
     .executableTarget(
       name: "bench",
       dependencies: [
-        "Micrograd", "Awesomegrad", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "Micrograd", "Awesomegrad", "AwesomegradDatasets", "AwesomegradModels",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "MallocInterposerSwift", package: "malloc-interposer"),
         "AwesomegradDistributed",
       ],
@@ -148,7 +164,10 @@ let package = Package(
     .target(name: "TestSupport", path: "Tests/TestSupport"),
     .testTarget(
       name: "AwesomegradTests",
-      dependencies: ["Awesomegrad", "Micrograd", "TorchConformance", "CBLAS", "AwesomegradKernels", "TestSupport"],
+      dependencies: [
+        "Awesomegrad", "Micrograd", "TorchConformance", "CBLAS", "AwesomegradKernels", "TestSupport",
+        "AwesomegradModels", "AwesomegradDatasets", .product(name: "RealModule", package: "swift-numerics"),
+      ],
       resources: [.copy("Fixtures")]
     ),
     .testTarget(

@@ -1,4 +1,5 @@
 import Awesomegrad
+import AwesomegradModels
 
 /// Causal attention alone, forward and backward, Float: q, k, v `[2, 4, 1024, 32]` (batch 2, 4 heads,
 /// context 1024, head size 32: the char GPT's heads at context 1024), PyTorch's
@@ -22,9 +23,9 @@ final class Attention1024: Workload {
   init() {
     var rng = SeededGenerator(seed: 0)
     let shape = [Self.batch, Self.heads, Self.context, Self.depth]
-    q = Tensor<Float>.randomNormal(shape, using: &rng).requiringGrad()
-    k = Tensor<Float>.randomNormal(shape, using: &rng).requiringGrad()
-    v = Tensor<Float>.randomNormal(shape, using: &rng).requiringGrad()
+    q = Tensor<Float>.randomNormal(shape, using: &rng).requireGrad()
+    k = Tensor<Float>.randomNormal(shape, using: &rng).requireGrad()
+    v = Tensor<Float>.randomNormal(shape, using: &rng).requireGrad()
     upstream = Tensor<Float>.randomNormal(shape, using: &rng)
   }
 

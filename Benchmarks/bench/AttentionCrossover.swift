@@ -1,4 +1,5 @@
 import Awesomegrad
+import AwesomegradModels
 
 /// `bench attention-crossover`: attention forward and backward through each kernel
 /// (`withAttentionKernel`) at contexts 64 to 1024, for the dispatch's crossover. Each context keeps
@@ -71,7 +72,7 @@ enum AttentionCrossover {
     var rng = SeededGenerator(seed: 0)
     let batch = tokens / context
     if isCausal {
-      let qkv = Tensor<Float>.randomNormal([batch, context, 3 * heads * depth], using: &rng).requiringGrad()
+      let qkv = Tensor<Float>.randomNormal([batch, context, 3 * heads * depth], using: &rng).requireGrad()
       let upstream = Tensor<Float>.randomNormal([batch, context, heads * depth], using: &rng)
       return {
         qkv.zeroGrad()
@@ -80,9 +81,9 @@ enum AttentionCrossover {
     }
     let shape = [batch, heads, context, depth]
     let (q, k, v) = (
-      Tensor<Float>.randomNormal(shape, using: &rng).requiringGrad(),
-      Tensor<Float>.randomNormal(shape, using: &rng).requiringGrad(),
-      Tensor<Float>.randomNormal(shape, using: &rng).requiringGrad()
+      Tensor<Float>.randomNormal(shape, using: &rng).requireGrad(),
+      Tensor<Float>.randomNormal(shape, using: &rng).requireGrad(),
+      Tensor<Float>.randomNormal(shape, using: &rng).requireGrad()
     )
     let upstream = Tensor<Float>.randomNormal(shape, using: &rng)
     return {

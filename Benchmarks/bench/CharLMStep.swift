@@ -1,4 +1,5 @@
 import Awesomegrad
+import AwesomegradModels
 
 /// One training step of the char-lm example's defaults on random tokens, Float: vocabulary 128,
 /// context 64, 4 layers, 4 heads, width 128, exact-GELU MLP 4×, biases, a separate `lm_head`,

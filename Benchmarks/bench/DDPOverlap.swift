@@ -1,5 +1,6 @@
 import Awesomegrad
 import AwesomegradDistributed
+import AwesomegradModels
 import Foundation
 
 /// `ddp-overlap`: one optimizer step of the Fashion-MNIST CNN at batch 32 per rank with the gradients

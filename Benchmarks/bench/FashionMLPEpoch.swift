@@ -1,4 +1,5 @@
 import Awesomegrad
+import AwesomegradDatasets
 import Foundation
 
 /// One training epoch of the Fashion-MNIST example: MLP 784-256-128-10 with ReLU (PyTorch's default

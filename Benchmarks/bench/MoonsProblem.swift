@@ -1,4 +1,5 @@
 import Awesomegrad
+import AwesomegradDatasets
 
 /// The data of micrograd's moons demo: 100 points of `moons(n:noise:)` with noise 0.1, labels mapped
 /// to ±1 as the demo's hinge loss wants them (`y = 2·label − 1`).

@@ -4,6 +4,7 @@
 //     swift run -c release char-lm --data input.txt --steps 2000 --sample 500 --temperature 0.8 --top-k 20
 import ArgumentParser
 import Awesomegrad
+import AwesomegradModels
 import ExamplePlots
 import Foundation
 

@@ -1,4 +1,5 @@
 import Awesomegrad
+import AwesomegradModels
 import Foundation
 
 /// char-lm's model files: a safetensors file with the GPT's state dict under nanoGPT's names

@@ -10,6 +10,7 @@
 // global batch. Rank 0 prints; the test set is evaluated in shards and the counts summed.
 import ArgumentParser
 import Awesomegrad
+import AwesomegradDatasets
 import AwesomegradDistributed
 import Foundation
 

@@ -5,6 +5,7 @@
 //     swift run -c release fashion-mnist --model cnn --epochs 2 --json
 import ArgumentParser
 import Awesomegrad
+import AwesomegradDatasets
 import ExamplePlots
 import Foundation
 

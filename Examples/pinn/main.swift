@@ -47,8 +47,8 @@ struct PINN: ParsableCommand {
     var loss = 0.0
     let start = Date()
     for step in 1...max(steps, 1) where steps > 0 {
-      let x = Tensor<Double>.randomUniform([Self.points, 1], low: 0, high: 1, using: &rng).requiringGrad()
-      let y = Tensor<Double>.randomUniform([Self.points, 1], low: 0, high: 1, using: &rng).requiringGrad()
+      let x = Tensor<Double>.randomUniform([Self.points, 1], low: 0, high: 1, using: &rng).requireGrad()
+      let y = Tensor<Double>.randomUniform([Self.points, 1], low: 0, high: 1, using: &rng).requireGrad()
       let residual = network.laplacian(x, y) + source(x, y)
       let meanSquare = (residual * residual).mean()
       optimizer.zeroGrad()

@@ -30,7 +30,7 @@ extension CausalLanguageModel {
     if chosen.isEmpty {
       modelArgumentFailure("addLoRA", "no projection is named \(targets)", file: #fileID, line: #line)
     }
-    for (_, tensor) in namedParameters { tensor.requiringGrad(false) }
+    for (_, tensor) in namedParameters { tensor.requireGrad(false) }
     var generator = SeededGenerator(seed: seed)
     for (_, layer) in chosen { layer.addLoRA(rank: rank, alpha: alpha, using: &generator) }
     return chosen.map(\.name)

@@ -7,7 +7,7 @@ import Awesomegrad
 /// allocated once, up front, for the model's whole context (the pages a sequence never reaches are
 /// never touched, so they cost no memory). A forward pass over T new tokens writes them at positions
 /// `count ..< count + T` of its layer, attends over the first `count + T` positions in place, through
-/// the library's fused ``cachedAttention(query:keyCache:valueCache:length:mask:isCausal:scale:file:line:)``
+/// the library's fused `cachedAttention(query:keyCache:valueCache:length:mask:isCausal:scale:)`
 /// (no copy of the cache, no `[T, count + T]` score matrix), and the model then advances ``count``.
 /// The cache is for inference: nothing it returns records a graph.
 public final class KVCache {

@@ -44,7 +44,7 @@ func apply<Scalar: TensorScalar>(
     guard case .bool(let keep)? = attributes["keepdims"] ?? .bool(false) else {
       throw ConformanceError.badCase(op: op, problem: "attribute keepdims must be true or false")
     }
-    return .indices(x.argmax(axis: axis, keepingAxis: keep))
+    return .indices(x.argmax(axis: axis, keepingDimensions: keep))
   }
   return try .tensor(applyReal(op, attributes: attributes, to: inputs))
 }
@@ -127,16 +127,16 @@ func applyReal<Scalar: TensorScalar>(
     if attributes["exponent"] == nil && inputs.count == 2 { return try Tensor.pow(tensor(0), tensor(1)) }
     return try tensor(0).pow(Scalar(number("exponent")))
   case "leaky_relu": return try tensor(0).leakyReLU(negativeSlope: Scalar(number("negative_slope")))
-  case "sum": return try tensor(0).sum(axes: axes("axes"), keepDims: flag("keepdims"))
-  case "mean": return try tensor(0).mean(axes: axes("axes"), keepDims: flag("keepdims"))
-  case "max": return try tensor(0).max(axes: axes("axes"), keepDims: flag("keepdims"))
+  case "sum": return try tensor(0).sum(axes: axes("axes"), keepingDimensions: flag("keepdims"))
+  case "mean": return try tensor(0).mean(axes: axes("axes"), keepingDimensions: flag("keepdims"))
+  case "max": return try tensor(0).max(axes: axes("axes"), keepingDimensions: flag("keepdims"))
   case "var":
     let correction =
       try attributes["correction"] != nil ? integer("correction") : (flag("unbiased", default: true) ? 1 : 0)
-    return try tensor(0).variance(axes: axes("axes"), correction: correction, keepDims: flag("keepdims"))
+    return try tensor(0).variance(axes: axes("axes"), correction: correction, keepingDimensions: flag("keepdims"))
   case "softmax": return try tensor(0).softmax(axis: integer("axis"))
   case "log_softmax": return try tensor(0).logSoftmax(axis: integer("axis"))
-  case "logsumexp": return try tensor(0).logSumExp(axes: axes("axis"), keepDims: flag("keepdims"))
+  case "logsumexp": return try tensor(0).logSumExp(axes: axes("axis"), keepingDimensions: flag("keepdims"))
   case "mse_loss": return try mse(tensor(0), tensor(1), reduction: reduction())
   case "binary_cross_entropy_with_logits":
     return try binaryCrossEntropyWithLogits(tensor(0), targets: tensor(1), reduction: reduction())
@@ -182,7 +182,7 @@ func applyReal<Scalar: TensorScalar>(
       return nil
     }
     return try tensor(0).clamped(min: bound("min"), max: bound("max"))
-  case "min": return try tensor(0).min(axes: axes("axes"), keepDims: flag("keepdims"))
+  case "min": return try tensor(0).min(axes: axes("axes"), keepingDimensions: flag("keepdims"))
   case "cumsum": return try tensor(0).cumulativeSum(axis: integer("axis"))
   case "stack": return try Tensor.stacked(inputs.indices.map(tensor), axis: integer("axis"))
   case "expand":

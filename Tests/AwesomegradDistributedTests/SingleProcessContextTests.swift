@@ -15,7 +15,7 @@ import Testing
   /// With one rank the mean over ranks of g is g: gradients and values are left untouched.
   @Test func collectivesAreTheIdentity() throws {
     let context = try Distributed.initialize(.singleProcess)
-    let w = Tensor<Double>([1, -2, 3]).requiringGrad()
+    let w = Tensor<Double>([1, -2, 3]).requireGrad()
     (w * w).sum().backward()  // ∂/∂w Σ w² = 2w
     try context.broadcastParameters(of: [w])
     try context.averageGradients(of: [w])

@@ -47,8 +47,8 @@ import Testing
   @Test func backwardAnomalyOfAFunctionNamesItsFileAndLine() async {
     let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
       withAnomalyDetection {
-        let a = Tensor<Float>([1e20], shape: [1, 1]).requiringGrad()
-        let b = Tensor<Float>([1e-20], shape: [1, 1]).requiringGrad()
+        let a = Tensor<Float>([1e20], shape: [1, 1]).requireGrad()
+        let b = Tensor<Float>([1e-20], shape: [1, 1]).requireGrad()
         let loss = (a.matmul(b) * 1e30).sum()
         loss.backward()
       }
@@ -105,7 +105,7 @@ import Testing
       #expect(GradMode.isAnomalyDetectionEnabled && GradMode.isEnabled)
       withoutGrad {
         #expect(GradMode.isAnomalyDetectionEnabled && !GradMode.isEnabled)
-        let w = Tensor<Double>([1, 2]).requiringGrad()
+        let w = Tensor<Double>([1, 2]).requireGrad()
         #expect(!(w * 2).requiresGrad)
       }
       #expect(GradMode.isEnabled)
@@ -115,7 +115,7 @@ import Testing
 
   /// Inside the mode a finite computation runs and differentiates as usual: y = Σ x², ∂y/∂x = 2x.
   @Test func finiteValuesPass() {
-    let x = Tensor<Double>([1, -2, 3]).requiringGrad()
+    let x = Tensor<Double>([1, -2, 3]).requireGrad()
     withAnomalyDetection {
       let y = (x * x).sum()
       y.backward()
@@ -137,7 +137,7 @@ import Testing
 
 /// Σ (1 / 1e-200) = 1e200, finite; its gradient for the divisor is −1/(1e-200)² = −inf.
 @inline(never) func divideByTiny(run: Bool = true) -> (sum: Tensor<Double>, line: UInt) {
-  let a = Tensor<Double>([1]).requiringGrad(), b = Tensor<Double>([1e-200]).requiringGrad()
+  let a = Tensor<Double>([1]).requireGrad(), b = Tensor<Double>([1e-200]).requireGrad()
   let (quotient, line): (Tensor<Double>, UInt) = (run ? a / b : a, #line)
   return (quotient.sum(), line)
 }
@@ -146,7 +146,7 @@ import Testing
 /// softmax([0, −∞]) = [1, 0] and its gradient is finite; only a NaN or a new infinity stops.
 @Suite struct AnomalyMaskTests {
   @Test func deliberateInfinityFlowsThrough() {
-    let scores = Tensor<Double>([0.5, 0.5]).requiringGrad()
+    let scores = Tensor<Double>([0.5, 0.5]).requireGrad()
     let mask = Tensor<Double>([0, -.infinity])
     withAnomalyDetection {
       let p = (scores + mask).softmax(axis: 0)
@@ -160,7 +160,7 @@ import Testing
   /// maskedFill(mask, −∞) writes the caller's infinity on purpose: the causal softmax of [1, 2] over
   /// a lower-triangular mask is [[1, 0], [e/(e + e²), e²/(e + e²)]], finite, and nothing stops.
   @Test func maskedFillWithInfinityPasses() {
-    let scores = Tensor<Double>([1, 2, 1, 2], shape: [2, 2]).requiringGrad()
+    let scores = Tensor<Double>([1, 2, 1, 2], shape: [2, 2]).requireGrad()
     let causal = MaskTensor.lowerTriangular(rows: 2, columns: 2)
     let p = withAnomalyDetection { scores.maskedFill(!causal, with: -.infinity).softmax(axis: -1) }
     #expect(p.scalars[0] == 1 && p.scalars[1] == 0)

@@ -1,4 +1,5 @@
 import Awesomegrad
+import AwesomegradDatasets
 import Testing
 
 /// Bad arguments that are not shapes stop with a message naming the function, the bad value and the

@@ -1,3 +1,4 @@
+import AwesomegradDatasets
 import Testing
 
 @testable import Awesomegrad

@@ -150,14 +150,14 @@ import Testing
   @Test func gemmCallsPerImage() {
     var rng = SeededGenerator(seed: 1)
     let x = Tensor<Float>.randomNormal([3, 4, 6, 6], using: &rng)
-    let w = Tensor<Float>.randomNormal([4, 2, 3, 3], using: &rng).requiringGrad()
+    let w = Tensor<Float>.randomNormal([4, 2, 3, 3], using: &rng).requireGrad()
     let forward = CallCounter()
     let y = BLAS.$gemmCounter.withValue(forward) { conv2d(x, weight: w, padding: 1, groups: 2) }
     #expect(forward.count == 3 * 2)
     let backward = CallCounter()
     BLAS.$gemmCounter.withValue(backward) { y.sum().backward() }
     #expect(backward.count == 3 * 2)
-    let xg = x.detached().requiringGrad()
+    let xg = x.detached().requireGrad()
     let both = CallCounter()
     BLAS.$gemmCounter.withValue(both) { conv2d(xg, weight: w, padding: 1, groups: 2).sum().backward() }
     #expect(both.count == 3 * 2 * 3)
@@ -179,8 +179,8 @@ import Testing
     #expect(count <= convolutionWorkspaceLimit)
     #expect(count == 144 * 110 * (convolutionWorkspaceLimit / (144 * 110)))
     var rng = SeededGenerator(seed: 5)
-    let x = Tensor<Double>.randomNormal(xs, using: &rng).requiringGrad()
-    let w = Tensor<Double>.randomNormal(ws, using: &rng).requiringGrad()
+    let x = Tensor<Double>.randomNormal(xs, using: &rng).requireGrad()
+    let w = Tensor<Double>.randomNormal(ws, using: &rng).requireGrad()
     let y = conv2d(x, weight: w, padding: 1)
     let expected = Self.directConv2d(
       x.scalars, xs, w.scalars, ws, nil, stride: (1, 1), padding: (1, 1), dilation: (1, 1), groups: 1)

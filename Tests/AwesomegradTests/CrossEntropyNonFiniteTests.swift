@@ -87,7 +87,7 @@ import Testing
     let logits = Tensor<Float>.randomNormal([6, 5], using: &rng)
     let labels = [4, 0, 2, 2, 1, 3]
     for reduction in Reduction.allCases {
-      let a = logits.detached().requiringGrad(), b = logits.detached().requiringGrad()
+      let a = logits.detached().requireGrad(), b = logits.detached().requireGrad()
       let la = crossEntropy(a, labels: labels, reduction: reduction)
       let lb = crossEntropy(b, labels: IndexTensor(labels), reduction: reduction)
       #expect(la.scalars.map(\.bitPattern) == lb.scalars.map(\.bitPattern), "\(reduction)")

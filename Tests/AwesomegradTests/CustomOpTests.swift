@@ -27,9 +27,9 @@ import Testing
   static func parameters(seed: UInt64) -> (x: Tensor<Double>, w: Tensor<Double>, b: Tensor<Double>) {
     var rng = SeededGenerator(seed: seed)
     return (
-      Tensor<Double>.randomNormal([4, 3], using: &rng).requiringGrad(),
-      Tensor<Double>.randomNormal([2, 3], using: &rng).requiringGrad(),
-      Tensor<Double>.randomNormal([2], using: &rng).requiringGrad()
+      Tensor<Double>.randomNormal([4, 3], using: &rng).requireGrad(),
+      Tensor<Double>.randomNormal([2, 3], using: &rng).requireGrad(),
+      Tensor<Double>.randomNormal([2], using: &rng).requireGrad()
     )
   }
 
@@ -88,7 +88,7 @@ import Testing
     #expect(x.summed(to: [2, 1]).scalars == [6, 15])
     #expect(x.summed(to: []).scalars == [21])
     #expect(x.summed(to: [2, 3]).scalars == x.scalars)
-    let leaf = x.clone().requiringGrad()
+    let leaf = x.clone().requireGrad()
     #expect(checkGradients(of: { $0[0].summed(to: [2, 1]) }, at: [leaf]).passed)
     #expect(checkGradients(of: { $0[0].summed(to: [3]) }, at: [leaf]).passed)
   }

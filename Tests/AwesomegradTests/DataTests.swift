@@ -1,3 +1,4 @@
+import AwesomegradDatasets
 import Foundation
 import Testing
 

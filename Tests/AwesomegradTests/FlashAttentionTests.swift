@@ -277,9 +277,9 @@ import TorchConformance
   @Test func longContextNeverAllocatesTheScoreMatrix() {
     let t = 2048, d = 16
     var rng = SeededGenerator(seed: 8)
-    let q = Tensor<Float>.randomNormal([1, t, d], using: &rng).requiringGrad()
-    let k = Tensor<Float>.randomNormal([1, t, d], using: &rng).requiringGrad()
-    let v = Tensor<Float>.randomNormal([1, t, d], using: &rng).requiringGrad()
+    let q = Tensor<Float>.randomNormal([1, t, d], using: &rng).requireGrad()
+    let k = Tensor<Float>.randomNormal([1, t, d], using: &rng).requireGrad()
+    let v = Tensor<Float>.randomNormal([1, t, d], using: &rng).requireGrad()
     let matrixBytes = t * t * MemoryLayout<Float>.stride
     let fused = AttentionWorkspace()
     AttentionWorkspace.$recorder.withValue(fused) {
@@ -305,7 +305,7 @@ import TorchConformance
   @Test func hiddenTilesAreSkipped() {
     let t = 1024
     var rng = SeededGenerator(seed: 10)
-    let x = (0..<3).map { _ in Tensor<Float>.randomNormal([1, t, 4], using: &rng).requiringGrad() }
+    let x = (0..<3).map { _ in Tensor<Float>.randomNormal([1, t, 4], using: &rng).requireGrad() }
     func tiles(_ mask: MaskTensor?) -> Int {
       let recorder = AttentionWorkspace()
       AttentionWorkspace.$recorder.withValue(recorder) {

@@ -259,10 +259,10 @@ import Testing
     #expect(Tensor<Double>.arange(1, 2, step: 0.25).scalars == [1, 1.25, 1.5, 1.75])
   }
 
-  /// requiringGrad mutates the leaf it is called on (and says so), returning the same object.
-  @Test func requiringGradMutatesInPlace() {
+  /// requireGrad mutates the leaf it is called on (and says so), returning the same object.
+  @Test func requireGradMutatesInPlace() {
     let t = Tensor<Double>([1])
-    let same = t.requiringGrad()
+    let same = t.requireGrad()
     #expect(same === t && t.requiresGrad)
   }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import Awesomegrad
+@testable import AwesomegradModels
 
 /// The GPT modules: nanoGPT's parameter names, its initialisation, weight tying, and a PyTorch
 /// reference (`Fixtures/gpt_tiny_seed0.json`, made by `make_gpt_fixture.py`) reproduced by name.

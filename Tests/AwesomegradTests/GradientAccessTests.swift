@@ -6,7 +6,7 @@ import Testing
 /// average gradients in place.
 @Suite struct GradientAccessTests {
   @Test func noGradientMeansNoCall() {
-    let w = Tensor<Double>([1, 2, 3]).requiringGrad()
+    let w = Tensor<Double>([1, 2, 3]).requireGrad()
     var called = false
     #expect(w.withGradient { _ in called = true } == nil)
     #expect(w.withGradientBuffer { _ in called = true } == nil)
@@ -14,7 +14,7 @@ import Testing
   }
 
   @Test func readsTheAccumulatedGradient() {  // loss = Σ 2·wᵢ  ⇒  ∂loss/∂wᵢ = 2
-    let w = Tensor<Double>([1, 2, 3]).requiringGrad()
+    let w = Tensor<Double>([1, 2, 3]).requireGrad()
     (w * Tensor(scalar: 2)).sum().backward()
     #expect(w.withGradient { Array($0) } == [2, 2, 2])
   }
@@ -22,8 +22,8 @@ import Testing
   /// `loss = Σ (a + b)` hands the same upstream gradient storage to both inputs, so a and b share one
   /// gradient buffer: writing a's must not change b's.
   @Test func writeIsCopyOnWrite() {
-    let a = Tensor<Double>([1, 2]).requiringGrad()
-    let b = Tensor<Double>([3, 4]).requiringGrad()
+    let a = Tensor<Double>([1, 2]).requireGrad()
+    let b = Tensor<Double>([3, 4]).requireGrad()
     (a + b).sum().backward()
     let held = a.grad!  // shares a's buffer too
     a.withGradientBuffer { g in
@@ -35,7 +35,7 @@ import Testing
   }
 
   @Test func writeInPlaceWhenUnshared() {
-    let w = Tensor<Double>([1, 2]).requiringGrad()
+    let w = Tensor<Double>([1, 2]).requireGrad()
     w.setGradient([5, 6])
     let before = w.withGradient { UnsafeMutablePointer(mutating: $0.baseAddress!) }
     let during = w.withGradientBuffer { g in
@@ -47,7 +47,7 @@ import Testing
   }
 
   @Test func setGradientReplacesAndClears() {
-    let w = Tensor<Float>.zeros([2, 2]).requiringGrad()
+    let w = Tensor<Float>.zeros([2, 2]).requireGrad()
     w.setGradient(Tensor<Float>([1, 2, 3, 4], shape: [2, 2]))
     #expect(w.grad!.scalars == [1, 2, 3, 4])
     #expect(w.grad!.shape == [2, 2])

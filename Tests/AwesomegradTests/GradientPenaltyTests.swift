@@ -32,14 +32,14 @@ import Testing
       Bundle.module.url(forResource: "wgan_gp_seed0", withExtension: "json", subdirectory: "Fixtures"))
     let twin = try JSONDecoder().decode(Twin.self, from: Data(contentsOf: url))
     let names = ["w1", "b1", "w2", "b2"]
-    let parameters = try names.map { try #require(twin.initial[$0]).tensor.requiringGrad() }
+    let parameters = try names.map { try #require(twin.initial[$0]).tensor.requireGrad() }
     let (w1, b1, w2, b2) = (parameters[0], parameters[1], parameters[2], parameters[3])
     func critic(_ x: Tensor<Double>) -> Tensor<Double> {
       x.linear(weight: w1, bias: b1).tanh().linear(weight: w2, bias: b2)
     }
     let (real, fake, eps) = (twin.real.tensor, twin.fake.tensor, twin.eps.tensor)
     for step in 0..<twin.steps {
-      let interpolated = (eps * real + (1 - eps) * fake).requiringGrad()
+      let interpolated = (eps * real + (1 - eps) * fake).requireGrad()
       let slope = gradients(of: critic(interpolated).sum(), at: [interpolated], createGraph: true)[0]
       let norms = (slope * slope).sum(axes: [1]).sqrt()
       let penalty = ((norms - 1) * (norms - 1)).mean()

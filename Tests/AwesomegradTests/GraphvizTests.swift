@@ -8,7 +8,7 @@ import Testing
   /// ‖∂loss/∂w‖₂ = √(2 · (1² + 2² + 3²)) = √28 = 5.2915…, printed with four digits as 5.292.
   @Test func nodesEdgesAndLabels() {
     let x = Tensor<Double>([1, 2, 3], shape: [1, 3])
-    let w = Tensor<Double>.zeros([3, 2]).requiringGrad()
+    let w = Tensor<Double>.zeros([3, 2]).requireGrad()
     let loss = x.matmul(w).tanh().sum()
     loss.backward(retainGraph: true)
     let dot = loss.graphviz(names: [("w", w)])
@@ -34,7 +34,7 @@ import Testing
 
   /// A node used twice has one node and two edges; a one-element constant shows its value.
   @Test func sharedNodeAndConstant() {
-    let a = Tensor<Float>([1, 2]).requiringGrad()
+    let a = Tensor<Float>([1, 2]).requireGrad()
     let y = (a * a) * 0.5
     let dot = y.graphviz()
     #expect(dot.contains("t0 [label=\"mul\\n[2] Float\""))
@@ -46,7 +46,7 @@ import Testing
 
   /// backward() without retainGraph releases the graph: what is left is the root, marked released.
   @Test func releasedGraph() {
-    let a = Tensor<Double>([1, 2]).requiringGrad()
+    let a = Tensor<Double>([1, 2]).requireGrad()
     let loss = (a * a).sum()
     loss.backward()
     #expect(loss.graphviz().contains("t0 [label=\"sum\\n[] Double\\n(graph released by backward)\""))

@@ -10,7 +10,7 @@ import Testing
   @Test func linearOnThreeAxesIsThreeGemmCalls() {
     var rng = SeededGenerator(seed: 1)
     let layer = Linear<Double>(inputs: 5, outputs: 3, using: &rng)
-    let x = Tensor<Double>.randomNormal([4, 6, 5], using: &rng).requiringGrad()
+    let x = Tensor<Double>.randomNormal([4, 6, 5], using: &rng).requireGrad()
     let counter = CallCounter()
     BLAS.$gemmCounter.withValue(counter) { layer(x).tanh().sum().backward() }
     #expect(counter.count == 3)

@@ -1,3 +1,4 @@
+import AwesomegradDatasets
 import Micrograd
 import Testing
 

@@ -59,7 +59,7 @@ import Testing
     m.backward()
     #expect(x.grad!.scalars == [0, 0.5, 0.5, 0, 0, 0])
     #expect(x.max(axes: [1]).scalars == [5, 2])
-    #expect(x.max(axes: [1], keepDims: true).shape == [2, 1])
+    #expect(x.max(axes: [1], keepingDimensions: true).shape == [2, 1])
   }
 
   /// var([1, 2, 3, 4]) = 5/3 unbiased, 5/4 population.
@@ -127,8 +127,8 @@ import Testing
     let xd = Tensor<Double>.randomNormal([4, 5], using: &rng)
     let wd = Tensor<Double>.randomNormal([5, 3], using: &rng)
     let xf = Tensor<Float>(xd, requiresGrad: true), wf = Tensor<Float>(wd, requiresGrad: true)
-    xd.requiringGrad()
-    wd.requiringGrad()
+    xd.requireGrad()
+    wd.requireGrad()
     func model<S: TensorScalar>(_ x: Tensor<S>, _ w: Tensor<S>) -> Tensor<S> {
       let h = x.matmul(w).gelu().logSoftmax(axis: 1)
       return h.variance(axes: [0]).sum() + h.max() + x.softplus().sqrt().mean() + x.abs().pow(1.5).sum()

@@ -1,3 +1,4 @@
+import AwesomegradModels
 import Foundation
 import Testing
 

@@ -140,7 +140,7 @@ struct ScalarTensor {
   func map(_ f: (Value) -> Value) -> ScalarTensor { ScalarTensor(shape: shape, values: values.map(f)) }
 
   /// Σ over `axes`, keeping them as size 1 or removing them.
-  func sum(axes: [Int], keepDims: Bool) -> ScalarTensor {
+  func sum(axes: [Int], keepingDimensions: Bool) -> ScalarTensor {
     var kept = shape
     for axis in axes { kept[axis] = 1 }
     // A total over nothing (a size-0 reduced axis) is the constant 0.
@@ -151,7 +151,7 @@ struct ScalarTensor {
       let k = Reference.flat(index, in: kept)
       totals[k] = totals[k].map { $0 + v } ?? v
     }
-    let outShape = keepDims ? kept : shape.enumerated().filter { !axes.contains($0.offset) }.map(\.element)
+    let outShape = keepingDimensions ? kept : shape.enumerated().filter { !axes.contains($0.offset) }.map(\.element)
     return ScalarTensor(shape: outShape, values: totals.map { $0 ?? Value(0) })
   }
 
@@ -260,10 +260,10 @@ struct ExpressionBuilder {
 
   /// A sum or mean over random axes of an operand whose other axes give `shape`.
   mutating func reduction(shape: [Int], depth: Int) -> Pair {
-    let keepDims = int(in: 0...1) == 0
+    let keepingDimensions = int(in: 0...1) == 0
     var inputShape = shape
     var axes: [Int] = []
-    if keepDims {
+    if keepingDimensions {
       // Expand some size-1 axes of `shape` (or none, which reduces nothing when there are none).
       for axis in shape.indices where shape[axis] == 1 && int(in: 0...1) == 0 {
         inputShape[axis] = size()
@@ -280,12 +280,12 @@ struct ExpressionBuilder {
     }
     let x = expression(shape: inputShape, depth: depth - 1)
     let count = axes.reduce(1) { $0 * inputShape[$1] }
-    let sums = x.scalars.sum(axes: axes, keepDims: keepDims)
+    let sums = x.scalars.sum(axes: axes, keepingDimensions: keepingDimensions)
     if int(in: 0...1) == 0 {
-      return Pair(tensor: x.tensor.sum(axes: axes, keepDims: keepDims), scalars: sums)
+      return Pair(tensor: x.tensor.sum(axes: axes, keepingDimensions: keepingDimensions), scalars: sums)
     }
     return Pair(
-      tensor: x.tensor.mean(axes: axes, keepDims: keepDims), scalars: sums.map { $0 / Double(count) })
+      tensor: x.tensor.mean(axes: axes, keepingDimensions: keepingDimensions), scalars: sums.map { $0 / Double(count) })
   }
 
   /// A matrix product with result `shape`: `[k]·[k, n]` for rank 1, `[..., m, k]·[k, n]` or

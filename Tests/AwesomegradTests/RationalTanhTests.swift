@@ -3,7 +3,8 @@ import Testing
 
 @testable import Awesomegrad
 
-/// `Float.tanh` is a rational approximation (so tanh layers vectorise); these tests bound its error
+/// Float tensors' tanh is a rational approximation, `Float.rationalTanh` (internal; so tanh layers
+/// vectorise), while `Float.tanh` is RealModule's libm tanh; these tests bound the approximation's error
 /// against the Double-precision libm tanh.
 @Suite struct RationalTanhTests {
   /// 240,001 points 1e-4 apart across [−12, 12]: |approx − tanh(x)| ≤ 1e-6 (a few ulp near ±1).

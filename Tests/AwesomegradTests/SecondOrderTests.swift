@@ -9,7 +9,7 @@ import TorchConformance
 @Suite struct SecondOrderTests {
   /// y = x³ at x = 3: dy/dx = 3x² = 27, d²y/dx² = 6x = 18, d³y/dx³ = 6.
   @Test func cubeToThirdOrder() {
-    let x = Tensor<Double>([3], shape: [1]).requiringGrad()
+    let x = Tensor<Double>([3], shape: [1]).requireGrad()
     let y = (x * x * x).sum()
     y.backward(createGraph: true)
     let first = x.grad!
@@ -24,7 +24,7 @@ import TorchConformance
 
   /// Without createGraph the gradient is a constant, and backward accumulates as before.
   @Test func firstOrderGradientsAreConstants() {
-    let x = Tensor<Double>([2], shape: [1]).requiringGrad()
+    let x = Tensor<Double>([2], shape: [1]).requireGrad()
     let g = gradients(of: (x * x).sum(), at: [x])[0]
     #expect(g.scalars == [4])
     #expect(!g.requiresGrad)
@@ -33,8 +33,8 @@ import TorchConformance
 
   /// u = exp(2x)·y: ∂u/∂x = 2u, ∂²u/∂x∂y = 2·exp(2x) (the mixed term).
   @Test func mixedSecondDerivative() {
-    let x = Tensor<Double>([0.5], shape: [1]).requiringGrad()
-    let y = Tensor<Double>([3], shape: [1]).requiringGrad()
+    let x = Tensor<Double>([0.5], shape: [1]).requireGrad()
+    let y = Tensor<Double>([3], shape: [1]).requireGrad()
     let u = ((x * 2).exp() * y).sum()
     let dx = gradients(of: u, at: [x], createGraph: true)[0]
     let dxy = gradients(of: dx.sum(), at: [y])[0]
@@ -43,7 +43,7 @@ import TorchConformance
 
   /// f(x) = Σ x⁴: H = diag(12x²), so H·v = 12x²v; and the gradient of Σ H·v is 24x·v (third order).
   @Test func hessianVectorProductAndItsGradient() {
-    let x = Tensor<Double>([1, -2, 0.5], shape: [3]).requiringGrad()
+    let x = Tensor<Double>([1, -2, 0.5], shape: [3]).requireGrad()
     let v = Tensor<Double>([1, 0.5, -1], shape: [3])
     let f: ([Tensor<Double>]) -> Tensor<Double> = { ($0[0] * $0[0] * $0[0] * $0[0]).sum() }
     let (value, product) = hessianVectorProduct(of: f, at: [x], direction: [v], createGraph: true)
@@ -80,7 +80,7 @@ import TorchConformance
         [g * 3 * inputs[0] * inputs[0]]
       }
     }
-    let x = Tensor<Double>([2], shape: [1]).requiringGrad()
+    let x = Tensor<Double>([2], shape: [1]).requireGrad()
     let first = gradients(of: cube(x).sum(), at: [x], createGraph: true)[0]
     #expect(first.scalars == [12])
     #expect(gradients(of: first.sum(), at: [x])[0].scalars == [12])
@@ -89,7 +89,7 @@ import TorchConformance
   /// A storage pullback cannot be recorded: createGraph stops with the op's name.
   @Test func aStoragePullbackStopsUnderCreateGraph() async {
     let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
-      let x = Tensor<Double>([2], shape: [1]).requiringGrad()
+      let x = Tensor<Double>([2], shape: [1]).requireGrad()
       let y = Tensor.custom("storageCube", inputs: [x]) { $0[0].mapped { $0 * $0 * $0 } } pullback: { g, v, _ in
         [g.zip(v[0]) { g, x in 3 * x * x * g }]
       }
@@ -103,8 +103,8 @@ import TorchConformance
   /// A saved input modified in place between the recorded first pass and the second one is caught.
   @Test func versionCounterThroughDoubleBackward() async {
     let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
-      let x = Tensor<Double>([2], shape: [1]).requiringGrad()
-      let w = Tensor<Double>([3], shape: [1]).requiringGrad()
+      let x = Tensor<Double>([2], shape: [1]).requireGrad()
+      let w = Tensor<Double>([3], shape: [1]).requireGrad()
       let first = gradients(of: (x * x * w).sum(), at: [x], createGraph: true)[0]  // 2xw
       w.updateValues { $0[0] = 5 }
       _ = gradients(of: first.sum(), at: [w])
@@ -116,7 +116,7 @@ import TorchConformance
   /// Without retainGraph, a pass releases the graph; the second pass through it stops.
   @Test func releasedGraphStopsTheSecondPass() async {
     let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
-      let x = Tensor<Double>([2], shape: [1]).requiringGrad()
+      let x = Tensor<Double>([2], shape: [1]).requireGrad()
       let first = gradients(of: (x * x * x).sum(), at: [x], createGraph: true, retainGraph: false)[0]
       _ = gradients(of: first.sum(), at: [x])
     }
@@ -130,7 +130,7 @@ import TorchConformance
   @Test func anomalyInTheSecondPassNamesThePass() async {
     let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
       withAnomalyDetection {
-        let x = Tensor<Double>([0], shape: [1]).requiringGrad()
+        let x = Tensor<Double>([0], shape: [1]).requireGrad()
         let first = gradients(of: x.pow(1.5).sum(), at: [x], createGraph: true)[0]
         _ = gradients(of: first.sum(), at: [x])
       }

@@ -46,7 +46,7 @@ import Testing
   @Test func pullbacksMatchDouble() {
     let g: [Float] = (0..<(Self.rows * Self.columns)).map { Float(cos(Double($0) * 0.37)) }
     for log in [false, true] {
-      let x = Tensor<Float>(Self.logits, shape: [Self.rows, Self.columns]).requiringGrad()
+      let x = Tensor<Float>(Self.logits, shape: [Self.rows, Self.columns]).requireGrad()
       let y = log ? x.logSoftmax() : x.softmax()
       y.backward(gradient: Tensor(g, shape: y.shape))
       let gx = x.grad!.scalars

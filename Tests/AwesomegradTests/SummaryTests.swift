@@ -1,4 +1,5 @@
 import Awesomegrad
+import AwesomegradModels
 import Testing
 
 /// print(model) and model.summary(inputShape:): the nested description and the table.

@@ -7,8 +7,8 @@ import Testing
   @Test func linearTanhGradientShapes() {
     var rng = SeededGenerator(seed: 1)
     let x = Tensor<Double>.randomNormal([4, 3], using: &rng)
-    let w = Tensor<Double>.randomNormal([3, 2], using: &rng).requiringGrad()
-    let b = Tensor<Double>.zeros([2]).requiringGrad()
+    let w = Tensor<Double>.randomNormal([3, 2], using: &rng).requireGrad()
+    let b = Tensor<Double>.zeros([2]).requireGrad()
     let y = (x.matmul(w) + b).tanh().sum()
     y.backward()
     #expect(w.grad?.shape == [3, 2])

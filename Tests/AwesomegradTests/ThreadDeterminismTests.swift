@@ -1,3 +1,4 @@
+import AwesomegradModels
 import Foundation
 import Testing
 
@@ -90,7 +91,7 @@ import Testing
   /// A seeded tensor of `shape` with a requiresGrad flag.
   static func input(_ shape: [Int], seed: UInt64, grad: Bool = true) -> Tensor<Float> {
     var generator = SeededGenerator(seed: seed)
-    return Tensor<Float>.randomNormal(shape, using: &generator).requiringGrad(grad)
+    return Tensor<Float>.randomNormal(shape, using: &generator).requireGrad(grad)
   }
 
   /// The output and the input gradients of `f` for a random upstream gradient.

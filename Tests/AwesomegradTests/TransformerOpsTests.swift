@@ -127,7 +127,7 @@ import TorchConformance
   @Test func argmaxValues() {
     let x = Tensor<Double>([1, 5, 5, 0, -1, .nan, 2, 3], shape: [2, 4])
     #expect(x.argmax(axis: 1) == IndexTensor([1, 1]))
-    #expect(x.argmax(axis: 0, keepingAxis: true) == IndexTensor([0, 1, 0, 1], shape: [1, 4]))
+    #expect(x.argmax(axis: 0, keepingDimensions: true) == IndexTensor([0, 1, 0, 1], shape: [1, 4]))
     #expect(x.argmax() == IndexTensor(scalar: 5))
     #expect(Tensor<Double>([3, 9, 9]).argmax() == IndexTensor(scalar: 1))
   }

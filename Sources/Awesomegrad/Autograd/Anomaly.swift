@@ -109,9 +109,17 @@ struct CreationSite {
     self.stackFrame = Self.isInsideLibrary(file) ? Self.captureCaller() : nil
   }
 
+  /// Whether `file` (a `#fileID`) is in the package's libraries: `Awesomegrad/`, and the libraries
+  /// over it (`AwesomegradModels/`, `AwesomegradDatasets/`, …).
   static func isInsideLibrary(_ file: StaticString) -> Bool {
-    "\(file)".hasPrefix("Awesomegrad/")
+    let file = "\(file)"
+    return libraryModules.contains { file.hasPrefix($0 + "/") }
   }
+
+  /// The package's library modules, whose source folders are `Sources/<name>/`.
+  static let libraryModules = [
+    "Awesomegrad", "AwesomegradModels", "AwesomegradDatasets", "AwesomegradDistributed", "AwesomegradTokenizers",
+  ]
 
   func describe() -> String {
     guard let stackFrame else { return "\(file):\(line)" }
@@ -156,7 +164,9 @@ struct CreationSite {
       if frame.isSystem || frame.isSwiftThunk || frame.isSwiftRuntimeFailure { continue }
       // The library's own source files (also when it is a dependency under .build/checkouts). Not
       // the mangled module name: a user's extension of Tensor mangles under Awesomegrad too.
-      if location.path.contains("/Sources/Awesomegrad/") || symbol.rawName.hasPrefix("$s7Runtime") {
+      if CreationSite.libraryModules.contains(where: { location.path.contains("/Sources/\($0)/") })
+        || symbol.rawName.hasPrefix("$s7Runtime")
+      {
         continue
       }
       return "\(relativePath(location.path)):\(location.line) in \(symbol.name)"

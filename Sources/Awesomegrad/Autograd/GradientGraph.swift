@@ -82,7 +82,7 @@ extension Tensor {
   /// graph of its own (PyTorch's `backward(create_graph=True)`), which can be differentiated again.
   ///
   /// ```swift
-  /// let x = Tensor<Double>([3], shape: [1]).requiringGrad()
+  /// let x = Tensor<Double>([3], shape: [1]).requireGrad()
   /// let y = (x * x * x).sum()          // y = x³
   /// y.backward(createGraph: true)      // x.grad = 3x² = 27, with a graph
   /// let dydx = x.grad!
@@ -264,7 +264,7 @@ func noDoubleBackwardFailure<Scalar>(_ node: Tensor<Scalar>, file: StaticString,
 ///
 /// ```swift
 /// // u(x) = x³: the first and the second derivative.
-/// let x = Tensor<Double>([2], shape: [1]).requiringGrad()
+/// let x = Tensor<Double>([2], shape: [1]).requireGrad()
 /// let u = x * x * x
 /// let du = gradients(of: u.sum(), at: [x], createGraph: true)[0]   // 3x² = 12, with a graph
 /// let d2u = gradients(of: du.sum(), at: [x])[0]                     // 6x = 12

@@ -65,7 +65,7 @@ public struct BLASBackend: Sendable, Equatable, CustomStringConvertible {
   /// What the library did about OpenBLAS's choice of kernel.
   public var correction: BLASCoreCorrection
   /// This machine's CPU, or nil when it is not x86.
-  public var cpu: CPUFeatures?
+  var cpu: CPUFeatures?
 
   /// The backend as it is now. Reading it runs ``prepare()`` first, so ``coreName`` is the kernel
   /// every product of this process uses.

@@ -55,9 +55,9 @@ enum ScalarFunction {
   struct ReLUGradient<Scalar: TensorScalar>: BinaryScalarFunction {
     @inline(__always) func callAsFunction(_ g: Scalar, _ y: Scalar) -> Scalar { y <= 0 ? 0 : g }
   }
-  /// tanh x
+  /// tanh x (in Float the rational approximation, which vectorises)
   struct Tanh<Scalar: TensorScalar>: UnaryScalarFunction {
-    @inline(__always) func callAsFunction(_ x: Scalar) -> Scalar { Scalar.tanh(x) }
+    @inline(__always) func callAsFunction(_ x: Scalar) -> Scalar { Scalar.vectorizableTanh(x) }
   }
   /// tanh's pullback from the output y: g·(1 − y²).
   struct TanhGradient<Scalar: TensorScalar>: BinaryScalarFunction {

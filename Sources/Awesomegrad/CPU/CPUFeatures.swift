@@ -8,36 +8,36 @@ import AwesomegradKernels
 /// is the test OpenBLAS itself makes (`support_avx`, `support_avx512` in `driver/others/dynamic.c`).
 ///
 /// Build one by hand to describe another machine (the tests do); ``current`` reads this one.
-public struct CPUFeatures: Sendable, Equatable, CustomStringConvertible {
+struct CPUFeatures: Sendable, Equatable, CustomStringConvertible {
   /// The vendor string of `cpuid` leaf 0: `GenuineIntel`, `AuthenticAMD`, `HygonGenuine`, ...;
   /// empty when the CPU is not x86.
-  public var vendor: String
+  var vendor: String
   /// The display family: the base family, plus the extended family when the base is 15 (Intel SDM
   /// vol. 2A, CPUID leaf 1). Intel's Xeons are family 6; AMD's Zen 4 is family 25 (0x19).
-  public var family: Int
+  var family: Int
   /// The display model: the base model, plus the extended model × 16 when the base family is 6 or 15.
-  public var model: Int
+  var model: Int
   /// AVX (CPUID.1:ECX[28]) with the YMM state saved by the OS.
-  public var avx: Bool
+  var avx: Bool
   /// AVX2 (CPUID.7.0:EBX[5]), usable only with ``avx``.
-  public var avx2: Bool
+  var avx2: Bool
   /// FMA3 (CPUID.1:ECX[12]).
-  public var fma: Bool
+  var fma: Bool
   /// AVX-512 Foundation (CPUID.7.0:EBX[16]).
-  public var avx512f: Bool
+  var avx512f: Bool
   /// AVX-512 Doubleword and Quadword (CPUID.7.0:EBX[17]).
-  public var avx512dq: Bool
+  var avx512dq: Bool
   /// AVX-512 Byte and Word (CPUID.7.0:EBX[30]).
-  public var avx512bw: Bool
+  var avx512bw: Bool
   /// AVX-512 Vector Length extensions (CPUID.7.0:EBX[31]).
-  public var avx512vl: Bool
+  var avx512vl: Bool
   /// AVX-512 BFloat16 (CPUID.7.1:EAX[5]).
-  public var avx512bf16: Bool
+  var avx512bf16: Bool
   /// Whether the OS saves the AVX-512 opmask and ZMM registers (XCR0 bits 5–7).
-  public var osSavesAVX512State: Bool
+  var osSavesAVX512State: Bool
 
   /// A CPU described feature by feature. `avx` means usable: the CPU has it and the OS saves YMM.
-  public init(
+  init(
     vendor: String, family: Int, model: Int, avx: Bool = false, avx2: Bool = false, fma: Bool = false,
     avx512f: Bool = false, avx512dq: Bool = false, avx512bw: Bool = false, avx512vl: Bool = false,
     avx512bf16: Bool = false, osSavesAVX512State: Bool = false
@@ -57,16 +57,16 @@ public struct CPUFeatures: Sendable, Equatable, CustomStringConvertible {
   }
 
   /// Whether AVX2 can run: AVX2 on an AVX-enabled OS.
-  public var canRunAVX2: Bool { avx && avx2 }
+  var canRunAVX2: Bool { avx && avx2 }
 
   /// Whether the AVX-512 kernels OpenBLAS calls SkylakeX can run: F, DQ, BW and VL, AVX2, and the OS
   /// saving the ZMM state.
-  public var canRunAVX512: Bool {
+  var canRunAVX512: Bool {
     canRunAVX2 && avx512f && avx512dq && avx512bw && avx512vl && osSavesAVX512State
   }
 
   /// `GenuineIntel family 6 model 207 (0xcf): AVX2 FMA AVX-512 AVX512-BF16`.
-  public var description: String {
+  var description: String {
     if vendor.isEmpty { return "not an x86 CPU" }
     var names: [String] = []
     if avx { names.append("AVX") }
@@ -80,7 +80,7 @@ public struct CPUFeatures: Sendable, Equatable, CustomStringConvertible {
   }
 
   /// This machine's CPU, read once with `cpuid` and `xgetbv`; nil when it is not x86.
-  public static let current: CPUFeatures? = read()
+  static let current: CPUFeatures? = read()
 
   /// Reads `cpuid` leaves 0, 1 and 7 (subleaves 0 and 1) and XCR0.
   static func read() -> CPUFeatures? {

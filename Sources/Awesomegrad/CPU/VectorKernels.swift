@@ -8,9 +8,9 @@ import AwesomegradKernels
 /// AVX2 and AVX-512F; the best one the CPU and the OS support is chosen once from ``CPUFeatures``.
 /// Every build computes the scalar Swift formula's operations in the same order without FMA
 /// contraction, so the choice changes the speed, never the bits (tested).
-public enum VectorKernels {
+enum VectorKernels {
   /// The instruction sets the kernels are built for.
-  public enum InstructionSet: Sendable, CaseIterable {
+  enum InstructionSet: Sendable, CaseIterable {
     /// The target's baseline (SSE2 on x86-64), for every CPU.
     case baseline
     /// AVX2: 8 Float lanes.
@@ -28,14 +28,14 @@ public enum VectorKernels {
   }
 
   /// The build this process uses: ``choose(for:)`` of ``CPUFeatures/current``.
-  public static let selected: InstructionSet = choose(for: CPUFeatures.current)
+  static let selected: InstructionSet = choose(for: CPUFeatures.current)
 
   /// The C enumerator of ``selected``.
   static let instructionSet: awesomegrad_isa = selected.c
 
   /// The widest build that both this binary contains and `features` can run: AVX-512F when the CPU
   /// has it and the OS saves its registers, else AVX2, else the baseline (also off x86-64).
-  public static func choose(for features: CPUFeatures?) -> InstructionSet {
+  static func choose(for features: CPUFeatures?) -> InstructionSet {
     [.avx512, .avx2].first { canRun($0, on: features) } ?? .baseline
   }
 
@@ -50,13 +50,13 @@ public enum VectorKernels {
   }
 
   /// Whether this binary contains the kernels for `set` (AVX2 and AVX-512 only on x86-64).
-  public static func isBuilt(_ set: InstructionSet) -> Bool { awesomegrad_kernels_have(set.c) != 0 }
+  static func isBuilt(_ set: InstructionSet) -> Bool { awesomegrad_kernels_have(set.c) != 0 }
 }
 
 extension VectorKernels {
   /// The builds that this binary contains and this CPU can run, baseline first (for tests and
   /// benchmarks that compare them).
-  public static var runnableHere: [InstructionSet] {
+  static var runnableHere: [InstructionSet] {
     InstructionSet.allCases.filter { canRun($0, on: CPUFeatures.current) }
   }
 }

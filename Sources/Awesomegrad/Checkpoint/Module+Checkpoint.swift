@@ -10,7 +10,7 @@ extension Module {
 
   /// The state dict as the tensors a safetensors file holds, by name: parameters and real buffers
   /// in `Scalar` (F32 or F64), integer buffers as I64 (an ``IntegerBuffer``'s exact values).
-  public func stateWritables() -> [String: SafeTensorsWritable] {
+  func stateWritables() -> [String: SafeTensorsWritable] {
     var tensors: [String: SafeTensorsWritable] = [:]
     for entry in stateDict() {
       switch entry.role {

@@ -89,16 +89,6 @@ extension LayerNorm: ModuleHyperparameters {
   }
 }
 
-extension CausalSelfAttention: ModuleHyperparameters {
-  /// `heads=4`.
-  public var extraDescription: String { "heads=\(heads)" }
-}
-
-extension FeedForward: ModuleHyperparameters {
-  /// `gelu='tanh'` or `gelu='none'`.
-  public var extraDescription: String { "gelu='\(approximation == .tanh ? "tanh" : "none")'" }
-}
-
 /// A Double as Python prints small floats in PyTorch's reprs: `1e-05`, `0.1`.
 func pythonFloat(_ x: Double) -> String {
   if x != 0 && Swift.abs(x) < 1e-4 {

@@ -1,5 +1,5 @@
 /// An n-dimensional array of integer indices: class labels, token ids, gather and embedding indices,
-/// the result of `Tensor.argmax(axis:keepingAxis:)`. PyTorch's `int64` tensor.
+/// the result of `Tensor.argmax(axis:keepingDimensions:)`. PyTorch's `int64` tensor.
 ///
 /// It is a plain value (shape plus row-major `Int`s) with no gradient: indices select, they are not
 /// differentiated. Ops that take indices check them against the indexed axis and name themselves in

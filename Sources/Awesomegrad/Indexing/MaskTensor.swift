@@ -64,7 +64,7 @@ public struct MaskTensor: Sendable, Hashable, CustomStringConvertible {
 
   /// The flags repeated to `target` by numpy's broadcasting rule; stops with `op`'s name when the
   /// shapes do not broadcast.
-  public func broadcast(
+  func broadcast(
     to target: [Int], op: String = "MaskTensor.broadcast", file: StaticString = #fileID, line: UInt = #line
   ) -> MaskTensor {
     if shape == target { return self }
@@ -142,7 +142,7 @@ extension Tensor {
   /// in `.!=`, as in IEEE 754 and PyTorch. The result has no gradient.
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
-  public func compared(
+  func compared(
     with other: Tensor, op: String, file: StaticString = #fileID, line: UInt = #line,
     _ predicate: (Scalar, Scalar) -> Bool
   ) -> MaskTensor {

@@ -32,14 +32,17 @@ public class BatchNorm<Scalar: TensorScalar>: Module<Scalar> {
   /// The input ranks the layer accepts, and how to describe them in an error.
   let ranks: Set<Int>, layout: String
 
-  init(features: Int, eps: Double, momentum: Double?, affine: Bool, ranks: Set<Int>, layout: String) {
+  init(
+    features: Int, eps: Double, momentum: Double?, affine: Bool, ranks: Set<Int>, layout: String,
+    file: StaticString, line: UInt
+  ) {
     if features < 1 {
       argumentFailure(
-        "\(Self.self)", "features must be positive, got \(features)", file: #fileID, line: #line)
+        "\(Self.self)", "features must be positive, got \(features)", file: file, line: line)
     }
     if let momentum, !(0...1).contains(momentum) {
       argumentFailure(
-        "\(Self.self)", "momentum must be in [0, 1], got \(momentum)", file: #fileID, line: #line)
+        "\(Self.self)", "momentum must be in [0, 1], got \(momentum)", file: file, line: line)
     }
     (self.features, self.eps, self.momentum, self.ranks, self.layout) = (
       features, eps, momentum, ranks, layout
@@ -95,10 +98,15 @@ public final class BatchNorm1d<Scalar: TensorScalar>: BatchNorm<Scalar> {
   ///   - momentum: the weight of each new batch in the running estimates (0.1), or nil for a
   ///     cumulative average.
   ///   - affine: whether the layer has γ and β.
-  public init(features: Int, eps: Double = 1e-5, momentum: Double? = 0.1, affine: Bool = true) {
+  ///   - file: the caller's file (`#fileID`), named in error messages.
+  ///   - line: the caller's line.
+  public init(
+    features: Int, eps: Double = 1e-5, momentum: Double? = 0.1, affine: Bool = true,
+    file: StaticString = #fileID, line: UInt = #line
+  ) {
     super.init(
       features: features, eps: eps, momentum: momentum, affine: affine, ranks: [2, 3],
-      layout: "[batch, features] or [batch, features, length]")
+      layout: "[batch, features] or [batch, features, length]", file: file, line: line)
   }
 }
 
@@ -113,9 +121,14 @@ public final class BatchNorm2d<Scalar: TensorScalar>: BatchNorm<Scalar> {
   ///   - momentum: the weight of each new batch in the running estimates (0.1), or nil for a
   ///     cumulative average.
   ///   - affine: whether the layer has γ and β.
-  public init(features: Int, eps: Double = 1e-5, momentum: Double? = 0.1, affine: Bool = true) {
+  ///   - file: the caller's file (`#fileID`), named in error messages.
+  ///   - line: the caller's line.
+  public init(
+    features: Int, eps: Double = 1e-5, momentum: Double? = 0.1, affine: Bool = true,
+    file: StaticString = #fileID, line: UInt = #line
+  ) {
     super.init(
       features: features, eps: eps, momentum: momentum, affine: affine, ranks: [4],
-      layout: "[batch, channels, height, width]")
+      layout: "[batch, channels, height, width]", file: file, line: line)
   }
 }

@@ -8,19 +8,19 @@
 /// Draws a convolution's weight and bias from U(−1/√fan_in, 1/√fan_in), weight first.
 private func convolutionParameters<Scalar: TensorScalar, G: RandomNumberGenerator>(
   _ layer: String, inputChannels: Int, outputChannels: Int, kernel: [Int], groups: Int, bias: Bool,
-  using generator: inout G
+  using generator: inout G, file: StaticString, line: UInt
 ) -> (Tensor<Scalar>, Tensor<Scalar>?) {
   if inputChannels < 1 || outputChannels < 1 || groups < 1 || kernel.contains(where: { $0 < 1 }) {
     argumentFailure(
       layer,
       "channels (\(inputChannels), \(outputChannels)), kernel \(kernel) and groups (\(groups)) must be positive",
-      file: #fileID, line: #line)
+      file: file, line: line)
   }
   if inputChannels % groups != 0 || outputChannels % groups != 0 {
     argumentFailure(
       layer,
       "groups (\(groups)) must divide the input (\(inputChannels)) and output (\(outputChannels)) channels",
-      file: #fileID, line: #line)
+      file: file, line: line)
   }
   let shape = [outputChannels, inputChannels / groups] + kernel
   let bound = 1 / Scalar(elementCount(Array(shape.dropFirst()))).squareRoot()
@@ -55,11 +55,12 @@ public final class Conv2d<Scalar: TensorScalar>: Module<Scalar> {
   public init<G: RandomNumberGenerator>(
     inputChannels: Int, outputChannels: Int, kernelSize: IntOrPair, stride: IntOrPair = 1,
     padding: IntOrPair = 0, dilation: IntOrPair = 1, groups: Int = 1, bias: Bool = true,
-    using generator: inout G
+    using generator: inout G, file: StaticString = #fileID, line: UInt = #line
   ) {
     (weight, self.bias) = convolutionParameters(
       "Conv2d", inputChannels: inputChannels, outputChannels: outputChannels,
-      kernel: [kernelSize.height, kernelSize.width], groups: groups, bias: bias, using: &generator)
+      kernel: [kernelSize.height, kernelSize.width], groups: groups, bias: bias, using: &generator, file: file,
+      line: line)
     (self.stride, self.padding, self.dilation, self.groups) = (stride, padding, dilation, groups)
     super.init()
     registerParameter("weight", weight)
@@ -102,11 +103,12 @@ public final class Conv1d<Scalar: TensorScalar>: Module<Scalar> {
   /// A layer with freshly drawn parameters (PyTorch's default initialisation).
   public init<G: RandomNumberGenerator>(
     inputChannels: Int, outputChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
-    dilation: Int = 1, groups: Int = 1, bias: Bool = true, using generator: inout G
+    dilation: Int = 1, groups: Int = 1, bias: Bool = true, using generator: inout G,
+    file: StaticString = #fileID, line: UInt = #line
   ) {
     (weight, self.bias) = convolutionParameters(
       "Conv1d", inputChannels: inputChannels, outputChannels: outputChannels, kernel: [kernelSize],
-      groups: groups, bias: bias, using: &generator)
+      groups: groups, bias: bias, using: &generator, file: file, line: line)
     (self.stride, self.padding, self.dilation, self.groups) = (stride, padding, dilation, groups)
     super.init()
     registerParameter("weight", weight)

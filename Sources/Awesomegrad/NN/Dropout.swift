@@ -17,9 +17,13 @@ public final class Dropout<Scalar: TensorScalar>: Module<Scalar> {
   ///   - probability: the drop probability p, in [0, 1).
   ///   - generator: the source of the dropout seed; the module draws one value from it and keeps its
   ///     own generator from then on.
-  public init<G: RandomNumberGenerator>(probability: Double, using generator: inout G) {
+  ///   - file: the caller's file (`#fileID`), named in error messages.
+  ///   - line: the caller's line.
+  public init<G: RandomNumberGenerator>(
+    probability: Double, using generator: inout G, file: StaticString = #fileID, line: UInt = #line
+  ) {
     if !(0..<1).contains(probability) {
-      argumentFailure("Dropout", "probability must be in [0, 1), got \(probability)", file: #fileID, line: #line)
+      argumentFailure("Dropout", "probability must be in [0, 1), got \(probability)", file: file, line: line)
     }
     self.probability = probability
     self.generator = SeededGenerator(seed: generator.next())

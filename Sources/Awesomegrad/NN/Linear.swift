@@ -31,11 +31,11 @@ public final class Linear<Scalar: TensorScalar>: Module<Scalar> {
   /// A layer with freshly drawn parameters.
   public init<G: RandomNumberGenerator>(
     inputs: Int, outputs: Int, bias: Bool = true, initialization: LinearInitialization = .kaimingUniform,
-    using generator: inout G
+    using generator: inout G, file: StaticString = #fileID, line: UInt = #line
   ) {
     if inputs <= 0 || outputs <= 0 {
       argumentFailure(
-        "Linear", "inputs and outputs must be positive, got \(inputs) and \(outputs)", file: #fileID, line: #line)
+        "Linear", "inputs and outputs must be positive, got \(inputs) and \(outputs)", file: file, line: line)
     }
     let weightBound: Scalar
     switch initialization {

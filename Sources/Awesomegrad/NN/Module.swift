@@ -59,7 +59,7 @@ open class Module<Scalar: TensorScalar> {
   public func registerParameter(
     _ name: String, _ tensor: Tensor<Scalar>, file: StaticString = #fileID, line: UInt = #line
   ) -> Tensor<Scalar> {
-    add(name, .parameter(tensor.requiringGrad()), file: file, line: line)
+    add(name, .parameter(tensor.requireGrad()), file: file, line: line)
     return tensor
   }
 

@@ -14,11 +14,11 @@ public final class RMSNorm<Scalar: TensorScalar>: Module<Scalar> {
   public let eps: Double
 
   /// Normalises over a last axis of size `dimensions`.
-  public convenience init(dimensions: Int, eps: Double = 1e-6) {
+  public convenience init(dimensions: Int, eps: Double = 1e-6, file: StaticString = #fileID, line: UInt = #line) {
     if dimensions <= 0 {
-      argumentFailure("RMSNorm", "dimensions must be positive, got \(dimensions)", file: #fileID, line: #line)
+      argumentFailure("RMSNorm", "dimensions must be positive, got \(dimensions)", file: file, line: line)
     }
-    self.init(weight: .ones([dimensions]), eps: eps)
+    self.init(weight: .ones([dimensions]), eps: eps, file: file, line: line)
   }
 
   /// A norm over a given weight `[dimensions]` (made to require grad).
@@ -39,7 +39,7 @@ public final class RMSNorm<Scalar: TensorScalar>: Module<Scalar> {
         "RMSNorm", "input must end in the norm's dimension \(weight.count)", shapes: [x.shape, weight.shape],
         file: #fileID, line: #line)
     }
-    let meanSquare = (x * x).mean(axes: [-1], keepDims: true)
+    let meanSquare = (x * x).mean(axes: [-1], keepingDimensions: true)
     return x / (meanSquare + Scalar(eps)).sqrt() * weight
   }
 }

@@ -96,7 +96,7 @@ extension Tensor {
     let x = storage
     let limit = threshold ?? .infinity
     let y = x.map(grain: CPU.transcendentalGrain) { x in
-      x > limit ? x : Swift.max(x, 0) + Scalar.log1p(Scalar.exp(-Swift.abs(x)))
+      x > limit ? x : Swift.max(x, 0) + Scalar.log(onePlus: Scalar.exp(-Swift.abs(x)))
     }
     return Tensor(y, op: "softplus", parents: [self], file: file, line: line) { g, graph in
       if let graph {

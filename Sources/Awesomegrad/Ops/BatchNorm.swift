@@ -95,8 +95,8 @@ public func batchNorm<Scalar: TensorScalar>(
         let shape = p[0].shape
         let axes = shape.indices.filter { $0 != 1 }
         let channelShape = shape.indices.map { $0 == 1 ? channels : 1 }
-        let centered = p[0] - p[0].mean(axes: axes, keepDims: true)
-        let variance = (centered * centered).mean(axes: axes, keepDims: true)
+        let centered = p[0] - p[0].mean(axes: axes, keepingDimensions: true)
+        let variance = (centered * centered).mean(axes: axes, keepingDimensions: true)
         var y = centered / (variance + Scalar(eps)).sqrt()
         if gamma != nil { y = y * p[1].reshaped(channelShape) }
         if beta != nil { y = y + p[gamma != nil ? 2 : 1].reshaped(channelShape) }

@@ -12,7 +12,7 @@
 ///
 /// The unfolded columns are never kept: the pullback unfolds the input again, so the memory a
 /// convolution holds between forward and backward is its input and weight only. The unfolded buffer
-/// covers a block of output rows of one image and is at most ``convolutionWorkspaceLimit`` scalars
+/// covers a block of output rows of one image and is at most `convolutionWorkspaceLimit` (2²⁰) scalars
 /// (or one output row's columns, if that is larger).
 
 /// A size given once for both spatial axes (`3`) or per axis (`[3, 5]`, height then width), like
@@ -50,7 +50,7 @@ public struct IntOrPair: Sendable, Equatable, ExpressibleByIntegerLiteral, Expre
 /// The most scalars one convolution call allocates for unfolded columns (4 MiB in Float): the
 /// work is split into blocks of output rows that fit. A single output row's columns may exceed it
 /// (for a very wide image with a large kernel); the buffer is then one row.
-public let convolutionWorkspaceLimit = 1 << 20
+let convolutionWorkspaceLimit = 1 << 20
 
 /// The number of scalars of the unfolded-column buffer that ``conv2d(_:weight:bias:stride:padding:dilation:groups:file:line:)``
 /// allocates for these shapes (0 for a 1×1, stride-1, unpadded kernel, which needs none). The

@@ -17,7 +17,7 @@ extension Tensor {
   @_specialize(where Scalar == Double)
   public func log(file: StaticString = #fileID, line: UInt = #line) -> Tensor {
     let x = storage
-    return Tensor(x.map(grain: CPU.transcendentalGrain, Scalar.log), op: "log", parents: [self], file: file, line: line) { g, graph in
+    return Tensor(x.map(grain: CPU.transcendentalGrain) { Scalar.log($0) }, op: "log", parents: [self], file: file, line: line) { g, graph in
       if let graph { return graph.record { g, x, _ in [g / x[0]] } }
       return [g.zipSameShape(x, /)]
     }
@@ -90,7 +90,7 @@ extension Tensor {
       switch exponent {
       case 2: x.map { $0 * $0 }
       case 1: x.copy()
-      default: x.map(grain: CPU.transcendentalGrain) { Scalar.pow($0, exponent) }
+      default: x.map(grain: CPU.transcendentalGrain) { Scalar.cPow($0, exponent) }
       }
     return Tensor(y, op: "pow", parents: [self], file: file, line: line) { g, graph in
       let p = exponent
@@ -103,7 +103,7 @@ extension Tensor {
           case 0: 0
           case 1: g
           case 2: g * 2 * x
-          default: g * p * Scalar.pow(x, p - 1)
+          default: g * p * Scalar.cPow(x, p - 1)
           }
         }
       ]

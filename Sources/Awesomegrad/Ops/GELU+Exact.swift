@@ -13,7 +13,7 @@ extension Float {
   /// is below 5·10⁻⁷ (7 ulp of 1; the largest, 4.2·10⁻⁷, near ±3.3) on the whole line (a test checks
   /// it against libm's Double erf); NaN propagates.
   @inlinable
-  public static func rationalErf(_ x: Float) -> Float {
+  static func rationalErf(_ x: Float) -> Float {
     let clamped = Swift.min(Swift.max(x, -4), 4)
     let x2 = clamped * clamped
     var p: Float = -2.726_142_258_013_06e-10
@@ -38,7 +38,7 @@ extension Float {
   /// (e⁻⁸⁷ ≈ 1.6·10⁻³⁸, near the smallest normal Float) the result is 0. The relative error is a few
   /// ulp (a test checks it against libm).
   @inlinable
-  public static func nonPositiveExp(_ x: Float) -> Float {
+  static func nonPositiveExp(_ x: Float) -> Float {
     let a = Swift.max(Swift.min(x, 0), -87)
     let shifter: Float = 12_582_912  // 1.5·2²³: adding it rounds to an integer in the low bits
     let t = a * 1.442_695_040_888_963_4 + shifter

@@ -13,7 +13,7 @@ extension Tensor {
     let x = storage
     let c = Scalar(0.7978845608028654)  // √(2/π)
     let a = Scalar(0.044715)
-    let y = x.map(grain: CPU.transcendentalGrain) { x in 0.5 * x * (1 + Scalar.tanh(c * (x + a * x * x * x))) }
+    let y = x.map(grain: CPU.transcendentalGrain) { x in 0.5 * x * (1 + Scalar.vectorizableTanh(c * (x + a * x * x * x))) }
     return Tensor(y, op: "gelu", parents: [self], file: file, line: line) { g, graph in
       if let graph {
         return graph.recordThrough { x in 0.5 * x[0] * (1 + ((x[0] + a * x[0] * x[0] * x[0]) * c).tanh()) }
@@ -21,7 +21,7 @@ extension Tensor {
       return [
         g.zipSameShape(x, grain: CPU.transcendentalGrain) { g, x in
           let x2 = x * x
-          let t = Scalar.tanh(c * (x + a * x2 * x))
+          let t = Scalar.vectorizableTanh(c * (x + a * x2 * x))
           return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * c * (1 + 3 * a * x2))
         }
       ]

@@ -58,8 +58,8 @@ extension Tensor {
         // Through the definition: x̂ = (x − μ)/√(σ² + eps) over the normalised axes, then x̂·w + b.
         return graph.recordThrough { p in
           let axes = Array((inputShape.count - k)..<inputShape.count)
-          let centered = p[0] - p[0].mean(axes: axes, keepDims: true)
-          let variance = (centered * centered).mean(axes: axes, keepDims: true)
+          let centered = p[0] - p[0].mean(axes: axes, keepingDimensions: true)
+          let variance = (centered * centered).mean(axes: axes, keepingDimensions: true)
           var y = centered / (variance + Scalar(eps)).sqrt()
           if w != nil { y = y * p[1] }
           if b != nil { y = y + p[w != nil ? 2 : 1] }

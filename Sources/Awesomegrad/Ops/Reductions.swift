@@ -5,7 +5,7 @@ extension Tensor {
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
   public func sum(
-    axes: [Int]? = nil, keepDims: Bool = false, file: StaticString = #fileID, line: UInt = #line
+    axes: [Int]? = nil, keepingDimensions: Bool = false, file: StaticString = #fileID, line: UInt = #line
   ) -> Tensor {
     let inputShape = shape
     let resolved = normalizeAxes(axes, rank: rank, op: "sum", shape: inputShape, file: file, line: line)
@@ -16,20 +16,21 @@ extension Tensor {
       kept = storage.sum(keepingAxes: resolved)
     }
     let keptShape = kept.shape
-    let outShape = keepDims ? keptShape : reducedShape(inputShape, removing: resolved)
+    let outShape = keepingDimensions ? keptShape : reducedShape(inputShape, removing: resolved)
     return Tensor(kept.reshaped(outShape), op: "sum", parents: [self], file: file, line: line) { g, graph in
       if let graph { return graph.record { g, _, _ in [g.reshaped(keptShape).expanded(to: inputShape)] } }
       return [g.reshaped(keptShape).expanded(to: inputShape)]
     }
   }
 
-  /// The mean over `axes` (all axes when nil): Σx / n, composed from ``sum(axes:keepDims:file:line:)``.
+  /// The mean over `axes` (all axes when nil): Σx / n, composed from
+  /// ``sum(axes:keepingDimensions:file:line:)``.
   public func mean(
-    axes: [Int]? = nil, keepDims: Bool = false, file: StaticString = #fileID, line: UInt = #line
+    axes: [Int]? = nil, keepingDimensions: Bool = false, file: StaticString = #fileID, line: UInt = #line
   ) -> Tensor {
     let resolved = normalizeAxes(axes, rank: rank, op: "mean", shape: shape, file: file, line: line)
     let n = resolved.reduce(1) { $0 * shape[$1] }
-    return sum(axes: resolved, keepDims: keepDims, file: file, line: line) / Scalar(n)
+    return sum(axes: resolved, keepingDimensions: keepingDimensions, file: file, line: line) / Scalar(n)
   }
 }
 
@@ -54,7 +55,7 @@ extension Tensor {
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
   public func max(
-    axes: [Int]? = nil, keepDims: Bool = false, file: StaticString = #fileID, line: UInt = #line
+    axes: [Int]? = nil, keepingDimensions: Bool = false, file: StaticString = #fileID, line: UInt = #line
   ) -> Tensor {
     let inputShape = shape
     let resolved = normalizeAxes(axes, rank: rank, op: "max", shape: inputShape, file: file, line: line)
@@ -65,7 +66,7 @@ extension Tensor {
     }
     let x = storage
     let maxima = x.maxPropagatingNaN(keepingAxes: resolved)
-    let outShape = keepDims ? maxima.shape : reducedShape(inputShape, removing: resolved)
+    let outShape = keepingDimensions ? maxima.shape : reducedShape(inputShape, removing: resolved)
     return Tensor(maxima.reshaped(outShape), op: "max", parents: [self], file: file, line: line) { g, graph in
       if let graph {
         // g·mask / Σ mask with the mask and the ties constant: max is linear where it is smooth.
@@ -86,15 +87,17 @@ extension Tensor {
   /// The variance over `axes` (all axes when nil): Σ(x − x̄)² / (n − correction).
   ///
   /// `correction: 1` (the default, as in PyTorch) is the unbiased sample variance; `0` is the
-  /// population variance. Composed from ``mean(axes:keepDims:file:line:)`` and ``sum(axes:keepDims:file:line:)``.
+  /// population variance. Composed from ``mean(axes:keepingDimensions:file:line:)`` and
+  /// ``sum(axes:keepingDimensions:file:line:)``.
   public func variance(
-    axes: [Int]? = nil, correction: Int = 1, keepDims: Bool = false,
+    axes: [Int]? = nil, correction: Int = 1, keepingDimensions: Bool = false,
     file: StaticString = #fileID, line: UInt = #line
   ) -> Tensor {
     let resolved = normalizeAxes(axes, rank: rank, op: "variance", shape: shape, file: file, line: line)
     let n = resolved.reduce(1) { $0 * shape[$1] }
-    let centered = self - mean(axes: resolved, keepDims: true, file: file, line: line)
-    let squares = (centered * centered).sum(axes: resolved, keepDims: keepDims, file: file, line: line)
+    let centered = self - mean(axes: resolved, keepingDimensions: true, file: file, line: line)
+    let squares = (centered * centered).sum(
+      axes: resolved, keepingDimensions: keepingDimensions, file: file, line: line)
     return squares / Scalar(n - correction)
   }
 }

@@ -132,34 +132,36 @@ extension Tensor {
   /// ∂/∂x = g where min ≤ x ≤ max (bounds included), else 0.
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
-  public func clamped(min low: Scalar? = nil, max high: Scalar? = nil) -> Tensor {
+  public func clamped(
+    min low: Scalar? = nil, max high: Scalar? = nil, file: StaticString = #fileID, line: UInt = #line
+  ) -> Tensor {
     let lo = low ?? -.infinity, hi = high ?? .infinity
     let x = storage
     let y = x.map { $0.isNaN ? $0 : Swift.min(Swift.max($0, lo), hi) }
-    return Tensor(y, op: "clamp", parents: [self]) { g, graph in
+    return Tensor(y, op: "clamp", parents: [self], file: file, line: line) { g, graph in
       if let graph { return graph.record { g, _, _ in [g * Tensor(x.map { $0 >= lo && $0 <= hi ? 1 : 0 })] } }
       return [g.zipSameShape(x) { g, x in x >= lo && x <= hi ? g : 0 }]
     }
   }
 
   /// The minimum over `axes` (all axes when nil), like PyTorch's `amin`: −max(−x). Ties share the
-  /// gradient evenly, as in ``max(axes:keepDims:file:line:)``.
+  /// gradient evenly, as in ``max(axes:keepingDimensions:file:line:)``.
   public func min(
-    axes: [Int]? = nil, keepDims: Bool = false, file: StaticString = #fileID, line: UInt = #line
+    axes: [Int]? = nil, keepingDimensions: Bool = false, file: StaticString = #fileID, line: UInt = #line
   ) -> Tensor {
-    -((-self).max(axes: axes, keepDims: keepDims, file: file, line: line))
+    -((-self).max(axes: axes, keepingDimensions: keepingDimensions, file: file, line: line))
   }
 
   /// The index of the largest element along `axis` (over all elements, in row-major order, when
   /// nil): PyTorch's `argmax`. The first index wins a tie; a NaN counts as the largest. Indices have
   /// no gradient.
   ///
-  /// - Returns: the shape without `axis` (with it as size 1 when `keepingAxis`); `[]` when `axis` is
-  ///   nil and `keepingAxis` is false.
+  /// - Returns: the shape without `axis` (with it as size 1 when `keepingDimensions`); `[]` when `axis` is
+  ///   nil and `keepingDimensions` is false.
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
   public func argmax(
-    axis: Int? = nil, keepingAxis: Bool = false, file: StaticString = #fileID, line: UInt = #line
+    axis: Int? = nil, keepingDimensions: Bool = false, file: StaticString = #fileID, line: UInt = #line
   ) -> IndexTensor {
     guard let axis else {
       if count == 0 {
@@ -167,7 +169,7 @@ extension Tensor {
           "argmax", "an empty tensor has no largest element", shapes: [shape], file: file, line: line)
       }
       let best = argmaxRun(storage.buffer.base, count: count, stride: 1)
-      return IndexTensor([best], shape: keepingAxis ? shape.map { _ in 1 } : [])
+      return IndexTensor([best], shape: keepingDimensions ? shape.map { _ in 1 } : [])
     }
     let a = normalizeAxis(axis, rank: rank, op: "argmax", shape: shape, file: file, line: line)
     let size = shape[a]
@@ -183,7 +185,7 @@ extension Tensor {
       }
     }
     var outShape = shape
-    if keepingAxis { outShape[a] = 1 } else { outShape.remove(at: a) }
+    if keepingDimensions { outShape[a] = 1 } else { outShape.remove(at: a) }
     return IndexTensor(result, shape: outShape)
   }
 }

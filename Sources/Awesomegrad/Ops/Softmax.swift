@@ -7,7 +7,7 @@ extension Tensor {
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
   public func logSumExp(
-    axes: [Int]? = nil, keepDims: Bool = false, file: StaticString = #fileID, line: UInt = #line
+    axes: [Int]? = nil, keepingDimensions: Bool = false, file: StaticString = #fileID, line: UInt = #line
   ) -> Tensor {
     let inputShape = shape
     let resolved = normalizeAxes(axes, rank: rank, op: "logSumExp", shape: inputShape, file: file, line: line)
@@ -19,7 +19,7 @@ extension Tensor {
       keptShape[rank - 1] = 1
       let kept = Storage<Scalar>(uninitializedShape: keptShape)
       CPU.logSumExpRows(x.buffer.base, into: kept.buffer.base, rows: rows, columns: columns)
-      let outShape = keepDims ? keptShape : Array(inputShape.dropLast())
+      let outShape = keepingDimensions ? keptShape : Array(inputShape.dropLast())
       return Tensor(kept.reshaped(outShape), op: "logSumExp", parents: [self], file: file, line: line) { g, graph in
         if let graph {
           // ∂/∂x = g·e^(x − y), y broadcast back over the reduced axis.
@@ -39,7 +39,7 @@ extension Tensor {
     let shifted = Storage.broadcasting(x, shift, op: "logSumExp") { Scalar.exp($0 - $1) }
     let totals = shifted.sum(keepingAxes: resolved)
     let kept = totals.zipSameShape(shift) { Scalar.log($0) + $1 }
-    let outShape = keepDims ? kept.shape : reducedShape(inputShape, removing: resolved)
+    let outShape = keepingDimensions ? kept.shape : reducedShape(inputShape, removing: resolved)
     return Tensor(kept.reshaped(outShape), op: "logSumExp", parents: [self], file: file, line: line) { g, graph in
       if let graph {
         return graph.record { g, x, y in
@@ -76,7 +76,7 @@ extension Tensor {
     CPU.logSoftmaxRows(x.buffer.base, into: y.buffer.base, rows: rows, columns: columns)
     return Tensor(y, op: "logSoftmax", parents: [self], file: file, line: line) { g, graph in
       // ∂/∂x = g − e^y·Σg
-      if let graph { return graph.record { g, _, y in [g - y.exp() * g.sum(axes: [-1], keepDims: true)] } }
+      if let graph { return graph.record { g, _, y in [g - y.exp() * g.sum(axes: [-1], keepingDimensions: true)] } }
       let gx = Storage<Scalar>(uninitializedShape: y.shape)
       CPU.logSoftmaxBackwardRows(g.buffer.base, y.buffer.base, into: gx.buffer.base, rows: rows, columns: columns)
       return [gx]
@@ -102,7 +102,7 @@ extension Tensor {
     CPU.softmaxRows(x.buffer.base, into: y.buffer.base, rows: rows, columns: columns)
     return Tensor(y, op: "softmax", parents: [self], file: file, line: line) { g, graph in
       // ∂/∂x = y·(g − Σ g·y)
-      if let graph { return graph.record { g, _, y in [y * (g - (g * y).sum(axes: [-1], keepDims: true))] } }
+      if let graph { return graph.record { g, _, y in [y * (g - (g * y).sum(axes: [-1], keepingDimensions: true))] } }
       let gx = Storage<Scalar>(uninitializedShape: y.shape)
       CPU.softmaxBackwardRows(g.buffer.base, y.buffer.base, into: gx.buffer.base, rows: rows, columns: columns)
       return [gx]

@@ -23,12 +23,12 @@ public final class SGD<Scalar: TensorScalar>: StatefulOptimizer {
   /// An optimizer over `parameters` with PyTorch's `torch.optim.SGD` defaults.
   public init(
     _ parameters: [Tensor<Scalar>], learningRate: Double, momentum: Double = 0, dampening: Double = 0,
-    nesterov: Bool = false, weightDecay: Double = 0
+    nesterov: Bool = false, weightDecay: Double = 0, file: StaticString = #fileID, line: UInt = #line
   ) {
     if nesterov && !(momentum > 0 && dampening == 0) {
       argumentFailure(
         "SGD", "Nesterov momentum needs momentum > 0 and dampening 0, got momentum \(momentum), dampening "
-          + "\(dampening)", file: #fileID, line: #line)
+          + "\(dampening)", file: file, line: line)
     }
     self.parameters = uniqueByIdentity(parameters)
     self.learningRate = learningRate

@@ -34,9 +34,9 @@ public struct LinearDecay: LearningRateSchedule {
   public var totalSteps: Int
 
   /// From `initial` at step 0 to `final` at `totalSteps`, linearly.
-  public init(initial: Double, final: Double, totalSteps: Int) {
+  public init(initial: Double, final: Double, totalSteps: Int, file: StaticString = #fileID, line: UInt = #line) {
     if totalSteps <= 0 {
-      argumentFailure("LinearDecay", "totalSteps must be positive, got \(totalSteps)", file: #fileID, line: #line)
+      argumentFailure("LinearDecay", "totalSteps must be positive, got \(totalSteps)", file: file, line: line)
     }
     self.initial = initial
     self.final = final
@@ -55,16 +55,17 @@ public struct LinearDecay: LearningRateSchedule {
 public struct StepDecay: LearningRateSchedule {
   /// The learning rate at step 0.
   public var initial: Double
-  /// The learning rate at step 0.
-  public var stepSize: Int
   /// The number of steps between decays.
-  public var gamma: Double
+  public var stepSize: Int
   /// The factor applied every `stepSize` steps.
+  public var gamma: Double
 
-  public init(initial: Double, stepSize: Int, gamma: Double = 0.1) {
   /// `initial`·γ^⌊step / stepSize⌋.
+  public init(
+    initial: Double, stepSize: Int, gamma: Double = 0.1, file: StaticString = #fileID, line: UInt = #line
+  ) {
     if stepSize <= 0 {
-      argumentFailure("StepDecay", "stepSize must be positive, got \(stepSize)", file: #fileID, line: #line)
+      argumentFailure("StepDecay", "stepSize must be positive, got \(stepSize)", file: file, line: line)
     }
     self.initial = initial
     self.stepSize = stepSize
@@ -84,20 +85,22 @@ public struct StepDecay: LearningRateSchedule {
 public struct CosineWithWarmup: LearningRateSchedule {
   /// The learning rate at the end of the warm-up.
   public var peak: Double
-  /// The learning rate at the end of the warm-up.
-  public var minimum: Double
   /// The learning rate the cosine decays to.
-  public var warmupSteps: Int
+  public var minimum: Double
   /// The steps of linear warm-up from 0 to `peak`.
-  public var totalSteps: Int
+  public var warmupSteps: Int
   /// The step at which the schedule ends.
+  public var totalSteps: Int
 
-  public init(peak: Double, minimum: Double = 0, warmupSteps: Int, totalSteps: Int) {
   /// Linear warm-up to `peak` over `warmupSteps`, then cosine decay to `minimum` at `totalSteps`.
+  public init(
+    peak: Double, minimum: Double = 0, warmupSteps: Int, totalSteps: Int, file: StaticString = #fileID,
+    line: UInt = #line
+  ) {
     if !(warmupSteps >= 0 && totalSteps > warmupSteps) {
       argumentFailure(
         "CosineWithWarmup", "need 0 ≤ warmupSteps < totalSteps, got \(warmupSteps) and \(totalSteps)",
-        file: #fileID, line: #line)
+        file: file, line: line)
     }
     self.peak = peak
     self.minimum = minimum

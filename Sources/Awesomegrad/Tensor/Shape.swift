@@ -99,7 +99,7 @@ func shapeFailure(
 ) -> Never {
   let shapeList = shapes.map { "\($0)" }.joined(separator: " and ")
   let noun = shapes.count == 1 ? "shape" : "shapes"
-  fatalError("\(op): \(problem); \(noun) \(shapeList) (at \(file):\(line))", file: file, line: line)
+  fatalError("\(op): \(problem); \(noun) \(shapeList) (at \(callerLocation(file, line)))", file: file, line: line)
 }
 
 /// Stops the program for a bad argument that is not a shape: a probability outside [0, 1), a batch
@@ -108,5 +108,12 @@ func shapeFailure(
 /// release builds drop), e.g.
 /// `MiniBatches: batchSize must be positive, got 0 (at Train.swift:8)`.
 func argumentFailure(_ function: String, _ problem: String, file: StaticString, line: UInt) -> Never {
-  fatalError("\(function): \(problem) (at \(file):\(line))", file: file, line: line)
+  fatalError("\(function): \(problem) (at \(callerLocation(file, line)))", file: file, line: line)
+}
+
+/// The caller's `file:line` for an error message: `file:line` itself when it is the user's, and when
+/// it is a line of the package's libraries (a layer's forward pass calling an op, a model checking
+/// its input), the first frame of the call stack outside them, as anomaly mode finds an op's site.
+package func callerLocation(_ file: StaticString, _ line: UInt) -> String {
+  CreationSite(file: file, line: line).describe()
 }

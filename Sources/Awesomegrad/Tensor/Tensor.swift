@@ -8,7 +8,7 @@
 ///
 /// ```swift
 /// var rng = SeededGenerator(seed: 0)
-/// let w = Tensor<Double>.randomNormal([3, 2], using: &rng).requiringGrad()
+/// let w = Tensor<Double>.randomNormal([3, 2], using: &rng).requireGrad()
 /// let x = Tensor<Double>([1, 2, 3], shape: [1, 3])
 /// let loss = x.matmul(w).tanh().sum()
 /// loss.backward()
@@ -175,19 +175,27 @@ public final class Tensor<Scalar: TensorScalar> {
 
   /// Marks this leaf, in place, as a parameter whose gradient is wanted (or not), like PyTorch's
   /// `requires_grad_()`, and returns it so that a creation reads as one expression:
-  /// `let w = Tensor<Float>.randomNormal([3, 2], using: &rng).requiringGrad()`.
+  /// `let w = Tensor<Float>.randomNormal([3, 2], using: &rng).requireGrad()`.
   ///
-  /// It mutates `self`: every reference to this tensor sees the change. Use ``detached()`` or
-  /// ``clone()`` first for a separate leaf.
+  /// It mutates `self` (an imperative verb, as Swift names a mutation): every reference to this
+  /// tensor sees the change. Use ``detached()`` or ``clone()`` first for a separate leaf.
   @discardableResult
-  public func requiringGrad(_ flag: Bool = true, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+  public func requireGrad(_ flag: Bool = true, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
     if !isLeaf {
       shapeFailure(
-        "requiringGrad", "only a leaf tensor can change requiresGrad; use detached() first",
+        "requireGrad", "only a leaf tensor can change requiresGrad; use detached() first",
         shapes: [shape], file: file, line: line)
     }
     requiresGrad = flag
     return self
+  }
+
+  /// The earlier spelling of ``requireGrad(_:file:line:)``, which mutates in place although an
+  /// `-ing` name promises a copy.
+  @available(*, deprecated, renamed: "requireGrad(_:file:line:)")
+  @discardableResult
+  public func requiringGrad(_ flag: Bool = true, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+    requireGrad(flag, file: file, line: line)
   }
 
   /// A leaf with the same values (shared, not copied) that is cut off from the graph. An in-place

@@ -1,46 +1,44 @@
 import Foundation
+import RealModule
 
 /// The element types a ``Tensor`` can hold: `Float` and `Double`.
 ///
-/// The protocol names the elementary functions the ops need, so one generic code path serves both
-/// types. Each requirement is a thin call into the C math library; hot loops call them through a
-/// specialised copy of the op (see `@_specialize` on the primitives), never through a witness table.
-public protocol TensorScalar: BinaryFloatingPoint, SIMDScalar, Codable, Sendable, CustomStringConvertible
-where RawSignificand: FixedWidthInteger {
-  /// eˣ
-  static func exp(_ x: Self) -> Self
-  /// ln x
-  static func log(_ x: Self) -> Self
-  /// ln(1 + x), accurate for small x.
-  static func log1p(_ x: Self) -> Self
-  /// tanh x
-  static func tanh(_ x: Self) -> Self
-  /// The Gauss error function, erf x = 2/√π ∫₀ˣ e^(−t²) dt.
-  static func erf(_ x: Self) -> Self
-  /// xʸ
-  static func pow(_ x: Self, _ y: Self) -> Self
-}
+/// The elementary functions the ops need (`exp`, `log`, `log(onePlus:)`, `tanh`, `erf`, `pow`) come
+/// from swift-numerics' `Real`, so one generic code path serves both types and the library adds no
+/// public members to `Float` or `Double`: `import RealModule` beside `import Awesomegrad` is
+/// unambiguous. Hot loops call them through a specialised copy of the op (see `@_specialize` on the
+/// primitives), never through a witness table.
+public protocol TensorScalar: Real, BinaryFloatingPoint, SIMDScalar, Codable, Sendable, CustomStringConvertible
+where RawSignificand: FixedWidthInteger {}
 
-/// `Float` tensors: libm's single-precision functions, and a vectorisable tanh.
-extension Float: TensorScalar {
-  @inlinable public static func exp(_ x: Float) -> Float { expf(x) }
-  @inlinable public static func log(_ x: Float) -> Float { logf(x) }
-  @inlinable public static func log1p(_ x: Float) -> Float { log1pf(x) }
-  /// A rational approximation (see ``rationalTanh(_:)``), not libm's `tanhf`: it is pure arithmetic,
-  /// so loops over it vectorise, which makes tanh layers several times faster.
-  @inlinable public static func tanh(_ x: Float) -> Float { rationalTanh(x) }
-  @inlinable public static func erf(_ x: Float) -> Float { erff(x) }
-  @inlinable public static func pow(_ x: Float, _ y: Float) -> Float { powf(x, y) }
-}
+/// `Float` tensors: RealModule's single-precision functions (libm's), and, inside the engine's
+/// loops, a vectorisable tanh (`vectorizableTanh`).
+extension Float: TensorScalar {}
 
-/// `Double` tensors: libm's double-precision functions.
-extension Double: TensorScalar {
-  @inlinable public static func exp(_ x: Double) -> Double { Foundation.exp(x) }
-  @inlinable public static func log(_ x: Double) -> Double { Foundation.log(x) }
-  @inlinable public static func log1p(_ x: Double) -> Double { Foundation.log1p(x) }
-  @inlinable public static func tanh(_ x: Double) -> Double { Foundation.tanh(x) }
-  @inlinable public static func erf(_ x: Double) -> Double { Foundation.erf(x) }
-  @inlinable public static func pow(_ x: Double, _ y: Double) -> Double { Foundation.pow(x, y) }
+/// `Double` tensors: RealModule's double-precision functions (libm's).
+extension Double: TensorScalar {}
+
+extension TensorScalar {
+  /// tanh as the engine's loops compute it: in `Float` the rational approximation
+  /// (`Float.rationalTanh`), which is pure arithmetic, so loops over it vectorise and tanh layers
+  /// run several times faster; in `Double` libm's. The type test folds away in the specialised ops.
+  @inlinable @inline(__always)
+  static func vectorizableTanh(_ x: Self) -> Self {
+    if Self.self == Float.self {
+      return unsafeBitCast(Float.rationalTanh(unsafeBitCast(x, to: Float.self)), to: Self.self)
+    }
+    return tanh(x)
+  }
+
+  /// xʸ as C's `pow`: a negative base with an integral exponent has its value, (−2)³ = −8, as in
+  /// PyTorch; RealModule's `pow(_:_:)` is NaN for every negative base.
+  @inlinable @inline(__always)
+  static func cPow(_ x: Self, _ y: Self) -> Self {
+    if Self.self == Float.self {
+      return unsafeBitCast(powf(unsafeBitCast(x, to: Float.self), unsafeBitCast(y, to: Float.self)), to: Self.self)
+    }
+    return unsafeBitCast(Foundation.pow(unsafeBitCast(x, to: Double.self), unsafeBitCast(y, to: Double.self)), to: Self.self)
+  }
 }
 
 extension Float {
@@ -49,7 +47,7 @@ extension Float {
   /// The largest error against the correctly rounded tanh is a few ulp (a test checks 1e-6),
   /// and NaN propagates; |x| < 0.0004 returns x. The coefficients are the published ones used by Eigen and XLA.
   @inlinable
-  public static func rationalTanh(_ x: Float) -> Float {
+  static func rationalTanh(_ x: Float) -> Float {
     let bound: Float = 7.905_311_107_635_498_05
     let clamped = Swift.min(Swift.max(x, -bound), bound)
     let x2 = clamped * clamped

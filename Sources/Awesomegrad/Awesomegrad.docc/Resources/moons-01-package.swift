@@ -8,6 +8,12 @@ let package = Package(
     .package(path: "../Awesomegrad")
   ],
   targets: [
-    .executableTarget(name: "Moons", dependencies: [.product(name: "Awesomegrad", package: "Awesomegrad")])
+    .executableTarget(
+      name: "Moons",
+      dependencies: [
+        .product(name: "Awesomegrad", package: "Awesomegrad"),
+        // The moons data set; the core library has no data sets.
+        .product(name: "AwesomegradDatasets", package: "Awesomegrad"),
+      ])
   ]
 )

@@ -1,4 +1,5 @@
 import Awesomegrad
+import AwesomegradDatasets
 
 // 1. Data: 100 points on two interleaving half circles, labels 0 and 1.
 var rng = SeededGenerator(seed: 1)

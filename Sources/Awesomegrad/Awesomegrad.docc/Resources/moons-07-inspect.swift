@@ -1,4 +1,5 @@
 import Awesomegrad
+import AwesomegradDatasets
 import Foundation
 
 // 1. Data: 100 points on two interleaving half circles, labels 0 and 1.

@@ -1,3 +1,4 @@
+import Awesomegrad
 import Foundation
 
 /// Two interleaving half circles, as scikit-learn's `make_moons`: the classic two-class toy problem
@@ -17,10 +18,10 @@ public func moons<Scalar: TensorScalar, G: RandomNumberGenerator>(
   file: StaticString = #fileID, line: UInt = #line
 ) -> (features: Tensor<Scalar>, labels: [Int]) {
   if n < 2 {
-    argumentFailure("moons", "n must be at least 2 (one point per moon), got \(n)", file: file, line: line)
+    datasetArgumentFailure("moons", "n must be at least 2 (one point per moon), got \(n)", file: file, line: line)
   }
   if !(noise >= 0) {
-    argumentFailure(
+    datasetArgumentFailure(
       "moons", "noise is a standard deviation and must be ≥ 0, got \(noise)", file: file, line: line)
   }
   let outerCount = n / 2, innerCount = n - outerCount

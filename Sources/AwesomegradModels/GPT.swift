@@ -1,3 +1,4 @@
+import Awesomegrad
 import Foundation
 
 /// The sizes and options of a ``GPT``.
@@ -52,7 +53,7 @@ public struct GPTConfiguration: Sendable, Equatable {
 /// lm_head(ln_f(x)), `[B, T, V]`. Weights start as ``GPTConfiguration/initialization`` says (see
 /// ``GPTInitialization``): by default nanoGPT's N(0, 0.02²), with residual projections (`c_proj`) from
 /// N(0, 0.02²/(2·layers)); layer norms at 1 and 0. A tied weight is one tensor: it is listed once in
-/// ``Module/parameters`` and stepped once.
+/// `Module.parameters` and stepped once.
 public final class GPT<Scalar: TensorScalar>: Module<Scalar> {
   /// The sizes and options.
   public let configuration: GPTConfiguration
@@ -71,7 +72,7 @@ public final class GPT<Scalar: TensorScalar>: Module<Scalar> {
   public init<G: RandomNumberGenerator>(_ configuration: GPTConfiguration, using generator: inout G) {
     let c = configuration
     if c.vocabularySize < 1 || c.contextLength < 1 || c.layers < 1 || c.heads < 1 || c.width % c.heads != 0 {
-      argumentFailure(
+      modelArgumentFailure(
         "GPT", "sizes must be positive and heads must divide the width: \(c)", file: #fileID, line: #line)
     }
     self.configuration = c
@@ -108,7 +109,7 @@ public final class GPT<Scalar: TensorScalar>: Module<Scalar> {
     _ tokens: IndexTensor, file: StaticString = #fileID, line: UInt = #line
   ) -> Tensor<Scalar> {
     if tokens.rank != 2 || tokens.shape[1] > configuration.contextLength || tokens.shape[1] < 1 {
-      argumentFailure(
+      modelArgumentFailure(
         "GPT", "tokens must be [B, T] with 1 ≤ T ≤ \(configuration.contextLength), got \(tokens.shape)",
         file: file, line: line)
     }
@@ -141,7 +142,7 @@ public final class GPT<Scalar: TensorScalar>: Module<Scalar> {
     from prompt: [Int], count: Int, temperature: Double = 1, topK: Int? = nil, using generator: inout G
   ) -> [Int] {
     if prompt.isEmpty || temperature <= 0 || (topK ?? 1) < 1 {
-      argumentFailure(
+      modelArgumentFailure(
         "GPT.generate", "needs a non-empty prompt, temperature > 0 and topK ≥ 1", file: #fileID, line: #line)
     }
     var tokens = prompt

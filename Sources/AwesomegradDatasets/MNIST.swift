@@ -1,3 +1,6 @@
+import Awesomegrad
+import Foundation
+
 /// MNIST-style image classification data (MNIST, Fashion-MNIST): 28×28 grey images and labels 0…9,
 /// read from the four IDX files of the standard distribution.
 public struct MNISTSplit: Sendable {
@@ -39,19 +42,17 @@ public struct MNISTSplit: Sendable {
   ) -> Tensor<Scalar> {
     // Every index is checked before anything is read: the gather below has no bounds checks.
     for (row, index) in indices.enumerated() where index < 0 || index >= count {
-      argumentFailure(
+      datasetArgumentFailure(
         "MNISTSplit.batch", "index \(index) at position \(row) is outside 0..<\(count)", file: file,
         line: line)
     }
     let width = featureCount
     // One lookup table for the 256 pixel values, so the gather is a copy through a table.
     let table = (0..<256).map { (Scalar($0) / 255 - mean) / standardDeviation }
-    let storage = Storage<Scalar>(uninitializedShape: [indices.count, width])
-    pixels.withUnsafeBufferPointer { pixels in
-      table.withUnsafeBufferPointer { table in
-        indices.withUnsafeBufferPointer { rows in
-          CPU.gatherRows(
-            pixels.baseAddress!, rows: rows, width: width, through: table.baseAddress!, into: storage.buffer.base)
+    let storage = Storage<Scalar>(shape: [indices.count, width]) { target in
+      pixels.withUnsafeBufferPointer { pixels in
+        for (j, index) in indices.enumerated() {
+          for i in 0..<width { target[j * width + i] = table[Int(pixels[index * width + i])] }
         }
       }
     }
@@ -77,7 +78,7 @@ public struct MNISTDataset: Sendable {
     func file(_ name: String) -> String {
       let plain = directory + "/" + name
       let gzipped = plain + ".gz"
-      return FileManagerShim.exists(gzipped) || !FileManagerShim.exists(plain) ? gzipped : plain
+      return FileManager.default.fileExists(atPath: gzipped) || !FileManager.default.fileExists(atPath: plain) ? gzipped : plain
     }
     train = try MNISTSplit(
       images: file("train-images-idx3-ubyte"), labels: file("train-labels-idx1-ubyte"), hint: hint)
