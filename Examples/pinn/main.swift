@@ -61,7 +61,8 @@ struct PINN: ParsableCommand {
     }
     let milliseconds = steps > 0 ? Date().timeIntervalSince(start) * 1000 / Double(steps) : 0
     let (solution, exact) = evaluateOnGrid(network)
-    let error = zip(solution, exact).map { ($0 - $1) * ($0 - $1) }.reduce(0, +).squareRoot()
+    let error =
+      zip(solution, exact).map { ($0 - $1) * ($0 - $1) }.reduce(0, +).squareRoot()
       / exact.map { $0 * $0 }.reduce(0, +).squareRoot()
     if let svg {
       try heatMaps(solution: solution, exact: exact).write(toFile: svg, atomically: true, encoding: .utf8)
@@ -79,7 +80,9 @@ struct PINN: ParsableCommand {
 
   /// f(x, y) = 2π²·sin(πx)·sin(πy), a constant of the loss.
   func source(_ x: Tensor<Double>, _ y: Tensor<Double>) -> Tensor<Double> {
-    let values = zip(x.scalars, y.scalars).map { 2 * Double.pi * Double.pi * sin(Double.pi * $0) * sin(Double.pi * $1) }
+    let values = zip(x.scalars, y.scalars).map {
+      2 * Double.pi * Double.pi * sin(Double.pi * $0) * sin(Double.pi * $1)
+    }
     return Tensor(values, shape: x.shape)
   }
 
@@ -108,7 +111,8 @@ struct PINN: ParsableCommand {
       (1, errors, largestError, "|u − sin(πx)·sin(πy)| (0 to \(String(format: "%.1e", largestError)))"),
     ] {
       let left = margin + panel * (side + margin)
-      out += SVGPlot.text(title, x: Double(left + side / 2), y: Double(margin - 10), size: 13, anchor: "middle")
+      out += SVGPlot.text(
+        title, x: Double(left + side / 2), y: Double(margin - 10), size: 13, anchor: "middle")
       for row in 0..<cells {
         let level = (0..<cells).map { column in
           Int((min(max(values[row * step * n + column * step] / top, 0), 1) * 15).rounded())
@@ -118,7 +122,8 @@ struct PINN: ParsableCommand {
           var end = start + 1
           while end < cells && level[end] == level[start] { end += 1 }
           let y = margin + (cells - 1 - row) * cell
-          out += "<rect x=\"\(left + start * cell)\" y=\"\(y)\" width=\"\((end - start) * cell)\" height=\"\(cell)\" "
+          out +=
+            "<rect x=\"\(left + start * cell)\" y=\"\(y)\" width=\"\((end - start) * cell)\" height=\"\(cell)\" "
             + "fill=\"\(color(Double(level[start]) / 15))\"/>\n"
           start = end
         }

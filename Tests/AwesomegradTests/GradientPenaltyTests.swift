@@ -45,7 +45,8 @@ import Testing
       let penalty = ((norms - 1) * (norms - 1)).mean()
       let loss = critic(fake).mean() - critic(real).mean() + twin.lambda * penalty
       #expect(Swift.abs(loss.item() - twin.losses[step]) <= 1e-9 * (1 + Swift.abs(twin.losses[step])))
-      #expect(Swift.abs(penalty.item() - twin.penalties[step]) <= 1e-9 * (1 + Swift.abs(twin.penalties[step])))
+      #expect(
+        Swift.abs(penalty.item() - twin.penalties[step]) <= 1e-9 * (1 + Swift.abs(twin.penalties[step])))
       for p in parameters { p.zeroGrad() }
       loss.backward()
       for p in parameters {

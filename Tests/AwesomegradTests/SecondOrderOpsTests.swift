@@ -33,21 +33,27 @@ import Testing
         conv1d($0[0], weight: $0[1], padding: 2, dilation: 2)
       },
       OpCase(name: "maxPool2d", shapes: [[2, 2, 4, 5]]) {
-        maxPool2d($0[0], kernelSize: 3, stride: 2, padding: 1) * maxPool2d($0[0], kernelSize: 3, stride: 2, padding: 1)
+        maxPool2d($0[0], kernelSize: 3, stride: 2, padding: 1)
+          * maxPool2d($0[0], kernelSize: 3, stride: 2, padding: 1)
       },
       OpCase(name: "avgPool2d exclude pad", shapes: [[1, 2, 5, 5]]) {
         let y = avgPool2d($0[0], kernelSize: 3, stride: 2, padding: 1, countIncludePad: false)
         return y * y
       },
-      OpCase(name: "adaptiveAvgPool2d", shapes: [[1, 2, 5, 4]]) { adaptiveAvgPool2d($0[0], outputSize: [2, 3]).tanh() },
+      OpCase(name: "adaptiveAvgPool2d", shapes: [[1, 2, 5, 4]]) {
+        adaptiveAvgPool2d($0[0], outputSize: [2, 3]).tanh()
+      },
       OpCase(name: "attention causal", shapes: [[2, 3, 4], [2, 3, 4], [2, 3, 2]]) {
         scaledDotProductAttention(query: $0[0], key: $0[1], value: $0[2], isCausal: true)
       },
       OpCase(name: "attention mask", shapes: [[1, 3, 2], [1, 4, 2], [1, 4, 3]]) {
-        let mask = MaskTensor([true, false, true, true, true, true, false, true, false, true, true, false], shape: [3, 4])
+        let mask = MaskTensor(
+          [true, false, true, true, true, true, false, true, false, true, true, false], shape: [3, 4])
         return scaledDotProductAttention(query: $0[0], key: $0[1], value: $0[2], mask: mask)
       },
-      OpCase(name: "multiHeadAttention", shapes: [[1, 3, 12]]) { multiHeadAttention(qkv: $0[0], heads: 2, isCausal: true) },
+      OpCase(name: "multiHeadAttention", shapes: [[1, 3, 12]]) {
+        multiHeadAttention(qkv: $0[0], heads: 2, isCausal: true)
+      },
       OpCase(name: "embedding with repeats", shapes: [[5, 3]]) {
         let rows = embedding(IndexTensor([1, 4, 1, 0], shape: [2, 2]), weight: $0[0])
         return rows * rows
@@ -61,11 +67,13 @@ import Testing
         return y.exp()
       },
       OpCase(name: "where and maskedFill", shapes: [[3, 4], [4]]) {
-        let mask = MaskTensor([true, false, false, true, true, true, false, false, true, false, true, false], shape: [3, 4])
+        let mask = MaskTensor(
+          [true, false, false, true, true, true, false, false, true, false, true, false], shape: [3, 4])
         return (Tensor.where(mask, $0[0] * $0[0], $0[1].exp()).maskedFill(mask, with: 2) * $0[0])
       },
       OpCase(name: "maximum minimum clamp", shapes: [[3, 4], [3, 4]]) {
-        Tensor.maximum($0[0], $0[1]) * Tensor.minimum($0[0], $0[1]) + $0[0].clamped(min: -0.5, max: 0.5) * $0[1]
+        Tensor.maximum($0[0], $0[1]) * Tensor.minimum($0[0], $0[1]) + $0[0].clamped(min: -0.5, max: 0.5)
+          * $0[1]
       },
       OpCase(name: "cumulativeSum flipped", shapes: [[3, 4]]) {
         let y = $0[0].cumulativeSum(axis: 1).flipped(axes: [0])
@@ -78,7 +86,9 @@ import Testing
       OpCase(name: "crossEntropy smoothing ignore", shapes: [[4, 3]]) {
         crossEntropy($0[0], labels: Self.labels, ignoreIndex: 1, labelSmoothing: 0.2)
       },
-      OpCase(name: "nllLoss", shapes: [[4, 3]]) { nllLoss($0[0].logSoftmax(), labels: Self.labels, reduction: .sum) },
+      OpCase(name: "nllLoss", shapes: [[4, 3]]) {
+        nllLoss($0[0].logSoftmax(), labels: Self.labels, reduction: .sum)
+      },
       OpCase(name: "huberLoss", shapes: [[3, 4], [3, 4]]) { huberLoss($0[0], $0[1], delta: 0.7) },
       OpCase(name: "linear through tanh", shapes: [[2, 3], [4, 3], [4]]) {
         $0[0].linear(weight: $0[1], bias: $0[2]).tanh()
@@ -104,7 +114,9 @@ import Testing
   /// returns g·3x² computed as g·3·(x·x) detached from x (its own derivative then misses 6x).
   @Test func detectsAWrongSecondDerivative() {
     let cube: ([Tensor<Double>]) -> Tensor<Double> = { inputs in
-      Tensor.custom("cube", inputs: [inputs[0]]) { $0[0] * $0[0] * $0[0] } pullback: { g, x, _ in
+      Tensor.custom("cube", inputs: [inputs[0]]) {
+        $0[0] * $0[0] * $0[0]
+      } pullback: { g, x, _ in
         [g * 3 * (x[0] * x[0]).detached()]
       }
     }

@@ -56,7 +56,8 @@ import TorchConformance
   /// f(x) = x², elementwise: J = diag(2x), J·v = 2x⊙v (double-vjp); the Jacobian is diag(2x).
   @Test func jacobianVectorProductAndJacobian() {
     let x = Tensor<Double>([1, 2], shape: [2])
-    let (_, jv) = jacobianVectorProduct(of: { $0[0] * $0[0] }, at: [x], direction: [Tensor([1, 3], shape: [2])])
+    let (_, jv) = jacobianVectorProduct(
+      of: { $0[0] * $0[0] }, at: [x], direction: [Tensor([1, 3], shape: [2])])
     #expect(jv.scalars == [2, 12])
     let j = jacobian(of: { $0[0] * $0[0] }, at: [x])[0]
     #expect(j.shape == [2, 2])
@@ -76,7 +77,9 @@ import TorchConformance
   /// A custom op whose pullback uses tensor ops differentiates again: y = x³ with ∂y/∂x = 3x²·g.
   @Test func customOpWithTensorPullback() {
     let cube: (Tensor<Double>) -> Tensor<Double> = { x in
-      Tensor.custom("cube", inputs: [x]) { $0[0] * $0[0] * $0[0] } pullback: { g, inputs, _ in
+      Tensor.custom("cube", inputs: [x]) {
+        $0[0] * $0[0] * $0[0]
+      } pullback: { g, inputs, _ in
         [g * 3 * inputs[0] * inputs[0]]
       }
     }
@@ -90,7 +93,9 @@ import TorchConformance
   @Test func aStoragePullbackStopsUnderCreateGraph() async {
     let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
       let x = Tensor<Double>([2], shape: [1]).requireGrad()
-      let y = Tensor.custom("storageCube", inputs: [x]) { $0[0].mapped { $0 * $0 * $0 } } pullback: { g, v, _ in
+      let y = Tensor.custom("storageCube", inputs: [x]) {
+        $0[0].mapped { $0 * $0 * $0 }
+      } pullback: { g, v, _ in
         [g.zip(v[0]) { g, x in 3 * x * x * g }]
       }
       _ = gradients(of: y.sum(), at: [x], createGraph: true)

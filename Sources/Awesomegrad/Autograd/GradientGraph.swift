@@ -49,7 +49,9 @@ final class GradientGraph<Scalar: TensorScalar> {
   /// ∂L/∂inputs[i] for each input (nil for none). Returns `[]`, the pullback's storage result in
   /// this mode.
   func record(
-    _ formula: (_ g: Tensor<Scalar>, _ inputs: [Tensor<Scalar>], _ output: Tensor<Scalar>) -> [Tensor<Scalar>?]
+    _ formula: (_ g: Tensor<Scalar>, _ inputs: [Tensor<Scalar>], _ output: Tensor<Scalar>) -> [Tensor<
+      Scalar
+    >?]
   ) -> [Storage<Scalar>?] {
     // An input the pass does not need gets nil, whatever the formula computed for it.
     gradients = zip(formula(upstream, node.parents, node), wanted).map { $1 ? $0 : nil }
@@ -70,7 +72,9 @@ final class GradientGraph<Scalar: TensorScalar> {
     var byInput: [ObjectIdentifier: Tensor<Scalar>] = [:]
     for (input, gradient) in zip(wanted, found) { byInput[ObjectIdentifier(input)] = gradient }
     // An input passed twice (x·x) gets its whole gradient once.
-    gradients = inputs.indices.map { self.wanted[$0] ? byInput.removeValue(forKey: ObjectIdentifier(inputs[$0])) : nil }
+    gradients = inputs.indices.map {
+      self.wanted[$0] ? byInput.removeValue(forKey: ObjectIdentifier(inputs[$0])) : nil
+    }
     return []
   }
 }
@@ -224,7 +228,8 @@ func gradientPass<Scalar: TensorScalar>(
         guard let recorded = graph.gradients else { noDoubleBackwardFailure(node, file: file, line: line) }
         if recorded.count != node.parents.count {
           shapeFailure(
-            "\(node.op)", "its pullback returned \(recorded.count) gradients for \(node.parents.count) inputs",
+            "\(node.op)",
+            "its pullback returned \(recorded.count) gradients for \(node.parents.count) inputs",
             shapes: node.parents.map(\.shape), file: file, line: line)
         }
         inputGradients = recorded

@@ -76,7 +76,8 @@ public func jacobianVectorProduct<Scalar: TensorScalar>(
   let leaves = functionalLeaves(inputs, createGraph: false)
   let value = f(leaves)
   let dummy = Tensor<Scalar>(Storage(repeating: 0, shape: value.shape), requiresGrad: true)
-  let vectorJacobian = gradients(of: value, at: leaves, gradient: dummy, createGraph: true, file: file, line: line)
+  let vectorJacobian = gradients(
+    of: value, at: leaves, gradient: dummy, createGraph: true, file: file, line: line)
   let product = gradients(of: innerProduct(vectorJacobian, direction), at: [dummy], file: file, line: line)[0]
   return (value.detached(), product)
 }
@@ -134,7 +135,8 @@ func jacobianRows<Scalar>(
     var unit = [Scalar](repeating: 0, count: output.count)
     unit[k] = 1
     let row = gradients(
-      of: output, at: inputs, gradient: Tensor(Storage(unit, shape: output.shape)), retainGraph: true, file: file,
+      of: output, at: inputs, gradient: Tensor(Storage(unit, shape: output.shape)), retainGraph: true,
+      file: file,
       line: line)
     for i in inputs.indices { rows[i] += row[i].scalars }
   }
