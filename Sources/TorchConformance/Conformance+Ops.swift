@@ -165,7 +165,7 @@ func applyReal<Scalar: TensorScalar>(
     let normalized = try axes("normalized_shape") ?? weight.shape
     let bias = inputs.count > 2 ? try tensor(2) : nil
     let eps = attributes["eps"] == nil ? 1e-5 : try number("eps")
-    return try tensor(0).layerNorm(normalizedShape: normalized, weight: weight, bias: bias, eps: eps)
+    return layerNorm(try tensor(0), normalizedShape: normalized, weight: weight, bias: bias, eps: eps)
   case "scaled_dot_product_attention":
     return try scaledDotProductAttention(
       query: tensor(0), key: tensor(1), value: tensor(2), mask: inputs.count > 3 ? mask(3) : nil,

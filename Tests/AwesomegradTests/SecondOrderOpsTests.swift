@@ -16,7 +16,7 @@ import Testing
         Tensor.pow($0[0], $0[1])
       },
       OpCase(name: "layerNorm", shapes: [[2, 3, 4], [4], [4]]) {
-        $0[0].layerNorm(normalizedShape: [4], weight: $0[1], bias: $0[2])
+        layerNorm($0[0], normalizedShape: [4], weight: $0[1], bias: $0[2])
       },
       OpCase(name: "batchNorm training", shapes: [[3, 2, 2, 2], [2], [2]]) {
         batchNorm($0[0], weight: $0[1], bias: $0[2]).output

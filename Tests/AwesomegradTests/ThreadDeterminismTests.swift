@@ -123,7 +123,7 @@ import Testing
     case "logSoftmax": f = { $0[0].logSoftmax() }
     case "layerNorm":
       shapes = [[200, 400], [400], [400]]
-      f = { $0[0].layerNorm(normalizedShape: [400], weight: $0[1], bias: $0[2]) }
+      f = { layerNorm($0[0], normalizedShape: [400], weight: $0[1], bias: $0[2]) }
     case "batchNorm2d":
       shapes = [[16, 8, 20, 20], [8], [8]]
       f = { batchNorm($0[0], weight: $0[1], bias: $0[2]).output }

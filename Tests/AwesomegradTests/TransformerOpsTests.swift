@@ -37,12 +37,12 @@ import TorchConformance
       $0[0].gathering(axis: 0, IndexTensor([2, 0, 2, 1], shape: [1, 4]))
     },
     OpCase(name: "layerNorm last axis", shapes: [[2, 3, 5], [5], [5]]) {
-      $0[0].layerNorm(normalizedShape: [5], weight: $0[1], bias: $0[2])
+      layerNorm($0[0], normalizedShape: [5], weight: $0[1], bias: $0[2])
     },
     OpCase(name: "layerNorm last two axes", shapes: [[2, 3, 4], [3, 4], [3, 4]]) {
-      $0[0].layerNorm(normalizedShape: [3, 4], weight: $0[1], bias: $0[2], eps: 1e-6)
+      layerNorm($0[0], normalizedShape: [3, 4], weight: $0[1], bias: $0[2], eps: 1e-6)
     },
-    OpCase(name: "layerNorm without affine", shapes: [[3, 6]]) { $0[0].layerNorm(normalizedShape: [6]) },
+    OpCase(name: "layerNorm without affine", shapes: [[3, 6]]) { layerNorm($0[0], normalizedShape: [6]) },
     OpCase(name: "attention", shapes: [[2, 2, 3, 4], [2, 2, 5, 4], [2, 2, 5, 3]]) {
       scaledDotProductAttention(query: $0[0], key: $0[1], value: $0[2])
     },
@@ -117,7 +117,7 @@ import TorchConformance
   /// layerNorm: [1, 2, 3] has μ = 2, σ² = 2/3, so x̂ = (x − 2)/√(2/3 + eps).
   @Test func layerNormValues() {
     let x = Tensor<Double>([1, 2, 3], shape: [1, 3])
-    let y = x.layerNorm(normalizedShape: [3], weight: Tensor([1, 2, 3]), bias: Tensor([0, 0, 1]), eps: 0)
+    let y = layerNorm(x, normalizedShape: [3], weight: Tensor([1, 2, 3]), bias: Tensor([0, 0, 1]), eps: 0)
     let s = (2.0 / 3).squareRoot()
     let expected = [-1 / s, 0, 3 / s + 1]
     for (a, b) in zip(y.scalars, expected) { #expect(Swift.abs(a - b) < 1e-12) }

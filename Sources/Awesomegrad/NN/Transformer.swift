@@ -44,7 +44,7 @@ public final class Embedding<Scalar: TensorScalar>: Module<Scalar> {
 }
 
 /// Layer normalisation over the trailing `normalizedShape` axes, PyTorch's `nn.LayerNorm`:
-/// y = (x − μ)/√(σ² + eps) ⊙ weight + bias (see ``Tensor/layerNorm(normalizedShape:weight:bias:eps:file:line:)``).
+/// y = (x − μ)/√(σ² + eps) ⊙ weight + bias (see ``layerNorm(_:normalizedShape:weight:bias:eps:file:line:)``).
 ///
 /// - `weight` (ones) and `bias` (zeros, or none with `bias: false`): `normalizedShape`.
 public final class LayerNorm<Scalar: TensorScalar>: Module<Scalar> {
@@ -104,6 +104,6 @@ public final class LayerNorm<Scalar: TensorScalar>: Module<Scalar> {
 
   /// `[…, normalizedShape…]` → the same shape.
   public override func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
-    x.layerNorm(normalizedShape: normalizedShape, weight: weight, bias: bias, eps: eps)
+    layerNorm(x, normalizedShape: normalizedShape, weight: weight, bias: bias, eps: eps)
   }
 }

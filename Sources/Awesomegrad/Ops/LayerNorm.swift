@@ -1,30 +1,11 @@
 /// Layer normalisation, fused into one primitive: one pass for the statistics, one for the output, and
 /// a pullback in closed form instead of a chain of mean, variance and division nodes.
 extension Tensor {
-  /// Normalises over the last `normalizedShape.count` axes, then scales and shifts: PyTorch's
-  /// `F.layer_norm(x, normalized_shape, weight, bias, eps)`. For each row x of D = ∏ normalizedShape
-  /// elements,
-  ///
-  ///     μ = Σx / D,  σ² = Σ(x − μ)² / D (biased),  r = 1/√(σ² + eps),  x̂ = (x − μ)·r
-  ///     y = x̂ ⊙ weight + bias
-  ///
-  /// and with ĝ = ∂L/∂y ⊙ weight, the pullback is
-  ///
-  ///     ∂L/∂x = r·(ĝ − mean(ĝ) − x̂·mean(ĝ ⊙ x̂)),  ∂L/∂weight = Σ_rows ∂L/∂y ⊙ x̂,  ∂L/∂bias = Σ_rows ∂L/∂y.
-  ///
-  /// - Parameters:
-  ///   - normalizedShape: the trailing sizes of `self` to normalise over, e.g. `[channels]`.
-  ///   - weight: `normalizedShape`, or nil for 1.
-  ///   - bias: `normalizedShape`, or nil for 0.
-  ///   - eps: added to the variance before the square root.
-  ///   - file: the caller's file (`#fileID`), named in error messages and by anomaly mode.
-  ///   - line: the caller's line.
-  /// - Returns: the shape of `self`.
+  /// The fused layer normalisation behind ``layerNorm(_:normalizedShape:weight:bias:eps:file:line:)``.
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
-  public func layerNorm(
-    normalizedShape: [Int], weight: Tensor? = nil, bias: Tensor? = nil, eps: Double = 1e-5,
-    file: StaticString = #fileID, line: UInt = #line
+  func layerNorm(
+    normalizedShape: [Int], weight: Tensor?, bias: Tensor?, eps: Double, file: StaticString, line: UInt
   ) -> Tensor {
     let k = normalizedShape.count
     if k == 0 || k > rank || Array(shape.suffix(k)) != normalizedShape {
@@ -83,4 +64,35 @@ extension Tensor {
       return grads
     }
   }
+}
+
+/// Normalises over the last `normalizedShape.count` axes, then scales and shifts: PyTorch's
+/// `F.layer_norm(x, normalized_shape, weight, bias, eps)`. For each row x of D = ∏ normalizedShape
+/// elements,
+///
+///     μ = Σx / D,  σ² = Σ(x − μ)² / D (biased),  r = 1/√(σ² + eps),  x̂ = (x − μ)·r
+///     y = x̂ ⊙ weight + bias
+///
+/// and with ĝ = ∂L/∂y ⊙ weight, the pullback is
+///
+///     ∂L/∂x = r·(ĝ − mean(ĝ) − x̂·mean(ĝ ⊙ x̂)),  ∂L/∂weight = Σ_rows ∂L/∂y ⊙ x̂,  ∂L/∂bias = Σ_rows ∂L/∂y.
+///
+/// A free function, as `F.layer_norm` and this library's ``batchNorm(_:weight:bias:eps:file:line:)``.
+///
+/// - Parameters:
+///   - input: any shape whose trailing sizes are `normalizedShape`.
+///   - normalizedShape: the trailing sizes of `input` to normalise over, e.g. `[channels]`.
+///   - weight: `normalizedShape`, or nil for 1.
+///   - bias: `normalizedShape`, or nil for 0.
+///   - eps: added to the variance before the square root.
+///   - file: the caller's file (`#fileID`), named in error messages and by anomaly mode.
+///   - line: the caller's line.
+/// - Returns: the shape of `input`.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
+public func layerNorm<Scalar: TensorScalar>(
+  _ input: Tensor<Scalar>, normalizedShape: [Int], weight: Tensor<Scalar>? = nil, bias: Tensor<Scalar>? = nil,
+  eps: Double = 1e-5, file: StaticString = #fileID, line: UInt = #line
+) -> Tensor<Scalar> {
+  input.layerNorm(normalizedShape: normalizedShape, weight: weight, bias: bias, eps: eps, file: file, line: line)
 }
