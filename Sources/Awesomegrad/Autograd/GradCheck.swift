@@ -48,6 +48,17 @@ public func checkGradients<Scalar: TensorScalar>(
     }
   }
 
+  return compareWithCentralDifferences(
+    values, analytic: analytic, epsilon: epsilon, tolerance: tolerance, objective: objective)
+}
+
+/// Compares `analytic[i][j]` with the central difference (h(x + ε·e_ij) − h(x − ε·e_ij)) / step of
+/// `objective` h at `values`, for every entry, where the step is the one actually taken after
+/// rounding x ± ε to Scalar.
+func compareWithCentralDifferences<Scalar: TensorScalar>(
+  _ values: [[Scalar]], analytic: [[Scalar]], epsilon: Double, tolerance: Double,
+  objective: ([[Scalar]]) -> Double
+) -> GradientCheckResult {
   var result = GradientCheckResult(tolerance: tolerance)
   var point = values
   for input in values.indices {
@@ -58,7 +69,6 @@ public func checkGradients<Scalar: TensorScalar>(
       point[input][j] = Scalar(Double(original) - epsilon)
       let minus = objective(point)
       point[input][j] = original
-      // Divide by the step actually taken after rounding to Scalar.
       let step = Double(Scalar(Double(original) + epsilon)) - Double(Scalar(Double(original) - epsilon))
       result.record(
         analytic: Double(analytic[input][j]), numeric: (plus - minus) / step, input: input, index: j)
@@ -170,20 +180,7 @@ public func checkGradients<Scalar: TensorScalar>(
   let (h, leaves) = firstOrderObjective(values, createGraph: true)
   let analytic = gradients(of: h, at: leaves).map(\.scalars)
 
-  var result = GradientCheckResult(tolerance: tolerance)
-  var point = values
-  for input in values.indices {
-    for j in values[input].indices {
-      let original = values[input][j]
-      point[input][j] = Scalar(Double(original) + epsilon)
-      let plus = Double(firstOrderObjective(point, createGraph: false).0.item())
-      point[input][j] = Scalar(Double(original) - epsilon)
-      let minus = Double(firstOrderObjective(point, createGraph: false).0.item())
-      point[input][j] = original
-      let step = Double(Scalar(Double(original) + epsilon)) - Double(Scalar(Double(original) - epsilon))
-      result.record(
-        analytic: Double(analytic[input][j]), numeric: (plus - minus) / step, input: input, index: j)
-    }
+  return compareWithCentralDifferences(values, analytic: analytic, epsilon: epsilon, tolerance: tolerance) {
+    Double(firstOrderObjective($0, createGraph: false).0.item())
   }
-  return result
 }
