@@ -49,10 +49,13 @@ public struct MNISTSplit: Sendable {
     let width = featureCount
     // One lookup table for the 256 pixel values, so the gather is a copy through a table.
     let table = (0..<256).map { (Scalar($0) / 255 - mean) / standardDeviation }
-    let storage = Storage<Scalar>(shape: [indices.count, width]) { target in
-      pixels.withUnsafeBufferPointer { pixels in
-        for (j, index) in indices.enumerated() {
-          for i in 0..<width { target[j * width + i] = table[Int(pixels[index * width + i])] }
+    let storage = Storage<Scalar>(uninitializedShape: [indices.count, width])
+    pixels.withUnsafeBufferPointer { pixels in
+      table.withUnsafeBufferPointer { table in
+        indices.withUnsafeBufferPointer { rows in
+          // The core's kernel: on the thread pool, specialised for Float and Double.
+          CPU.gatherRows(
+            pixels.baseAddress!, rows: rows, width: width, through: table.baseAddress!, into: storage.baseAddress)
         }
       }
     }

@@ -7,8 +7,9 @@
 /// bits: these loops use ``parallelFor(_:grain:_:)``.
 
 /// The CPU kernels: plain loops over buffers and sizes, split over the library's thread pool above
-/// their grain (see `docs/DESIGN.md`, "Kernels"). Nothing here knows about autograd.
-enum CPU {
+/// their grain (see `docs/DESIGN.md`, "Kernels"). Nothing here knows about autograd. `package`, so that
+/// the package's other libraries reach the few kernels marked `package` (the data sets' batch gather).
+package enum CPU {
   /// The grain of a cheap elementwise loop (a load, an add or a multiply, a store): about 32 Ki
   /// elements, PyTorch's `at::internal::GRAIN_SIZE`. Below it a loop runs inline on the caller.
   static let elementwiseGrain = 32_768

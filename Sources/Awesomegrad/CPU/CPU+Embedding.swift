@@ -19,8 +19,12 @@ extension CPU {
 
   /// target row j = table[source row `rows[j]`], for rows of `width` bytes: a batch of images
   /// gathered and converted through a 256-entry lookup table (MNIST's pixels to normalised scalars).
-  @inline(__always)
-  static func gatherRows<T>(
+  /// `package`: `AwesomegradDatasets` gathers its batches with it, from generic code in another
+  /// module, which the specialisations below serve (a generic loop there ran 8% of a fashion-MLP step
+  /// serially, through the value witnesses of T).
+  @_specialize(where T == Float)
+  @_specialize(where T == Double)
+  package static func gatherRows<T>(
     _ source: UnsafePointer<UInt8>, rows: UnsafeBufferPointer<Int>, width: Int, through table: UnsafePointer<T>,
     into target: UnsafeMutablePointer<T>
   ) {

@@ -27,6 +27,10 @@ public struct Storage<Scalar: TensorScalar> {
     self.init(shape: shape, buffer: Buffer.make(uninitializedCount: elementCount(shape)))
   }
 
+  /// The first element, for the package's other libraries that fill an uninitialised storage
+  /// through a kernel (`package`).
+  package var baseAddress: UnsafeMutablePointer<Scalar> { buffer.base }
+
   /// A storage of `shape` with every element equal to `value`.
   public init(repeating value: Scalar, shape: [Int]) {
     self.init(shape: shape, buffer: Buffer.make(repeating: value, count: elementCount(shape)))
