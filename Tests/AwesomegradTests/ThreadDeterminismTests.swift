@@ -232,23 +232,7 @@ import Testing
   ])
   func gemmIsTheSameAtEveryCountForTheExamplesShapes(shape: (Int, Int, Int)) {
     let (m, n, k) = shape
-    let a = (0..<(m * k)).map { Float(sin(0.37 * Double($0))) }
-    let b = (0..<(k * n)).map { Float(cos(0.11 * Double($0))) }
-    var results: [[UInt32]] = []
-    for threads in [1, 2, 3] {
-      setThreadCount(threads)
-      var c = [Float](repeating: 0, count: m * n)
-      a.withUnsafeBufferPointer { a in
-        b.withUnsafeBufferPointer { b in
-          c.withUnsafeMutableBufferPointer { c in
-            BLAS.gemm(
-              transposeA: false, transposeB: false, m: m, n: n, k: k, alpha: 1, a: a.baseAddress!, lda: k,
-              b: b.baseAddress!, ldb: n, beta: 0, c: c.baseAddress!, ldc: n)
-          }
-        }
-      }
-      results.append(c.map(\.bitPattern))
-    }
+    let results = ThreadPoolTests.gemmAtThreadCounts([1, 2, 3], m: m, n: n, k: k).results.map { $0.map(\.bitPattern) }
     #expect(results[0] == results[1], "gemm gives different bits at 1 and 2 threads for m=\(m) n=\(n) k=\(k)")
     #expect(results[0] == results[2], "gemm gives different bits at 1 and 3 threads for m=\(m) n=\(n) k=\(k)")
   }

@@ -80,21 +80,14 @@ import Testing
     #expect(GemmBlocks(m: 1024, n: 1024, k: 1024).count > 1)
   }
 
-  /// C = op(A)·op(B) through the library's gemm at 1, 2 and 3 threads: the same bits every time, and
-  /// within rounding of a plain triple loop in Double (the independent reference).
-  @Test(arguments: [
-    (300, 200, 500, false, false), (300, 200, 500, true, true), (64, 1000, 700, false, true),
-    (64, 1000, 700, true, false), (2048, 96, 64, false, false),
-    // A row vector times a matrix, both weight layouts (gemv, as in a decoding step).
-    (1, 2304, 768, false, false), (1, 3001, 700, false, true), (1, 1500, 900, true, true),
-  ])
-  func gemmIsTheSameAtEveryThreadCount(shape: (Int, Int, Int, Bool, Bool)) {
-    let (m, n, k, ta, tb) = shape
-    #expect(GemmBlocks(m: m, n: n, k: k).count > 1, "the shape must be split to test anything")
+  /// C = op(A)·op(B) through the library's gemm, once at each thread count, for fixed A (m×k after
+  /// op) and B (k×n after op) filled with sin and cos: the inputs and the C of every run.
+  static func gemmAtThreadCounts(
+    _ counts: [Int], m: Int, n: Int, k: Int, transposeA ta: Bool = false, transposeB tb: Bool = false
+  ) -> (a: [Float], b: [Float], results: [[Float]]) {
     let a = (0..<(m * k)).map { Float(sin(0.37 * Double($0))) }
     let b = (0..<(k * n)).map { Float(cos(0.11 * Double($0))) }
-    var results: [[Float]] = []
-    for threads in [1, 2, 3] {
+    let results = counts.map { threads in
       setThreadCount(threads)
       var c = [Float](repeating: 0, count: m * n)
       a.withUnsafeBufferPointer { a in
@@ -106,8 +99,23 @@ import Testing
           }
         }
       }
-      results.append(c)
+      return c
     }
+    return (a, b, results)
+  }
+
+  /// C = op(A)·op(B) through the library's gemm at 1, 2 and 3 threads: the same bits every time, and
+  /// within rounding of a plain triple loop in Double (the independent reference).
+  @Test(arguments: [
+    (300, 200, 500, false, false), (300, 200, 500, true, true), (64, 1000, 700, false, true),
+    (64, 1000, 700, true, false), (2048, 96, 64, false, false),
+    // A row vector times a matrix, both weight layouts (gemv, as in a decoding step).
+    (1, 2304, 768, false, false), (1, 3001, 700, false, true), (1, 1500, 900, true, true),
+  ])
+  func gemmIsTheSameAtEveryThreadCount(shape: (Int, Int, Int, Bool, Bool)) {
+    let (m, n, k, ta, tb) = shape
+    #expect(GemmBlocks(m: m, n: n, k: k).count > 1, "the shape must be split to test anything")
+    let (a, b, results) = Self.gemmAtThreadCounts([1, 2, 3], m: m, n: n, k: k, transposeA: ta, transposeB: tb)
     #expect(results[0].map(\.bitPattern) == results[1].map(\.bitPattern))
     #expect(results[0].map(\.bitPattern) == results[2].map(\.bitPattern))
     // op(A)[i][l] and op(B)[l][j] read from the stored layouts, summed in Double.
