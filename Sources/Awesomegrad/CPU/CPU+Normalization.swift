@@ -95,15 +95,27 @@ extension CPU {
     target.update(repeating: 0, count: width)
     if rows == 0 || width == 0 { return }
     let chunks = Swift.max(1, Swift.min(maximumReductionChunks, rows * width / reductionBlock, rows))
-    if chunks == 1 {
+    sumInRowChunks(
+      rows: rows, rowsPerChunk: (rows + chunks - 1) / chunks, width: width, into: target, accumulate)
+  }
+
+  /// Adds `accumulate`'s sums over rows `0..<rows` into the zeroed `target` of `width` values, in
+  /// chunks of `rowsPerChunk` rows (a size fixed by the problem, never by the thread count): each
+  /// chunk runs on the pool into its own zeroed partial, and the partials are added in chunk order.
+  /// One chunk accumulates into `target` directly.
+  @inline(__always)
+  static func sumInRowChunks<T: AdditiveArithmetic>(
+    rows: Int, rowsPerChunk: Int, width: Int, into target: UnsafeMutablePointer<T>,
+    _ accumulate: (Range<Int>, UnsafeMutablePointer<T>) -> Void
+  ) {
+    let chunkCount = (rows + rowsPerChunk - 1) / rowsPerChunk
+    if chunkCount == 1 {
       accumulate(0..<rows, target)
       return
     }
-    let rowsPerChunk = (rows + chunks - 1) / chunks
-    let chunkCount = (rows + rowsPerChunk - 1) / rowsPerChunk
     withUnsafeTemporaryAllocation(of: T.self, capacity: chunkCount * width) { partials in
       let p = partials.baseAddress!
-      p.initialize(repeating: 0, count: chunkCount * width)
+      p.initialize(repeating: .zero, count: chunkCount * width)
       parallelChunks(chunkCount) { c in
         accumulate((c * rowsPerChunk)..<Swift.min(rows, (c + 1) * rowsPerChunk), p + c * width)
       }
@@ -128,22 +140,7 @@ extension CPU {
     totals.update(repeating: 0, count: width)
     if batch == 0 { return }
     let rowsPerChunk = Swift.max(1, reductionBlock / Swift.max(channels * inner, 1))
-    let chunkCount = (batch + rowsPerChunk - 1) / rowsPerChunk
-    if chunkCount == 1 {
-      accumulate(0..<batch, totals)
-      return
-    }
-    withUnsafeTemporaryAllocation(of: Double.self, capacity: chunkCount * width) { partials in
-      let p = partials.baseAddress!
-      p.initialize(repeating: 0, count: chunkCount * width)
-      parallelChunks(chunkCount) { c in
-        accumulate((c * rowsPerChunk)..<Swift.min(batch, (c + 1) * rowsPerChunk), p + c * width)
-      }
-      for c in 0..<chunkCount {
-        let partial = p + c * width
-        for j in 0..<width { totals[j] += partial[j] }
-      }
-    }
+    sumInRowChunks(rows: batch, rowsPerChunk: rowsPerChunk, width: width, into: totals, accumulate)
   }
 
   /// Batch statistics per channel: the mean, the unbiased variance Σ(x − μ)²/(m − 1) and
